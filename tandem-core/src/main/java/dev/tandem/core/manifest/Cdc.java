@@ -1,0 +1,29 @@
+package dev.tandem.core.manifest;
+
+import java.time.Duration;
+
+/**
+ * {@code cdc:} how changes made after the copy starts reach the target (seed 000).
+ *
+ * @param timestampColumn for {@code timestamp_column}: the column that every write sets to its time
+ * @param pollInterval    for {@code timestamp_column}: how often to poll
+ */
+public record Cdc(Method method, String timestampColumn, Duration pollInterval) {
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(30);
+    public static final Cdc AUTO = new Cdc(Method.AUTO, null, DEFAULT_POLL_INTERVAL);
+    public static final Cdc NONE = new Cdc(Method.NONE, null, DEFAULT_POLL_INTERVAL);
+
+    public enum Method {
+        /** The best the source offers: logical replication on PostgreSQL, the binlog on MySQL/MariaDB. */
+        AUTO,
+        LOGICAL_REPLICATION,
+        BINLOG,
+        /** Poll a timestamp column; works on any JDBC source, with the limits stated in the docs. */
+        TIMESTAMP_COLUMN,
+        NONE
+    }
+
+    public boolean enabled() {
+        return method != Method.NONE;
+    }
+}

@@ -1,0 +1,271 @@
+package dev.tandem.core.plan;
+
+import dev.tandem.core.error.SqlErrors;
+import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.DataMovement;
+import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Enums;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.manifest.SchemaMode;
+import dev.tandem.core.manifest.Strategy;
+import dev.tandem.core.manifest.WriteMode;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.ConnectorRegistry;
+import dev.tandem.core.spi.Finding;
+import dev.tandem.core.spi.KeyInfo;
+import dev.tandem.core.spi.PreflightRequest;
+import dev.tandem.core.spi.Role;
+import dev.tandem.core.spi.ServerInfo;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code tandem plan}: connects to both endpoints of a valid manifest, runs every preflight check on each (a problem
+ * on the source does not stop the target's checks), resolves the scope against the source, and says what a run
+ * would do. Changes nothing anywhere.
+ */
+public final class Planner {
+    private final ConnectorRegistry registry;
+
+    public Planner(ConnectorRegistry registry) {
+        this.registry = registry;
+    }
+
+    public PlanReport plan(Manifest m) {
+        Side source = new Side(Role.SOURCE, m.source());
+        List<TableInfo> tables = new ArrayList<>();
+        List<TableRef> missingKey = new ArrayList<>();
+        source.run(c -> {
+            var introspector = source.connector.introspector();
+            String defaultSchema = introspector.defaultSchema(c);
+            ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), introspector.listTables(c), defaultSchema);
+            source.findings.addAll(scope.findings());
+            for (TableRef ref : scope.tables()) {
+                Optional<TableInfo> info = introspector.describe(c, ref);
+                if (info.isEmpty()) {
+                    source.findings.add(Finding.error("table_exists", ref.qualified(), "table " + ref.qualified()
+                            + " disappeared while planning", "run plan again"));
+                    continue;
+                }
+                tables.add(info.get());
+                if (info.get().chunkKey().isEmpty()) {
+                    missingKey.add(ref);
+                    source.findings.add(Finding.error("primary_key", ref.qualified(), "table " + ref.qualified()
+                            + " has no primary key and no unique key on NOT NULL columns, so its rows cannot be "
+                            + "copied in chunks or matched to changes", "add one (ALTER TABLE " + ref.qualified()
+                            + " ADD PRIMARY KEY (...)), or leave the table out with scope.exclude: ["
+                            + ref.qualified() + "]"));
+                } else {
+                    KeyInfo key = info.get().chunkKey().get();
+                    source.findings.add(Finding.ok("primary_key", ref.qualified(), (key.primary() ? "primary key ("
+                            : "unique key " + key.name() + " (") + String.join(", ", key.columns()) + ")"));
+                }
+            }
+            source.findings.addAll(source.connector.preflight().check(c,
+                    new PreflightRequest(Role.SOURCE, m, tables, Map.of())));
+            source.connector.changeLog().ifPresent(log -> {
+                try {
+                    source.position = log.currentPosition(c);
+                } catch (SQLException e) {
+                    source.findings.add(Finding.warning("change_log_position", "source", "cannot read the change "
+                            + "log position: " + m.source().scrub(e.getMessage()), "see the change stream checks"));
+                }
+            });
+        });
+
+        Map<TableRef, TableRef> mapping = new LinkedHashMap<>();
+        tables.forEach(t -> mapping.put(t.ref(), t.ref()));
+        Side target = new Side(Role.TARGET, m.target());
+        target.run(c -> target.findings.addAll(target.connector.preflight().check(c,
+                new PreflightRequest(Role.TARGET, m, tables, mapping))));
+
+        List<TablePlan> tablePlans = new ArrayList<>();
+        for (TableInfo t : tables) {
+            Optional<KeyInfo> key = t.chunkKey();
+            long chunks = t.estimatedRows() <= 0 ? 1
+                    : (t.estimatedRows() + m.data().chunkRows() - 1) / m.data().chunkRows();
+            tablePlans.add(new TablePlan(t.ref().qualified(), t.estimatedRows(), t.estimatedBytes(),
+                    key.map(KeyInfo::columns).orElse(List.of()),
+                    key.map(k -> k.primary() ? "primary key" : "unique key " + k.name()).orElse("none"),
+                    m.data().moves() ? chunks : 0, targetAction(t, target.findings, m, missingKey)));
+        }
+        EndpointReport src = source.report();
+        EndpointReport tgt = target.report();
+        boolean ok = !src.hasErrors() && !tgt.hasErrors();
+        return new PlanReport(m.id(), ok, src, tgt, tablePlans, steps(m, tables, source.connector));
+    }
+
+    private static String targetAction(TableInfo t, List<Finding> targetFindings, Manifest m, List<TableRef> missingKey) {
+        String name = t.ref().qualified();
+        if (missingKey.contains(t.ref())
+                || targetFindings.stream().anyMatch(f -> f.isError() && name.equals(f.subject()))) {
+            return "blocked";
+        }
+        if (m.schema() == SchemaMode.EXISTING) {
+            return "validate existing";
+        }
+        boolean exists = targetFindings.stream().anyMatch(f -> name.equals(f.subject()) && "target_table".equals(f.check())
+                && f.message().contains("exists"));
+        return exists ? "use existing (empty)" : "create";
+    }
+
+    private static List<String> steps(Manifest m, List<TableInfo> tables, Connector source) {
+        List<String> steps = new ArrayList<>();
+        Cdc cdc = m.cdc();
+        String engine = source == null ? "" : source.name();
+        Cdc.Method method = cdc.method();
+        if (method == Cdc.Method.AUTO) {
+            method = engine.equals("postgresql") ? Cdc.Method.LOGICAL_REPLICATION
+                    : engine.equals("mysql") || engine.equals("mariadb") ? Cdc.Method.BINLOG : Cdc.Method.AUTO;
+        }
+        switch (method) {
+            case LOGICAL_REPLICATION -> steps.add("Open the change log before copying anything: create publication "
+                    + "and logical replication slot tandem_" + slotSafe(m.id()) + " (pgoutput) and record P0");
+            case BINLOG -> steps.add("Record the binlog position P0 before copying anything");
+            case TIMESTAMP_COLUMN -> steps.add("Record the newest " + cdc.timestampColumn() + " before copying; poll "
+                    + "it every " + cdc.pollInterval().toSeconds() + "s with an overlap window");
+            case NONE -> steps.add("No change capture (type full): writes made on the source during the copy will not "
+                    + "reach the target");
+            default -> steps.add("Open the source's change log before copying anything");
+        }
+        long rows = tables.stream().mapToLong(t -> Math.max(0, t.estimatedRows())).sum();
+        long bytes = tables.stream().mapToLong(TableInfo::estimatedBytes).sum();
+        steps.add(m.schema() == SchemaMode.CREATE
+                ? "Create " + tables.size() + " tables on the target from the source's definitions; secondary indexes "
+                        + "and foreign keys after the data is loaded"
+                : "Check that the " + tables.size() + " existing target tables are compatible");
+        DataMovement d = m.data();
+        if (d.moves()) {
+            steps.add(String.format(Locale.ROOT, "Copy about %,d rows (%s) in chunks of %,d rows with %d workers "
+                            + "(data.type %s, replace %s%s)", rows, Sizes.bytes(bytes), d.chunkRows(), d.parallelism(),
+                    Enums.wire(d.type()), Enums.wire(d.replace()),
+                    d.rowsPerSecond() > 0 ? ", at most " + d.rowsPerSecond() + " rows/s" : ""));
+        } else {
+            steps.add("Copy no existing rows (data: none)");
+        }
+        if (cdc.enabled()) {
+            steps.add("Apply changes from P0 on, during and after the copy, until "
+                    + (m.continuous().stopWhen() == dev.tandem.core.manifest.Continuous.StopWhen.IN_SYNC
+                    ? "source and target are in sync" : "stopped (continuous, stop_when: manual)")
+                    + "; conflicts: " + Enums.wire(m.conflictResolution().defaultStrategy()));
+        }
+        if (m.validation().mode() != dev.tandem.core.manifest.Validation.Mode.NONE) {
+            steps.add("Verify by " + Enums.wire(m.validation().mode())
+                    + (m.validation().continuous() ? ", continuously while streaming" : ""));
+        }
+        steps.add("Shift traffic: " + describe(m.strategy()));
+        steps.add("Cut over: freeze writes, wait for lag 0, flip routing to the target; on failure "
+                + Enums.wire(m.failureHandling().type())
+                + (m.failureHandling().retryCount() > 0 ? " after " + m.failureHandling().retryCount() + " retries" : ""));
+        return steps;
+    }
+
+    static String describe(Strategy s) {
+        if (s instanceof Strategy.Canary c) {
+            return String.format(Locale.ROOT, "canary, %.1f%% of reads to the target%s", c.readPercentage() * 100,
+                    writes(c.writeMode()));
+        } else if (s instanceof Strategy.BlueGreen g) {
+            return "blue_green, active side: " + (g.activeIsNew() ? "green (new)" : "blue (old)");
+        } else if (s instanceof Strategy.RollingUpdate r) {
+            return "rolling_update, " + r.migratedInstances().size() + " of " + r.totalInstances()
+                    + " instances on the target" + writes(r.writeMode());
+        } else if (s instanceof Strategy.ShadowTraffic) {
+            return "shadow_traffic, reads repeated on the target and compared";
+        } else if (s instanceof Strategy.StranglerFig f) {
+            return "strangler_fig, features on the target: " + on(f.features()) + writes(f.writeMode());
+        } else if (s instanceof Strategy.FeatureFlag f) {
+            return String.format(Locale.ROOT, "feature_flag, flags %s for %.1f%% of users%s", on(f.flags()),
+                    f.rolloutPercentage() * 100, writes(f.writeMode()));
+        } else if (s instanceof Strategy.Geographic g) {
+            return "geographic, regions on the target: " + on(g.regions()) + writes(g.writeMode());
+        } else if (s instanceof Strategy.TimeWindow w) {
+            return "time_window, cut over between " + w.windowStart() + " and " + w.windowEnd();
+        }
+        return "big_bang, all traffic at once";
+    }
+
+    private static String writes(WriteMode w) {
+        if (w == null || w.mode() == null) {
+            return "";
+        }
+        return w.mode() == WriteMode.Mode.DUAL_WRITE
+                ? "; writes to both sides, " + (w.policy() == WriteMode.Policy.NEW_AUTHORITATIVE ? "new" : "old")
+                + " authoritative"
+                : String.format(Locale.ROOT, "; %.1f%% of writes to the target only",
+                w.writePercentage() == null ? 0.0 : w.writePercentage() * 100);
+    }
+
+    private static String on(Map<String, Boolean> m) {
+        List<String> on = m.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).sorted().toList();
+        return on.isEmpty() ? "none yet" : String.join(", ", on);
+    }
+
+    /** Replication slot names allow lower-case letters, digits and underscores only. */
+    public static String slotSafe(String id) {
+        return id.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+    }
+
+    @FunctionalInterface
+    private interface ConnectionWork {
+        void run(Connection c) throws SQLException;
+    }
+
+    /** One endpoint being checked: its connector, its findings, and what was learnt. */
+    private final class Side {
+        final Role role;
+        final Endpoint endpoint;
+        final List<Finding> findings = new ArrayList<>();
+        Connector connector;
+        ServerInfo server;
+        String position;
+
+        Side(Role role, Endpoint endpoint) {
+            this.role = role;
+            this.endpoint = endpoint;
+        }
+
+        void run(ConnectionWork work) {
+            String side = role.wire();
+            try {
+                connector = registry.select(endpoint, side);
+                try (Connection c = connector.connect()) {
+                    server = connector.serverInfo(c);
+                    findings.add(Finding.ok("connect", side, "connected to " + server
+                            + (endpoint.user() == null ? "" : " as " + endpoint.user())));
+                    work.run(c);
+                }
+            } catch (SQLException e) {
+                findings.add(connectionFailure(side, endpoint, e));
+            }
+        }
+
+        EndpointReport report() {
+            return new EndpointReport(role.wire(), endpoint.displayUrl(), connector == null ? null : connector.name(),
+                    server == null ? null : server.toString(), position, List.copyOf(findings));
+        }
+    }
+
+    /** A failed connection, said the way an operator can fix it. */
+    static Finding connectionFailure(String side, Endpoint endpoint, SQLException e) {
+        String msg = endpoint.scrub(e.getMessage());
+        return switch (SqlErrors.classify(e)) {
+            case AUTHENTICATION -> Finding.error("credentials", side, "the server refused the credentials of user '"
+                    + endpoint.user() + "': " + msg, "check " + side + ".user and " + side + ".password");
+            case UNDEFINED_OBJECT -> Finding.error("connect", side, msg, "check the database name in " + side
+                    + ".url, or create the database");
+            case PRIVILEGE -> Finding.error("connect", side, msg, "grant the user the right to connect (GRANT CONNECT "
+                    + "ON DATABASE ... TO " + endpoint.user() + ")");
+            default -> Finding.error("connect", side, "cannot connect to " + endpoint.displayUrl() + ": " + msg,
+                    "check the host and port in " + side + ".url, that the server runs, and that it accepts "
+                            + "connections from this host (pg_hba.conf, bind-address, firewall)");
+        };
+    }
+}

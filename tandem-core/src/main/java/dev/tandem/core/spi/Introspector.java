@@ -1,0 +1,25 @@
+package dev.tandem.core.spi;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads the shape of a database's tables. Read-only; every method runs on a connection the caller owns. */
+public interface Introspector {
+
+    /**
+     * The schema an unqualified table name means: PostgreSQL's first existing schema on the search_path
+     * ({@code public} usually), MySQL's current database.
+     */
+    String defaultSchema(Connection connection) throws SQLException;
+
+    /**
+     * Every user table the connection can see (system schemas excluded; for MySQL and MariaDB only the connected
+     * database), sorted. Called to resolve the manifest's scope and to suggest names for a table not found.
+     */
+    List<TableRef> listTables(Connection connection) throws SQLException;
+
+    /** The table's columns, keys and size estimates, or empty when it does not exist. */
+    Optional<TableInfo> describe(Connection connection, TableRef table) throws SQLException;
+}

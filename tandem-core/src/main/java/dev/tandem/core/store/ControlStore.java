@@ -1,0 +1,200 @@
+package dev.tandem.core.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.manifest.JdbcUrls;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+
+/**
+ * Tandem's control store: migrations, runs and chunks, change-stream positions and the audit log. By default an
+ * embedded H2 file database in a directory ({@code --store DIR}, else {@code TANDEM_STORE}, else {@code ./.tandem});
+ * PostgreSQL when the location is a {@code jdbc:postgresql:} URL (credentials from {@code TANDEM_STORE_USER} and
+ * {@code TANDEM_STORE_PASSWORD}, or in the URL). The schema is versioned with Flyway (db/tandem-store).
+ * <p>Several processes may use one store directory at once (H2's AUTO_SERVER: the first opens the file, the others
+ * connect to it), so a {@code tandem status} can read while a {@code tandem migrate} writes.
+ */
+public final class ControlStore implements AutoCloseable {
+    public static final String ENV_STORE = "TANDEM_STORE";
+    public static final String ENV_USER = "TANDEM_STORE_USER";
+    public static final String ENV_PASSWORD = "TANDEM_STORE_PASSWORD";
+    public static final String DEFAULT_LOCATION = ".tandem";
+
+    private final HikariDataSource dataSource;
+    private final String display;
+    private final Clock clock;
+    private final Migrations migrations;
+    private final AuditLog audit;
+    private final Runs runs;
+    private final Positions positions;
+
+    private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
+        this.dataSource = dataSource;
+        this.display = display;
+        this.clock = clock;
+        this.audit = new AuditLog(this);
+        this.migrations = new Migrations(this, audit);
+        this.runs = new Runs(this);
+        this.positions = new Positions(this);
+    }
+
+    /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
+    public static String location(String flag, Function<String, String> env) {
+        if (flag != null && !flag.isBlank()) {
+            return flag;
+        }
+        String fromEnv = env.apply(ENV_STORE);
+        return fromEnv != null && !fromEnv.isBlank() ? fromEnv : DEFAULT_LOCATION;
+    }
+
+    public static ControlStore open(String location, Function<String, String> env) {
+        return open(location, env, Clock.systemUTC());
+    }
+
+    /** Opens (creating or upgrading as needed) the store at {@code location}. */
+    public static ControlStore open(String location, Function<String, String> env, Clock clock) {
+        HikariConfig cfg = new HikariConfig();
+        String display;
+        if (location.startsWith("jdbc:")) {
+            if (!location.startsWith("jdbc:postgresql:")) {
+                throw TandemException.badInput("store " + JdbcUrls.redact(location) + " is not supported; use a "
+                        + "directory for the embedded store, or a jdbc:postgresql: URL");
+            }
+            cfg.setJdbcUrl(location);
+            String user = env.apply(ENV_USER);
+            String password = env.apply(ENV_PASSWORD);
+            if (user != null) {
+                cfg.setUsername(user);
+            }
+            if (password != null) {
+                cfg.setPassword(password);
+            }
+            cfg.setMaximumPoolSize(8);
+            display = JdbcUrls.redact(location);
+        } else {
+            Path dir = Path.of(location).toAbsolutePath().normalize();
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw TandemException.badInput("cannot create the store directory " + dir + ": " + e
+                        + "; pass --store with a writable directory");
+            }
+            cfg.setJdbcUrl("jdbc:h2:file:" + dir.resolve("store") + ";AUTO_SERVER=TRUE");
+            cfg.setUsername("tandem");
+            cfg.setPassword("");
+            cfg.setMaximumPoolSize(4);
+            display = dir.toString();
+        }
+        cfg.setPoolName("tandem-store");
+        cfg.setMinimumIdle(1);
+        cfg.setAutoCommit(true);
+        cfg.setInitializationFailTimeout(-1);
+        HikariDataSource ds = new HikariDataSource(cfg);
+        try {
+            Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/tandem-store")
+                    .table("tandem_schema_history")
+                    .placeholderReplacement(false)
+                    .load()
+                    .migrate();
+        } catch (FlywayException e) {
+            ds.close();
+            throw new TandemException(ErrorCode.STORE, "cannot open the control store at " + display + ": "
+                    + rootMessage(e) + "; check that it is reachable and that the user may create tables", e);
+        }
+        return new ControlStore(ds, display, clock);
+    }
+
+    public Migrations migrations() {
+        return migrations;
+    }
+
+    public AuditLog audit() {
+        return audit;
+    }
+
+    public Runs runs() {
+        return runs;
+    }
+
+    public Positions positions() {
+        return positions;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** Where the store is, safe to print. */
+    public String display() {
+        return display;
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    /** Work on one connection in one transaction: committed when it returns, rolled back when it throws. */
+    <T> T transaction(String what, SqlWork<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T out = work.apply(c);
+                c.commit();
+                return out;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
+    TandemException failure(String what, SQLException e) {
+        return new TandemException(ErrorCode.STORE, "control store " + display + ": " + what + " failed: "
+                + e.getMessage(), e);
+    }
+
+    static OffsetDateTime ts(Instant i) {
+        return i == null ? null : OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
+    }
+
+    static Instant instant(java.sql.ResultSet rs, String column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable cur = t;
+        while (cur.getCause() != null && cur.getCause() != cur) {
+            cur = cur.getCause();
+        }
+        return cur.getMessage();
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+
+    /** A unit of JDBC work. */
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T apply(Connection c) throws SQLException;
+    }
+}

@@ -1,0 +1,187 @@
+package dev.tandem.core.store;
+
+import dev.tandem.core.error.TandemException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Tracked runs and their chunks (seed 003). A chunk's status only changes by compare-and-set from the status
+ * the caller expects, so two workers can never both take one chunk, and a crash leaves statuses a later run can
+ * trust.
+ */
+public final class Runs {
+    private static final String RUN_COLUMNS = "run_id, migration_id, kind, status, prev_run_id, range_min, range_max, "
+            + "run_info, created_at, started_at, ended_at";
+    private static final String CHUNK_COLUMNS = "run_id, table_name, chunk_no, key_min, key_max, status, rows_done, "
+            + "bytes_done, attempts, error, updated_at";
+
+    private final ControlStore store;
+
+    Runs(ControlStore store) {
+        this.store = store;
+    }
+
+    /** Stores a new run, NOT_STARTED, with its planned chunks, in one transaction. */
+    public RunRecord create(String migrationId, RunRecord.Kind kind, Long prevRunId, String rangeMin, String rangeMax,
+                            String runInfo, List<ChunkRecord> chunks) {
+        return store.transaction("create a run", c -> {
+            Instant now = store.now();
+            long runId = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+            while (runExists(c, runId)) {
+                runId++;
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_runs (" + RUN_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")) {
+                ps.setLong(1, runId);
+                ps.setString(2, migrationId);
+                ps.setString(3, kind.name());
+                ps.setString(4, RunStatus.NOT_STARTED.name());
+                ps.setObject(5, prevRunId);
+                ps.setString(6, rangeMin);
+                ps.setString(7, rangeMax);
+                ps.setString(8, runInfo);
+                ps.setObject(9, ControlStore.ts(now));
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_chunks (" + CHUNK_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)")) {
+                for (ChunkRecord ch : chunks) {
+                    ps.setLong(1, runId);
+                    ps.setString(2, ch.tableName());
+                    ps.setInt(3, ch.chunkNo());
+                    ps.setString(4, ch.keyMin());
+                    ps.setString(5, ch.keyMax());
+                    ps.setString(6, ChunkStatus.NOT_STARTED.name());
+                    ps.setObject(7, ControlStore.ts(now));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return new RunRecord(runId, migrationId, kind, RunStatus.NOT_STARTED, prevRunId, rangeMin, rangeMax,
+                    runInfo, now, null, null);
+        });
+    }
+
+    /** Moves a run from {@code expected} to {@code next}; stamps started_at / ended_at. */
+    public void setStatus(long runId, RunStatus expected, RunStatus next) {
+        store.transaction("mark run " + runId + " " + next, c -> {
+            String stamp = next == RunStatus.STARTED ? ", started_at = ?" : next == RunStatus.ENDED ? ", ended_at = ?" : "";
+            try (PreparedStatement ps = c.prepareStatement("UPDATE tandem_runs SET status = ?" + stamp
+                    + " WHERE run_id = ? AND status = ?")) {
+                int i = 1;
+                ps.setString(i++, next.name());
+                if (!stamp.isEmpty()) {
+                    ps.setObject(i++, ControlStore.ts(store.now()));
+                }
+                ps.setLong(i++, runId);
+                ps.setString(i, expected.name());
+                if (ps.executeUpdate() != 1) {
+                    RunStatus actual = find(c, runId).map(RunRecord::status).orElse(null);
+                    throw TandemException.badState("cannot mark run " + runId + " " + next + ": expected "
+                            + expected + ", actual " + actual);
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Moves a chunk from {@code expected} to {@code next}, recording its progress. Returns false (changing nothing)
+     * when the chunk is no longer in {@code expected}: someone else took it.
+     */
+    public boolean markChunk(long runId, String table, int chunkNo, ChunkStatus expected, ChunkStatus next,
+                             long rowsDone, long bytesDone, String error) {
+        return store.transaction("mark chunk " + table + "#" + chunkNo, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE tandem_chunks SET status = ?, rows_done = ?, "
+                    + "bytes_done = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE run_id = ? "
+                    + "AND table_name = ? AND chunk_no = ? AND status = ?")) {
+                ps.setString(1, next.name());
+                ps.setLong(2, rowsDone);
+                ps.setLong(3, bytesDone);
+                ps.setString(4, error);
+                ps.setObject(5, ControlStore.ts(store.now()));
+                ps.setInt(6, next == ChunkStatus.STARTED ? 1 : 0);
+                ps.setLong(7, runId);
+                ps.setString(8, table);
+                ps.setInt(9, chunkNo);
+                ps.setString(10, expected.name());
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    public Optional<RunRecord> find(long runId) {
+        return store.transaction("read run " + runId, c -> find(c, runId));
+    }
+
+    /** The migration's runs, newest first (like seed 003's {@code ORDER BY run_id DESC}). */
+    public List<RunRecord> list(String migrationId) {
+        return store.transaction("list runs of " + migrationId, c -> {
+            List<RunRecord> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM tandem_runs "
+                    + "WHERE migration_id = ? ORDER BY run_id DESC")) {
+                ps.setString(1, migrationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(mapRun(rs));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The run's chunks in table and key order, optionally only those with one status. */
+    public List<ChunkRecord> chunks(long runId, ChunkStatus onlyStatus) {
+        return store.transaction("list chunks of run " + runId, c -> {
+            List<ChunkRecord> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS + " FROM tandem_chunks "
+                    + "WHERE run_id = ?" + (onlyStatus == null ? "" : " AND status = ?")
+                    + " ORDER BY table_name, chunk_no")) {
+                ps.setLong(1, runId);
+                if (onlyStatus != null) {
+                    ps.setString(2, onlyStatus.name());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new ChunkRecord(rs.getLong("run_id"), rs.getString("table_name"),
+                                rs.getInt("chunk_no"), rs.getString("key_min"), rs.getString("key_max"),
+                                ChunkStatus.valueOf(rs.getString("status")), rs.getLong("rows_done"),
+                                rs.getLong("bytes_done"), rs.getInt("attempts"), rs.getString("error"),
+                                ControlStore.instant(rs, "updated_at")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private static boolean runExists(Connection c, long runId) throws SQLException {
+        return find(c, runId).isPresent();
+    }
+
+    private static Optional<RunRecord> find(Connection c, long runId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM tandem_runs WHERE run_id = ?")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(mapRun(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static RunRecord mapRun(ResultSet rs) throws SQLException {
+        long prev = rs.getLong("prev_run_id");
+        Long prevRun = rs.wasNull() ? null : prev;
+        return new RunRecord(rs.getLong("run_id"), rs.getString("migration_id"),
+                RunRecord.Kind.valueOf(rs.getString("kind")), RunStatus.valueOf(rs.getString("status")), prevRun,
+                rs.getString("range_min"), rs.getString("range_max"), rs.getString("run_info"),
+                ControlStore.instant(rs, "created_at"), ControlStore.instant(rs, "started_at"),
+                ControlStore.instant(rs, "ended_at"));
+    }
+}

@@ -1,0 +1,138 @@
+package dev.tandem.mysql;
+
+import dev.tandem.core.spi.ColumnInfo;
+import dev.tandem.core.spi.Introspector;
+import dev.tandem.core.spi.KeyInfo;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** Reads table shapes from information_schema. Only the database the URL names is in view. */
+final class MySqlIntrospector implements Introspector {
+
+    @Override
+    public String defaultSchema(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT DATABASE()")) {
+            rs.next();
+            String db = rs.getString(1);
+            return db == null ? "" : db;
+        }
+    }
+
+    @Override
+    public List<TableRef> listTables(Connection c) throws SQLException {
+        List<TableRef> out = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT TABLE_SCHEMA, TABLE_NAME "
+                + "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' "
+                + "ORDER BY TABLE_NAME")) {
+            while (rs.next()) {
+                out.add(new TableRef(rs.getString(1), rs.getString(2)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<TableInfo> describe(Connection c, TableRef t) throws SQLException {
+        long rows;
+        long bytes;
+        try (PreparedStatement ps = c.prepareStatement("SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES "
+                + "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                rows = rs.getLong(1);
+                bytes = rs.getLong(2);
+            }
+        }
+        List<ColumnInfo> columns = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, "
+                + "EXTRA, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
+                + "ORDER BY ORDINAL_POSITION")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String extra = rs.getString(5) == null ? "" : rs.getString(5).toLowerCase(Locale.ROOT);
+                    String dflt = rs.getString(4);
+                    if ("NULL".equals(dflt)) {
+                        dflt = null; // MariaDB 10.2+ writes a NULL default as the text NULL
+                    }
+                    columns.add(new ColumnInfo(rs.getString(1), rs.getString(2), jdbcType(rs.getString(2)),
+                            "YES".equals(rs.getString(3)), dflt, extra.contains("generated"),
+                            extra.contains("auto_increment")));
+                }
+            }
+        }
+        Map<String, List<String>> indexes = new LinkedHashMap<>();
+        List<String> partial = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT INDEX_NAME, COLUMN_NAME, SUB_PART "
+                + "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 "
+                + "ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    indexes.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+                    rs.getObject(3);
+                    if (!rs.wasNull()) {
+                        partial.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        KeyInfo primary = null;
+        List<KeyInfo> unique = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : indexes.entrySet()) {
+            if (partial.contains(e.getKey()) || e.getValue().contains(null)) {
+                continue; // a prefix index does not identify a row
+            }
+            if (e.getKey().equals("PRIMARY")) {
+                primary = new KeyInfo("PRIMARY", e.getValue(), true);
+            } else {
+                boolean notNull = e.getValue().stream().allMatch(n -> columns.stream()
+                        .anyMatch(col -> col.name().equals(n) && !col.nullable()));
+                if (notNull) {
+                    unique.add(new KeyInfo(e.getKey(), e.getValue(), false));
+                }
+            }
+        }
+        return Optional.of(new TableInfo(t, columns, primary, unique, rows, bytes));
+    }
+
+    /** The JDBC type of a MySQL column type ({@code COLUMN_TYPE}, e.g. {@code int(11) unsigned}). */
+    static int jdbcType(String columnType) {
+        String base = columnType.toLowerCase(Locale.ROOT).replaceAll("[ (].*", "");
+        return switch (base) {
+            case "tinyint" -> Types.TINYINT;
+            case "smallint", "year" -> Types.SMALLINT;
+            case "mediumint", "int", "integer" -> Types.INTEGER;
+            case "bigint" -> Types.BIGINT;
+            case "decimal", "numeric" -> Types.DECIMAL;
+            case "float" -> Types.REAL;
+            case "double", "real" -> Types.DOUBLE;
+            case "bit", "bool", "boolean" -> Types.BIT;
+            case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set" -> Types.VARCHAR;
+            case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob" -> Types.BINARY;
+            case "date" -> Types.DATE;
+            case "time" -> Types.TIME;
+            case "datetime", "timestamp" -> Types.TIMESTAMP;
+            case "json" -> Types.LONGVARCHAR;
+            default -> Types.OTHER;
+        };
+    }
+}

@@ -1,0 +1,196 @@
+package dev.tandem.mysql;
+
+import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.manifest.MigrationType;
+import dev.tandem.core.manifest.SchemaMode;
+import dev.tandem.core.spi.Finding;
+import dev.tandem.core.spi.Preflight;
+import dev.tandem.core.spi.PreflightRequest;
+import dev.tandem.core.spi.Role;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * What a MySQL or MariaDB endpoint needs. As a source: SELECT on the tables, and for binlog capture log_bin on,
+ * binlog_format ROW, binlog_row_image FULL, a server_id, and REPLICATION SLAVE plus REPLICATION CLIENT (MariaDB:
+ * BINLOG MONITOR). As a target: CREATE, or the tables with INSERT, UPDATE, DELETE and SELECT.
+ */
+final class MySqlPreflight implements Preflight {
+    private final Flavor flavor;
+    private final MySqlIntrospector introspector;
+
+    MySqlPreflight(Flavor flavor, MySqlIntrospector introspector) {
+        this.flavor = flavor;
+        this.introspector = introspector;
+    }
+
+    @Override
+    public List<Finding> check(Connection c, PreflightRequest request) throws SQLException {
+        List<Finding> out = new ArrayList<>();
+        String side = request.role().wire();
+        String db = introspector.defaultSchema(c);
+        if (db.isEmpty()) {
+            out.add(Finding.error("database", side, side + ".url names no database",
+                    "add the database to the URL: jdbc:" + flavor.connectorName + "://host:3306/DATABASE"));
+            return out;
+        }
+        Privileges privileges = Privileges.read(c);
+        if (request.role() == Role.SOURCE) {
+            source(c, request, privileges, out);
+        } else {
+            target(c, request, privileges, db, out);
+        }
+        return out;
+    }
+
+    private void source(Connection c, PreflightRequest request, Privileges privileges, List<Finding> out)
+            throws SQLException {
+        Manifest m = request.manifest();
+        List<TableRef> noSelect = request.sourceTables().stream().map(TableInfo::ref)
+                .filter(t -> !privileges.hasOnTable("SELECT", t.schema(), t.name())).toList();
+        if (noSelect.isEmpty()) {
+            out.add(Finding.ok("select_privilege", "source", "user " + privileges.account()
+                    + " may read every table in scope"));
+        } else {
+            out.add(Finding.error("select_privilege", "source", "user " + privileges.account() + " cannot read "
+                    + noSelect.stream().map(TableRef::qualified).collect(Collectors.joining(", "))
+                    + rolesNote(), "GRANT SELECT ON " + noSelect.get(0).schema() + ".* TO " + privileges.account()
+                    + ";"));
+        }
+        if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
+            for (TableInfo t : request.sourceTables()) {
+                if (t.column(m.cdc().timestampColumn()).isEmpty()) {
+                    out.add(Finding.error("timestamp_column", t.ref().qualified(), "table " + t.ref().qualified()
+                            + " has no column " + m.cdc().timestampColumn() + " to poll", "add the column (set on "
+                            + "every write), exclude the table, or use cdc.method: binlog"));
+                }
+            }
+        }
+        boolean binlog = m.type() == MigrationType.INCREMENTAL
+                && (m.cdc().method() == Cdc.Method.AUTO || m.cdc().method() == Cdc.Method.BINLOG);
+        if (!binlog) {
+            return;
+        }
+        String logBin = variable(c, "log_bin");
+        if ("ON".equalsIgnoreCase(logBin) || "1".equals(logBin)) {
+            out.add(Finding.ok("log_bin", "source", "the binary log is on"));
+        } else {
+            out.add(Finding.error("log_bin", "source", "the binary log is off (log_bin = " + logBin + ")",
+                    "enable it: log_bin = mysql-bin and server_id = 1 under [mysqld] in my.cnf, then restart the server"));
+        }
+        setting(c, out, "binlog_format", "ROW", "binlog_format must be ROW");
+        setting(c, out, "binlog_row_image", "FULL", "binlog_row_image must be FULL");
+        String serverId = variable(c, "server_id");
+        if ("0".equals(serverId)) {
+            out.add(Finding.error("server_id", "source", "server_id is 0, so no replica may connect",
+                    "set server_id = 1 (any non-zero id) under [mysqld] in my.cnf and restart"));
+        }
+        List<String> missing = new ArrayList<>();
+        if (!privileges.hasGlobal("REPLICATION SLAVE")) {
+            missing.add("REPLICATION SLAVE");
+        }
+        if (!privileges.hasGlobal("REPLICATION CLIENT")) {
+            missing.add(flavor == Flavor.MARIADB ? "BINLOG MONITOR" : "REPLICATION CLIENT");
+        }
+        if (missing.isEmpty()) {
+            out.add(Finding.ok("replication_privilege", "source", "user " + privileges.account()
+                    + " may read the binary log"));
+        } else {
+            out.add(Finding.error("replication_privilege", "source", "user " + privileges.account() + " lacks "
+                    + String.join(" and ", missing) + " to read the binary log" + rolesNote(), "GRANT "
+                    + String.join(", ", missing) + " ON *.* TO " + privileges.account() + ";"));
+        }
+    }
+
+    private void target(Connection c, PreflightRequest request, Privileges privileges, String db, List<Finding> out)
+            throws SQLException {
+        Manifest m = request.manifest();
+        boolean needCreate = false;
+        for (TableInfo source : request.sourceTables()) {
+            TableRef t = request.targetTables().getOrDefault(source.ref(), source.ref());
+            Optional<TableInfo> existing = introspector.describe(c, t);
+            String name = t.qualified();
+            if (existing.isEmpty()) {
+                if (m.schema() == SchemaMode.EXISTING) {
+                    out.add(Finding.error("target_table_missing", name, "table " + name + " does not exist on the "
+                            + "target, and schema: existing does not create it", "create it, or set schema: create"));
+                } else {
+                    out.add(Finding.ok("target_table_absent", name, "will be created"));
+                    needCreate = true;
+                }
+                continue;
+            }
+            List<String> missing = new ArrayList<>();
+            for (String p : List.of("SELECT", "INSERT", "UPDATE", "DELETE")) {
+                if (!privileges.hasOnTable(p, t.schema(), t.name())) {
+                    missing.add(p);
+                }
+            }
+            if (!missing.isEmpty()) {
+                out.add(Finding.error("target_privilege", name, "user " + privileges.account() + " lacks "
+                        + String.join(", ", missing) + " on " + name + rolesNote(), "GRANT " + String.join(", ", missing)
+                        + " ON " + t.schema() + "." + t.name() + " TO " + privileges.account() + ";"));
+                continue;
+            }
+            if (m.schema() == SchemaMode.CREATE) {
+                if (hasRows(c, t)) {
+                    out.add(Finding.error("target_table_not_empty", name, "table " + name + " exists on the target "
+                            + "and has rows; schema: create never overwrites a table", "empty it (TRUNCATE TABLE "
+                            + name + ";), drop it, or set schema: existing to load into it"));
+                } else {
+                    out.add(Finding.ok("target_table_empty", name, "exists and is empty; it will be loaded as it is"));
+                }
+            }
+        }
+        if (needCreate && !privileges.hasOnSchema("CREATE", db)) {
+            out.add(Finding.error("create_privilege", db, "user " + privileges.account() + " may not create tables in "
+                    + db + rolesNote(), "GRANT CREATE, SELECT, INSERT, UPDATE, DELETE, INDEX, ALTER ON " + db + ".* TO "
+                    + privileges.account() + ";"));
+        }
+    }
+
+    private static String rolesNote() {
+        return " (privileges held through roles are not counted)";
+    }
+
+    private static boolean hasRows(Connection c, TableRef t) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM "
+                + quote(t.schema()) + "." + quote(t.name()) + ")")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    private static String quote(String identifier) {
+        return "`" + identifier.replace("`", "``") + "`";
+    }
+
+    private static void setting(Connection c, List<Finding> out, String name, String wanted, String rule)
+            throws SQLException {
+        String value = variable(c, name);
+        if (wanted.equalsIgnoreCase(value)) {
+            out.add(Finding.ok(name, "source", name + " is " + wanted));
+        } else {
+            out.add(Finding.error(name, "source", rule + ", not " + (value == null ? "unset"
+                    : value.toUpperCase(Locale.ROOT)), "SET GLOBAL " + name + " = '" + wanted + "'; and " + name
+                    + " = " + wanted + " under [mysqld] in my.cnf so it survives a restart; sessions already open keep "
+                    + "the old value until they reconnect"));
+        }
+    }
+
+    private static String variable(Connection c, String name) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT @@GLOBAL." + name)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.tandem.server.demo;
+
+import java.util.List;
+
+/** The manifest the demo writes: seed 000's migration block and seed 002's strategy, data and failure handling. */
+public final class DemoManifest {
+    public static final String ID = "shop-demo";
+    public static final String SOURCE_PASSWORD_ENV = "TANDEM_DEMO_SOURCE_PASSWORD";
+    public static final String TARGET_PASSWORD_ENV = "TANDEM_DEMO_TARGET_PASSWORD";
+
+    private DemoManifest() {
+    }
+
+    public static String yaml(String sourceUrl, String targetUrl) {
+        return String.join("\n", List.of(
+                "# Written by `tandem demo`. Passwords come from the environment, never from this file.",
+                "id: " + ID,
+                "description: Move the demo shop from one PostgreSQL to another",
+                "source:",
+                "  url: " + sourceUrl,
+                "  user: " + DemoShop.MIGRATOR,
+                "  password: ${env:" + SOURCE_PASSWORD_ENV + "}",
+                "target:",
+                "  url: " + targetUrl,
+                "  user: " + DemoShop.MIGRATOR,
+                "  password: ${env:" + TARGET_PASSWORD_ENV + "}",
+                "scope:",
+                "  tables: [" + String.join(", ", DemoShop.TABLES) + "]",
+                "schema: create",
+                "data: {type: scan, replace: replace, chunk_rows: 5000, parallelism: 2}",
+                "migration:",
+                "  type: incremental",
+                "  initial_load: {enabled: true}",
+                "  cdc: {method: logical_replication, conflict_resolution: source_wins}",
+                "  continuous: {enabled: true, stop_when: in_sync}",
+                "strategy:",
+                "  type: canary",
+                "  read_percentage: 0.05",
+                "  write_mode: {mode: dual_write, policy: old_authoritative}",
+                "validation: {mode: checksum, continuous: true, shadow_reads: {sample: 0.01}}",
+                "abort_thresholds: {lag_seconds: 300, drift_rows: 0, error_rate: 0.01}",
+                "failure_handling: {type: retry_then_all, retry_count: 3}",
+                "alerting:",
+                "  rules:",
+                "    - {name: high_cdc_lag, condition: lag_seconds > 300, severity: high, "
+                        + "message: \"CDC lag exceeded 5 minutes\"}",
+                ""));
+    }
+}

@@ -1,0 +1,72 @@
+package dev.tandem.server.demo;
+
+import dev.tandem.testkit.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The demo's data: a small shop (customers, products, orders, order items, inventory) with identity, uuid, composite
+ * and text keys, jsonb, arrays, an enum, bytea and numerics, owned by an application role; and a least-privilege
+ * migration user on each side, created the way an operator would.
+ */
+public final class DemoShop {
+    public static final String DATABASE = "shop";
+    public static final String MIGRATOR = "tandem_migrator";
+    public static final String[] TABLES = {"public.customers", "public.products", "public.orders",
+            "public.order_items", "public.inventory"};
+
+    private DemoShop() {
+    }
+
+    /** Creates the schema and rows on the source; {@code scale} 1 is about 22,000 rows. */
+    public static void populateSource(EmbeddedPostgres source, int scale, String migratorPassword) {
+        String sql = resource("shop.sql")
+                .replace("{{customers}}", String.valueOf(1_000 * scale))
+                .replace("{{products}}", String.valueOf(500 * scale))
+                .replace("{{orders}}", String.valueOf(5_000 * scale));
+        source.execute(sql,
+                "CREATE ROLE " + MIGRATOR + " LOGIN REPLICATION PASSWORD '" + migratorPassword + "'",
+                // A publication may only name tables whose owner's rights the user has.
+                "GRANT shop_owner TO " + MIGRATOR,
+                "GRANT CREATE ON DATABASE " + DATABASE + " TO " + MIGRATOR);
+    }
+
+    /** The migration user on the target: may create tables in public and keep target triggers from firing. */
+    public static void prepareTarget(EmbeddedPostgres target, String migratorPassword) {
+        target.execute("CREATE ROLE " + MIGRATOR + " LOGIN PASSWORD '" + migratorPassword + "'",
+                "GRANT CREATE ON SCHEMA public TO " + MIGRATOR,
+                "GRANT SET ON PARAMETER session_replication_role TO " + MIGRATOR);
+    }
+
+    /** Exact row counts per table, for the demo's summary. */
+    public static Map<String, Long> rowCounts(EmbeddedPostgres db) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            for (String t : TABLES) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + t)) {
+                    rs.next();
+                    out.put(t, rs.getLong(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot count the demo's rows: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = DemoShop.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -43,6 +43,12 @@ final class MySqlIntrospector implements Introspector {
         return out;
     }
 
+    /** information_schema shows a user only the tables it has some privilege on. */
+    @Override
+    public boolean listsOnlyPrivilegedTables() {
+        return true;
+    }
+
     @Override
     public Optional<TableInfo> describe(Connection c, TableRef t) throws SQLException {
         long rows;

@@ -20,8 +20,14 @@ public final class DidYouMean {
                 best = k;
             }
         }
-        int allowed = Math.max(2, t.length() / 3);
-        return best != null && bestDistance <= allowed ? Optional.of(best) : Optional.empty();
+        int allowed = Math.max(2, (int) Math.round(t.length() * 0.4));
+        if (best != null && bestDistance <= allowed) {
+            return Optional.of(best);
+        }
+        // A shortened name ('rollback' for rollback_all): the shortest known word it begins.
+        return t.length() < 3 ? Optional.empty() : known.stream()
+                .filter(k -> k.toLowerCase(Locale.ROOT).startsWith(t))
+                .min(java.util.Comparator.comparingInt(String::length));
     }
 
     /** "did you mean x?" or, when nothing is close, the list of what is allowed. */

@@ -127,7 +127,7 @@ public final class ManifestReader {
         String trimmed = text.stripLeading();
         boolean isJson = trimmed.startsWith("{");
         try {
-            JsonNode tree = (isJson ? json : yaml).readTree(text);
+            JsonNode tree = isJson ? json.readTree(text) : EnvRefs.restore(yaml.readTree(EnvRefs.protect(text)));
             if (tree == null || tree.isMissingNode() || tree.isNull()) {
                 throw new ManifestException(sourceName, List.of(new Problem("", null, "is empty",
                         "write a manifest; see README.md's quick start")));

@@ -163,8 +163,9 @@ final class Section {
         double d = v.asDouble();
         if (d < 0.0 || d > 1.0 || Double.isNaN(d)) {
             String fix = "use 0.0 to 1.0";
-            if (d > 1.0 && d <= 100.0) {
-                fix += " (" + v.asText() + "% is " + (d / 100.0) + ")";
+            if (d >= 2.0 && d <= 100.0 && d == Math.rint(d)) {
+                // Someone wrote a percentage: 5 meant 5%, which is 0.05.
+                fix += " (" + (long) d + "% is " + (d / 100.0) + ")";
             }
             reading.problemAt(at, v, "is out of range", fix);
             return dflt;
@@ -314,8 +315,7 @@ final class Section {
         for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isBoolean()) {
-                reading.problemAt(pathOf(key) + "." + e.getKey(), e.getValue(), "is not true or false",
-                        "map each name to true (migrated) or false");
+                reading.problemAt(pathOf(key) + "." + e.getKey(), e.getValue(), "is not true or false", fix);
             } else {
                 out.put(e.getKey(), e.getValue().asBoolean());
             }

@@ -46,7 +46,8 @@ public final class Planner {
         source.run(c -> {
             var introspector = source.connector.introspector();
             String defaultSchema = introspector.defaultSchema(c);
-            ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), introspector.listTables(c), defaultSchema);
+            ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), introspector.listTables(c), defaultSchema,
+                    introspector.listsOnlyPrivilegedTables());
             source.findings.addAll(scope.findings());
             for (TableRef ref : scope.tables()) {
                 Optional<TableInfo> info = introspector.describe(c, ref);

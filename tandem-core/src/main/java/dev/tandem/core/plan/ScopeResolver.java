@@ -28,6 +28,15 @@ public final class ScopeResolver {
     }
 
     public static Resolution resolve(Scope scope, List<TableRef> available, String defaultSchema) {
+        return resolve(scope, available, defaultSchema, false);
+    }
+
+    /**
+     * @param listsOnlyPrivileged the source shows a user only the tables it has privileges on (MySQL, MariaDB), so a
+     *                            table "not found" may exist and be hidden
+     */
+    public static Resolution resolve(Scope scope, List<TableRef> available, String defaultSchema,
+                                     boolean listsOnlyPrivileged) {
         List<Finding> findings = new ArrayList<>();
         TreeSet<TableRef> out = new TreeSet<>();
         Map<String, TableRef> byName = available.stream()
@@ -43,10 +52,14 @@ public final class ScopeResolver {
                 String at = "scope.tables[" + i + "]";
                 Optional<TableRef> folded = available.stream()
                         .filter(t -> t.qualified().equalsIgnoreCase(ref.qualified())).findFirst();
+                List<String> sameSchema = available.stream().filter(t -> t.schema().equals(ref.schema()))
+                        .map(TableRef::name).toList();
                 String suggestion = folded.map(TableRef::qualified)
-                        .or(() -> DidYouMean.closest(ref.qualified(), byName.keySet()))
-                        .map(s -> "did you mean " + s + "?").orElse("check the name; the source has "
-                                + (available.isEmpty() ? "no tables this user can see" : available.size() + " tables"));
+                        .or(() -> DidYouMean.closest(ref.name(), sameSchema).map(n -> ref.schema() + "." + n))
+                        .map(s -> "did you mean " + s + "?")
+                        .orElse(listsOnlyPrivileged ? "check the name, or grant the source user SELECT on it: this "
+                                + "server lists only the tables a user has privileges on"
+                                : "check the name and the schema; schema " + ref.schema() + " has no table like it");
                 findings.add(Finding.error("table_exists", ref.qualified(),
                         at + ": table " + ref.qualified() + " not found on source", suggestion));
             }

@@ -20,6 +20,14 @@ public interface Introspector {
      */
     List<TableRef> listTables(Connection connection) throws SQLException;
 
+    /**
+     * Whether {@link #listTables} leaves out tables the user has no privileges on (MySQL and MariaDB do), so that a
+     * table missing from it may exist.
+     */
+    default boolean listsOnlyPrivilegedTables() {
+        return false;
+    }
+
     /** The table's columns, keys and size estimates, or empty when it does not exist. */
     Optional<TableInfo> describe(Connection connection, TableRef table) throws SQLException;
 }

@@ -101,8 +101,17 @@ public final class ControlStore implements AutoCloseable {
         cfg.setPoolName("tandem-store");
         cfg.setMinimumIdle(1);
         cfg.setAutoCommit(true);
-        cfg.setInitializationFailTimeout(-1);
-        HikariDataSource ds = new HikariDataSource(cfg);
+        // Fail at once, with the driver's reason, when the store cannot be reached (not after a 30 s pool wait).
+        cfg.setInitializationFailTimeout(1);
+        cfg.setConnectionTimeout(10_000);
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(cfg);
+        } catch (RuntimeException e) {
+            throw new TandemException(ErrorCode.STORE, "cannot open the control store at " + display + ": "
+                    + rootMessage(e) + "; check that it is reachable and the credentials (" + ENV_USER + ", "
+                    + ENV_PASSWORD + ")", e);
+        }
         try {
             Flyway.configure()
                     .dataSource(ds)

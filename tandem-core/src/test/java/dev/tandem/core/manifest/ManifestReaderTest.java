@@ -1,0 +1,235 @@
+package dev.tandem.core.manifest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.core.error.ErrorCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ManifestReaderTest {
+    private static final Map<String, String> ENV = Map.of("SRC_PASSWORD", "s3cret-src", "DST_PASSWORD", "s3cret-dst");
+    private final ManifestReader reader = new ManifestReader(ENV::get);
+
+    @Test
+    void readsSeed000sMigrationBlockVerbatim() {
+        Manifest m = reader.read(resource("seeds/seed000-block.yaml"), "seed000", ManifestReader.Purpose.RUN);
+        assertThat(m.type()).isEqualTo(MigrationType.INCREMENTAL);
+        assertThat(m.data().moves()).isTrue();
+        assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30)));
+        assertThat(m.conflictResolution().defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
+        assertThat(m.continuous()).isEqualTo(new Continuous(true, Continuous.StopWhen.MANUAL));
+    }
+
+    @Test
+    void readsSeed000sConflictOverridesAndAlertRule() {
+        Manifest m = reader.read(resource("seeds/seed000-conflicts-alerting.yaml"), "seed000", ManifestReader.Purpose.DRAFT);
+        ConflictResolution cr = m.conflictResolution();
+        assertThat(cr.defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
+        assertThat(cr.overrides()).containsExactly(
+                new ConflictResolution.Override("user_preferences", ConflictResolution.Strategy.TARGET_WINS, null, null),
+                new ConflictResolution.Override("inventory", ConflictResolution.Strategy.NEWEST_WINS, "last_updated", null));
+        Alerting.Rule rule = m.alerting().rules().get(0);
+        assertThat(rule.name()).isEqualTo("high_cdc_lag");
+        assertThat(rule.severity()).isEqualTo(Alerting.Severity.HIGH);
+        assertThat(rule.message()).isEqualTo("CDC lag exceeded 5 minutes");
+        assertThat(rule.condition().test(Map.of("lag_seconds", 301.0))).isTrue();
+        assertThat(rule.condition().test(Map.of("lag_seconds", 300.0))).isFalse();
+    }
+
+    @Test
+    void readsDesignMdsManifestWithUnquotedEnvReferencesInFlowMappings() {
+        Manifest m = reader.read(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
+        assertThat(m.source().password().reveal()).isEqualTo("s3cret-src");
+        assertThat(m.target().password().reveal()).isEqualTo("s3cret-dst");
+        assertThat(m.scope().tables()).containsExactly("public.orders", "public.customers");
+        assertThat(m.data()).isEqualTo(new DataMovement(DataMovement.Type.SCAN, DataMovement.Replace.REPLACE, 50000, 4, 0));
+        assertThat(m.conflictResolution().forTable("inventory")).isPresent();
+        assertThat(m.strategy()).isEqualTo(new Strategy.Canary(0.05,
+                new WriteMode(WriteMode.Mode.DUAL_WRITE, WriteMode.Policy.OLD_AUTHORITATIVE, null)));
+        assertThat(m.validation()).isEqualTo(new Validation(Validation.Mode.CHECKSUM, true, 0.01, false));
+        assertThat(m.abortThresholds()).isEqualTo(new AbortThresholds(300.0, 0L, 0.001, 0.01));
+        assertThat(m.failureHandling()).isEqualTo(new FailureHandling(FailureHandling.Type.RETRY_THEN_ALL, 3));
+    }
+
+    @Test
+    void storesTheDocumentAsWrittenWithoutWhatTheEnvironmentHeld() {
+        ManifestDocument doc = reader.document(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
+        assertThat(doc.document().get("source").get("password").asText()).isEqualTo("${env:SRC_PASSWORD}");
+        assertThat(doc.document().toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void readsSeed002sCreateBodyAsADraftAndAsksForEndpointsToRun() {
+        String body = resource("seeds/seed002-create.json");
+        Manifest m = reader.read(body, "request", ManifestReader.Purpose.DRAFT);
+        assertThat(m.id()).isEqualTo("migrate_to_new_redis");
+        assertThat(m.isRunnable()).isFalse();
+        assertThat(m.data().type()).isEqualTo(DataMovement.Type.SCAN);
+        assertThat(m.failureHandling().type()).isEqualTo(FailureHandling.Type.ROLLBACK_ALL);
+
+        assertThatThrownBy(() -> reader.read(body, "request", ManifestReader.Purpose.RUN))
+                .isInstanceOfSatisfying(ManifestException.class, e -> assertThat(e.details())
+                        .extracting(Problem::path).containsExactly("source", "target"));
+    }
+
+    @Test
+    void readsAllNineStrategiesOfSeed002WithTheirParameters() {
+        assertThat(strategy("{\"type\": \"big_bang\"}")).isEqualTo(new Strategy.BigBang());
+        assertThat(strategy("{\"type\": \"canary\", \"read_percentage\": 0.05, \"write_mode\": {\"mode\": \"dual_write\", "
+                + "\"policy\": \"old_authoritative\"}}")).isEqualTo(new Strategy.Canary(0.05,
+                new WriteMode(WriteMode.Mode.DUAL_WRITE, WriteMode.Policy.OLD_AUTHORITATIVE, null)));
+        assertThat(strategy("{\"type\": \"blue_green\", \"active_is_new\": false}")).isEqualTo(new Strategy.BlueGreen(false));
+        assertThat(strategy("{\"type\": \"rolling_update\", \"migrated_instances\": [], \"total_instances\": 5}"))
+                .isEqualTo(new Strategy.RollingUpdate(List.of(), 5, null));
+        assertThat(strategy("{\"type\": \"shadow_traffic\"}")).isEqualTo(new Strategy.ShadowTraffic());
+        assertThat(strategy("{\"type\": \"strangler_fig\", \"features\": {\"user_auth\": true, \"payments\": false, "
+                + "\"reporting\": false}}")).isEqualTo(new Strategy.StranglerFig(Map.of("user_auth", true, "payments",
+                false, "reporting", false), null));
+        assertThat(strategy("{\"type\": \"feature_flag\", \"flags\": {\"new_database\": true, \"beta_features\": false}, "
+                + "\"rollout_percentage\": 0.25}")).isEqualTo(new Strategy.FeatureFlag(Map.of("new_database", true,
+                "beta_features", false), 0.25, null));
+        assertThat(strategy("{\"type\": \"geographic\", \"regions\": {\"us-east-1\": true, \"eu-west-1\": false, "
+                + "\"ap-southeast-1\": false}}")).isEqualTo(new Strategy.Geographic(Map.of("us-east-1", true,
+                "eu-west-1", false, "ap-southeast-1", false), null));
+        assertThat(strategy("{\"type\": \"time_window\", \"window_start\": \"2024-01-15T02:00:00Z\", "
+                + "\"window_end\": \"2024-01-15T04:00:00Z\", \"executed\": false}")).isEqualTo(new Strategy.TimeWindow(
+                Instant.parse("2024-01-15T02:00:00Z"), Instant.parse("2024-01-15T04:00:00Z"), false));
+    }
+
+    @Test
+    void readsSeed002sCanaryRolloutStagesIncludingTheCutoverWriteMode() {
+        for (double p : new double[] {0.05, 0.25, 0.75}) {
+            assertThat(strategy("{\"type\": \"canary\", \"read_percentage\": " + p + ", \"write_mode\": {\"mode\": "
+                    + "\"dual_write\", \"policy\": \"old_authoritative\"}}")).isEqualTo(new Strategy.Canary(p,
+                    new WriteMode(WriteMode.Mode.DUAL_WRITE, WriteMode.Policy.OLD_AUTHORITATIVE, null)));
+        }
+        assertThat(strategy("{\"type\": \"canary\", \"read_percentage\": 1.0, \"write_mode\": {\"mode\": \"cutover\", "
+                + "\"write_percentage\": 1.0}}")).isEqualTo(new Strategy.Canary(1.0,
+                new WriteMode(WriteMode.Mode.CUTOVER, null, 1.0)));
+    }
+
+    @Test
+    void readsSeed002sDataAndFailureHandlingShapes() {
+        assertThat(draft("\"data\": \"none\"").data().type()).isEqualTo(DataMovement.Type.NONE);
+        DataMovement snapshot = draft("\"data\": {\"type\": \"snapshot\", \"replace\": \"none\"}").data();
+        assertThat(snapshot.type()).isEqualTo(DataMovement.Type.SNAPSHOT);
+        assertThat(snapshot.replace()).isEqualTo(DataMovement.Replace.NONE);
+        assertThat(draft("\"data\": {\"type\": \"scan\", \"replace\": \"merge\"}").data().replace())
+                .isEqualTo(DataMovement.Replace.MERGE);
+
+        assertThat(draft("\"failure_handling\": \"rollback_all\"").failureHandling())
+                .isEqualTo(new FailureHandling(FailureHandling.Type.ROLLBACK_ALL, 0));
+        assertThat(draft("\"failure_handling\": {\"type\": \"retry_then_all\", \"retry_count\": 3}").failureHandling())
+                .isEqualTo(new FailureHandling(FailureHandling.Type.RETRY_THEN_ALL, 3));
+        assertThat(draft("\"failure_handling\": \"allow_partial\"").failureHandling())
+                .isEqualTo(new FailureHandling(FailureHandling.Type.ALLOW_PARTIAL, 0));
+    }
+
+    @Test
+    void appliesDefaultsAnOperatorWouldExpect() {
+        Manifest m = draft("\"description\": \"x\"");
+        assertThat(m.type()).isEqualTo(MigrationType.INCREMENTAL);
+        assertThat(m.cdc().method()).isEqualTo(Cdc.Method.AUTO);
+        assertThat(m.schema()).isEqualTo(SchemaMode.CREATE);
+        assertThat(m.data()).isEqualTo(DataMovement.DEFAULT);
+        assertThat(m.strategy()).isEqualTo(new Strategy.BigBang());
+        assertThat(m.failureHandling()).isEqualTo(FailureHandling.DEFAULT);
+        assertThat(m.scope()).isEqualTo(Scope.ALL);
+    }
+
+    @Test
+    void fullTypeFollowsFromNoChangeCaptureAndInitialLoadSkipMeansNoData() {
+        assertThat(draft("\"cdc\": {\"method\": \"none\"}").type()).isEqualTo(MigrationType.FULL);
+        assertThat(draft("\"migration\": {\"initial_load\": \"skip\"}").data().moves()).isFalse();
+        assertThat(draft("\"initial_load\": {\"enabled\": false}").data().moves()).isFalse();
+    }
+
+    @Test
+    void neverShowsASecretInToStringOrInAProblem() {
+        Manifest m = reader.read(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
+        assertThat(m.toString()).doesNotContain("s3cret").contains(Secret.REDACTED);
+        Endpoint e = new Endpoint("jdbc:postgresql://h/db?user=u&password=hunter2", "u", Secret.of("hunter2"),
+                Map.of("sslpassword", "hunter3", "ssl", "true"));
+        assertThat(e.toString()).doesNotContain("hunter").contains("ssl=true");
+
+        String bad = "{\"id\": \"x\", \"source\": {\"url\": \"jdbc:postgresql://h/db\", \"password\": 42, \"usr\": \"a\"}}";
+        assertThatThrownBy(() -> reader.read(bad, "request", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.getMessage())
+                        .doesNotContain("42").contains("source.usr: is not a known key of source; did you mean user?"));
+    }
+
+    @Test
+    void showsAnInterpolatedValueAsWrittenAndNamesAMissingVariable() {
+        String text = "{\"id\": \"x\", \"data\": {\"parallelism\": \"${env:SRC_PASSWORD}\"}, "
+                + "\"target\": {\"url\": \"${env:NOT_SET}\"}}";
+        assertThatThrownBy(() -> reader.read(text, "request", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> {
+                    assertThat(ex.getMessage()).doesNotContain("s3cret");
+                    assertThat(ex.details()).extracting(Problem::message).contains(
+                            "data.parallelism: '${env:SRC_PASSWORD}' is not a whole number; use a whole number from 1 to 256",
+                            "target.url: '${env:NOT_SET}' uses environment variable NOT_SET, which is not set; export "
+                                    + "NOT_SET before running tandem, or write the value in the manifest");
+                });
+    }
+
+    @Test
+    void reportsAllFiveMistakesOfAManifestAtOnce() {
+        String text = String.join("\n",
+                "id: five-mistakes",
+                "source: {url: 'jdbc:postgresql://a/db'}",
+                "target: {url: 'postgres://b/db'}",
+                "strategy: {type: canary, read_percentage: 1.5}",
+                "data: {type: scan, chunk_rows: 0}",
+                "failure_handling: {type: rollback_all, retry_count: 3}",
+                "validaton: {mode: checksum}");
+        assertThatThrownBy(() -> reader.read(text, "m.yaml", ManifestReader.Purpose.RUN))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> {
+                    assertThat(ex.code()).isEqualTo(ErrorCode.BAD_INPUT);
+                    assertThat(ex.details()).extracting(Problem::message).containsExactlyInAnyOrder(
+                            "target.url: 'postgres://b/db' is not a JDBC URL; use jdbc:postgresql://host:5432/db or "
+                                    + "jdbc:mariadb://host:3306/db",
+                            "strategy.read_percentage: 1.5 is out of range; use 0.0 to 1.0",
+                            "data.chunk_rows: 0 is out of range; use 1 to 100000000",
+                            "failure_handling.retry_count: 3 only applies to retry_then_all; remove retry_count or set "
+                                    + "type: retry_then_all",
+                            "validaton: is not a known key of the manifest; did you mean validation?");
+                    assertThat(ex.getMessage()).startsWith("m.yaml has 5 problems:");
+                });
+    }
+
+    @Test
+    void reportsASyntaxErrorWithItsLineAndColumnNeverAStackTrace() {
+        assertThatThrownBy(() -> reader.read("id: x\nstrategy: {type: canary\n", "m.yaml", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> {
+                    assertThat(ex.details()).hasSize(1);
+                    assertThat(ex.details().get(0).path()).startsWith("line ");
+                    assertThat(ex.details().get(0).rule()).startsWith("is not valid YAML");
+                });
+        assertThatThrownBy(() -> reader.read("{\"id\": \"x\", \"id\": \"y\"}", "body", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details().get(0).rule())
+                        .contains("is not valid JSON").contains("Duplicate field 'id'"));
+    }
+
+    private Strategy strategy(String json) {
+        return draft("\"strategy\": " + json).strategy();
+    }
+
+    private Manifest draft(String fields) {
+        return reader.read("{\"id\": \"t\", " + fields + "}", "test", ManifestReader.Purpose.DRAFT);
+    }
+
+    static String resource(String name) {
+        try (InputStream in = ManifestReaderTest.class.getResourceAsStream("/manifests/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package dev.tandem.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.lifecycle.LifecycleEvent;
+import dev.tandem.core.lifecycle.MigrationState;
+import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.lifecycle.Status;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded control store (H2 file database). The same store on PostgreSQL is tested in tandem-postgres. */
+class ControlStoreTest {
+    @TempDir
+    Path dir;
+    private ControlStore store;
+
+    @BeforeEach
+    void open() {
+        store = ControlStore.open(dir.resolve("store").toString(), Map.<String, String>of()::get);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    @Test
+    void createsAMigrationPendingWithAnAuditRow() {
+        MigrationRecord m = store.migrations().create("orders", "move orders", "{\"id\":\"orders\"}", "alice");
+        assertThat(m.status()).isEqualTo(new Status(MigrationState.PENDING, Phase.PREPARE));
+        MigrationRecord read = store.migrations().get("orders");
+        assertThat(read.uuid()).isEqualTo(m.uuid());
+        assertThat(read.manifest()).isEqualTo("{\"id\":\"orders\"}");
+        assertThat(store.audit().list("orders")).singleElement().satisfies(a -> {
+            assertThat(a.actor()).isEqualTo("alice");
+            assertThat(a.action()).isEqualTo("create");
+            assertThat(a.to()).isEqualTo(Status.INITIAL);
+        });
+    }
+
+    @Test
+    void refusesADuplicateIdAndAnUnknownOne() {
+        store.migrations().create("orders", null, "{}", "alice");
+        assertThatThrownBy(() -> store.migrations().create("orders", null, "{}", "bob"))
+                .isInstanceOfSatisfying(TandemException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_STATE))
+                .hasMessage("migration orders already exists (state pending/prepare); choose another id");
+        assertThatThrownBy(() -> store.migrations().get("nope"))
+                .isInstanceOfSatisfying(TandemException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+    }
+
+    @Test
+    void walksTheLifecycleWithAnAuditRowPerTransition() {
+        store.migrations().create("m", null, "{}", "alice");
+        store.migrations().transition("m", LifecycleEvent.CONFIGURE, null, "alice", null);
+        store.migrations().transition("m", LifecycleEvent.START, null, "alice", null);
+        store.migrations().transition("m", LifecycleEvent.ADVANCE, Phase.BACKFILL, "engine", "schema prepared");
+        store.migrations().transition("m", LifecycleEvent.PAUSE, null, "bob", "maintenance");
+        MigrationRecord m = store.migrations().transition("m", LifecycleEvent.RESUME, null, "bob", null);
+        assertThat(m.status()).isEqualTo(new Status(MigrationState.RUNNING, Phase.BACKFILL));
+        assertThat(m.version()).isEqualTo(6);
+        assertThat(store.audit().list("m")).extracting(AuditEntry::action)
+                .containsExactly("create", "configure", "start", "advance", "pause", "resume");
+        assertThat(store.audit().list("m").get(4).detail()).isEqualTo("maintenance");
+    }
+
+    @Test
+    void anIllegalTransitionNamesExpectedAndActualAndChangesNothing() {
+        store.migrations().create("m", null, "{}", "alice");
+        assertThatThrownBy(() -> store.migrations().transition("m", LifecycleEvent.PAUSE, null, "bob", null))
+                .isInstanceOfSatisfying(TandemException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_STATE))
+                .hasMessage("cannot pause migration m: expected state running, actual pending");
+        assertThatThrownBy(() -> store.migrations().transition("m", new Status(MigrationState.READY, Phase.PREPARE),
+                LifecycleEvent.START, null, "bob", null))
+                .hasMessage("cannot start migration m: expected ready/prepare, actual pending/prepare");
+        assertThat(store.migrations().get("m").version()).isEqualTo(1);
+        assertThat(store.audit().list("m")).hasSize(1);
+    }
+
+    @Test
+    void racingTransitionsLetExactlyOneWin() throws Exception {
+        store.migrations().create("m", null, "{}", "alice");
+        store.migrations().transition("m", LifecycleEvent.CONFIGURE, null, "alice", null);
+        int racers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+            String actor = "racer" + i;
+            results.add(pool.submit(() -> {
+                go.await();
+                try {
+                    store.migrations().transition("m", new Status(MigrationState.READY, Phase.PREPARE),
+                            LifecycleEvent.START, null, actor, null);
+                    return true;
+                } catch (TandemException e) {
+                    assertThat(e.code()).isEqualTo(ErrorCode.BAD_STATE);
+                    return false;
+                }
+            }));
+        }
+        go.countDown();
+        int wins = 0;
+        for (Future<Boolean> f : results) {
+            wins += f.get() ? 1 : 0;
+        }
+        pool.shutdown();
+        assertThat(wins).isEqualTo(1);
+        assertThat(store.audit().list("m")).extracting(AuditEntry::action).containsExactly("create", "configure", "start");
+    }
+
+    @Test
+    void updatesTheManifestOnlyAtTheExpectedVersion() {
+        MigrationRecord m = store.migrations().create("m", "a", "{\"v\":1}", "alice");
+        MigrationRecord updated = store.migrations().updateManifest("m", m.version(), "b", "{\"v\":2}", "bob", "canary 25%");
+        assertThat(updated.manifest()).isEqualTo("{\"v\":2}");
+        assertThatThrownBy(() -> store.migrations().updateManifest("m", m.version(), "c", "{\"v\":3}", "carol", null))
+                .hasMessageContaining("expected version 1, actual 2");
+        assertThat(store.audit().list("m")).extracting(AuditEntry::action).containsExactly("create", "update");
+    }
+
+    @Test
+    void tracksRunsAndChunksWithSeed003Statuses() {
+        store.migrations().create("m", null, "{}", "alice");
+        RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, "first", List.of(
+                ChunkRecord.planned("public.orders", 0, null, "[1000]"),
+                ChunkRecord.planned("public.orders", 1, "[1001]", null)));
+        assertThat(run.status()).isEqualTo(RunStatus.NOT_STARTED);
+        store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
+
+        assertThat(store.runs().markChunk(run.runId(), "public.orders", 0, ChunkStatus.NOT_STARTED,
+                ChunkStatus.STARTED, 0, 0, null)).isTrue();
+        assertThat(store.runs().markChunk(run.runId(), "public.orders", 0, ChunkStatus.NOT_STARTED,
+                ChunkStatus.STARTED, 0, 0, null)).as("a chunk is taken once").isFalse();
+        assertThat(store.runs().markChunk(run.runId(), "public.orders", 0, ChunkStatus.STARTED, ChunkStatus.PASS,
+                1000, 64_000, null)).isTrue();
+        store.runs().markChunk(run.runId(), "public.orders", 1, ChunkStatus.NOT_STARTED, ChunkStatus.STARTED, 0, 0, null);
+        store.runs().markChunk(run.runId(), "public.orders", 1, ChunkStatus.STARTED, ChunkStatus.FAIL, 0, 0,
+                "connection lost");
+
+        assertThat(store.runs().chunks(run.runId(), ChunkStatus.FAIL)).singleElement().satisfies(c -> {
+            assertThat(c.keyMin()).isEqualTo("[1001]");
+            assertThat(c.error()).isEqualTo("connection lost");
+            assertThat(c.attempts()).isEqualTo(1);
+        });
+        assertThat(store.runs().chunks(run.runId(), null)).extracting(ChunkRecord::status)
+                .containsExactly(ChunkStatus.PASS, ChunkStatus.FAIL);
+        assertThat(store.runs().chunks(run.runId(), null).stream().filter(c -> c.status().isRedoneByNextRun()))
+                .extracting(ChunkRecord::chunkNo).containsExactly(1);
+
+        store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED);
+        RunRecord ended = store.runs().find(run.runId()).orElseThrow();
+        assertThat(ended.endedAt()).isNotNull();
+        assertThatThrownBy(() -> store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED))
+                .hasMessageContaining("expected STARTED, actual ENDED");
+
+        RunRecord second = store.runs().create("m", RunRecord.Kind.BACKFILL, run.runId(), null, null, null, List.of());
+        assertThat(second.runId()).isGreaterThan(run.runId());
+        assertThat(store.runs().list("m")).extracting(RunRecord::runId).containsExactly(second.runId(), run.runId());
+    }
+
+    @Test
+    void keepsStartAndConfirmedPositions() {
+        store.migrations().create("m", null, "{}", "alice");
+        store.positions().open("m", "forward", "lsn", "0/16B3748");
+        store.positions().confirm("m", "forward", "0/16B9000", "{\"lsn\":\"0/16B9000\"}");
+        StreamPosition p = store.positions().find("m", "forward").orElseThrow();
+        assertThat(p.start()).isEqualTo("0/16B3748");
+        assertThat(p.confirmed()).isEqualTo("0/16B9000");
+        assertThat(store.positions().find("m", "reverse")).isEmpty();
+        assertThatThrownBy(() -> store.positions().confirm("m", "reverse", "x", null))
+                .hasMessageContaining("expected an open stream, actual none");
+    }
+
+    @Test
+    void survivesReopeningAndServesASecondStoreOnTheSameDirectory() {
+        store.migrations().create("m", null, "{}", "alice");
+        store.close();
+        store = ControlStore.open(dir.resolve("store").toString(), Map.<String, String>of()::get);
+        assertThat(store.migrations().get("m").status().state()).isEqualTo(MigrationState.PENDING);
+        try (ControlStore second = ControlStore.open(dir.resolve("store").toString(), Map.<String, String>of()::get)) {
+            second.migrations().transition("m", LifecycleEvent.CONFIGURE, null, "bob", null);
+        }
+        assertThat(store.migrations().get("m").status().state()).isEqualTo(MigrationState.READY);
+    }
+
+    @Test
+    void choosesItsLocationFromFlagThenEnvironmentThenDefault() {
+        assertThat(ControlStore.location("/x", Map.of("TANDEM_STORE", "/y")::get)).isEqualTo("/x");
+        assertThat(ControlStore.location(null, Map.of("TANDEM_STORE", "/y")::get)).isEqualTo("/y");
+        assertThat(ControlStore.location(null, Map.<String, String>of()::get)).isEqualTo(".tandem");
+        assertThatThrownBy(() -> ControlStore.open("jdbc:mysql://h/db?password=x", Map.<String, String>of()::get))
+                .hasMessage("store jdbc:mysql://h/db?password=****** is not supported; use a directory for the "
+                        + "embedded store, or a jdbc:postgresql: URL");
+    }
+}

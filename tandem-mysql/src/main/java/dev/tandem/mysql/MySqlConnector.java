@@ -2,16 +2,16 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeLog;
+import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
 import dev.tandem.core.spi.Preflight;
 import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Optional;
-import java.util.Properties;
+import java.util.Map;
 
 /**
  * The MySQL / MariaDB connector over MariaDB Connector/J (LGPL, talks to both servers). {@code jdbc:mysql:} URLs are
@@ -39,23 +39,9 @@ final class MySqlConnector implements Connector {
 
     @Override
     public Connection connect() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("connectTimeout", "10000");
-        p.putAll(endpoint.properties());
-        if (endpoint.user() != null) {
-            p.setProperty("user", endpoint.user());
-        }
-        if (endpoint.password() != null) {
-            p.setProperty("password", endpoint.password().reveal());
-        }
         String url = endpoint.url().startsWith("jdbc:mysql:")
                 ? "jdbc:mariadb:" + endpoint.url().substring("jdbc:mysql:".length()) : endpoint.url();
-        try {
-            return DriverManager.getConnection(url, p);
-        } catch (SQLException e) {
-            String msg = endpoint.scrub(e.getMessage());
-            throw msg != null && msg.equals(e.getMessage()) ? e : new SQLException(msg, e.getSQLState(), e.getErrorCode());
-        }
+        return Connections.open(endpoint, url, Map.of("connectTimeout", "10000"));
     }
 
     @Override

@@ -9,7 +9,7 @@ import dev.tandem.core.plan.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.testkit.EmbeddedMariaDb;
-import dev.tandem.testkit.MariaDbExtension;
+import dev.tandem.testkit.DatabaseExtension;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** A MariaDB source that cannot feed change data capture: binary log off, statement format, minimal images. */
 class MariaDbBinlogOffIT {
     @RegisterExtension
-    static final MariaDbExtension SOURCE = MariaDbExtension.create(EmbeddedMariaDb.builder().binlog(false)
+    static final DatabaseExtension<EmbeddedMariaDb> SOURCE = DatabaseExtension.mariaDb(EmbeddedMariaDb.builder().binlog(false)
             .setting("binlog-format", "STATEMENT").setting("binlog-row-image", "MINIMAL"));
 
     @Test

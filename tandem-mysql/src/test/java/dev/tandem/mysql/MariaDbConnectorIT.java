@@ -14,7 +14,7 @@ import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import dev.tandem.testkit.EmbeddedMariaDb;
-import dev.tandem.testkit.MariaDbExtension;
+import dev.tandem.testkit.DatabaseExtension;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Connector choice, introspection and preflight against real MariaDB with the binary log on. */
 class MariaDbConnectorIT {
     @RegisterExtension
-    static final MariaDbExtension SOURCE = MariaDbExtension.create();
+    static final DatabaseExtension<EmbeddedMariaDb> SOURCE = DatabaseExtension.mariaDb();
 
     @BeforeAll
     static void schema() {

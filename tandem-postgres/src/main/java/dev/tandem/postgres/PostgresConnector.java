@@ -2,16 +2,16 @@ package dev.tandem.postgres;
 
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeLog;
+import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
 import dev.tandem.core.spi.Preflight;
 import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Optional;
-import java.util.Properties;
+import java.util.Map;
 
 /** The PostgreSQL connector: introspection, preflight and the change log's position, over pgjdbc. */
 public final class PostgresConnector implements Connector {
@@ -32,35 +32,10 @@ public final class PostgresConnector implements Connector {
         return endpoint;
     }
 
-    /**
-     * Connects with the endpoint's user and password passed as properties (never in the URL), as application
-     * {@code tandem}, with a 10-second connect timeout unless the endpoint's properties say otherwise.
-     */
+    /** Connects as application {@code tandem}, with a 10-second connect timeout unless the endpoint says otherwise. */
     @Override
     public Connection connect() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("ApplicationName", "tandem");
-        p.setProperty("connectTimeout", "10");
-        p.putAll(endpoint.properties());
-        if (endpoint.user() != null) {
-            p.setProperty("user", endpoint.user());
-        }
-        if (endpoint.password() != null) {
-            p.setProperty("password", endpoint.password().reveal());
-        }
-        try {
-            return DriverManager.getConnection(endpoint.url(), p);
-        } catch (SQLException e) {
-            throw scrubbed(e);
-        }
-    }
-
-    private SQLException scrubbed(SQLException e) {
-        String msg = endpoint.scrub(e.getMessage());
-        if (msg != null && msg.equals(e.getMessage())) {
-            return e;
-        }
-        return new SQLException(msg, e.getSQLState(), e.getErrorCode());
+        return Connections.open(endpoint, endpoint.url(), Map.of("ApplicationName", "tandem", "connectTimeout", "10"));
     }
 
     @Override

@@ -12,7 +12,7 @@ import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import dev.tandem.testkit.EmbeddedPostgres;
-import dev.tandem.testkit.PostgresExtension;
+import dev.tandem.testkit.DatabaseExtension;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +23,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Introspection and preflight against real PostgreSQL: a source with wal_level=logical and a target. */
 class PostgresConnectorIT {
     @RegisterExtension
-    static final PostgresExtension SOURCE = PostgresExtension.create();
+    static final DatabaseExtension<EmbeddedPostgres> SOURCE = DatabaseExtension.postgres();
     @RegisterExtension
-    static final PostgresExtension TARGET = PostgresExtension.create();
+    static final DatabaseExtension<EmbeddedPostgres> TARGET = DatabaseExtension.postgres();
 
     @BeforeAll
     static void schema() {

@@ -13,7 +13,8 @@ import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
-import dev.tandem.testkit.PostgresExtension;
+import dev.tandem.testkit.DatabaseExtension;
+import dev.tandem.testkit.EmbeddedPostgres;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The control store on PostgreSQL (the production option), with credentials from the environment. */
 class PostgresControlStoreIT {
     @RegisterExtension
-    static final PostgresExtension STORE = PostgresExtension.create();
+    static final DatabaseExtension<EmbeddedPostgres> STORE = DatabaseExtension.postgres();
 
     @Test
     void keepsMigrationsRunsAndAuditOnPostgres() {

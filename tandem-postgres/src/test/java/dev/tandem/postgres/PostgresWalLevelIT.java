@@ -9,7 +9,7 @@ import dev.tandem.core.plan.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.testkit.EmbeddedPostgres;
-import dev.tandem.testkit.PostgresExtension;
+import dev.tandem.testkit.DatabaseExtension;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** A source that cannot stream: wal_level=replica, and its only replication slot taken. */
 class PostgresWalLevelIT {
     @RegisterExtension
-    static final PostgresExtension SOURCE = PostgresExtension.create(EmbeddedPostgres.builder().walLevel("replica")
+    static final DatabaseExtension<EmbeddedPostgres> SOURCE = DatabaseExtension.postgres(EmbeddedPostgres.builder().walLevel("replica")
             .setting("max_replication_slots", "1"));
 
     @Test

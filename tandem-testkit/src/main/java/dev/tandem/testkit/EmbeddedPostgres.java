@@ -140,7 +140,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 throw new IllegalStateException("PostgreSQL exited with " + process.exitValue() + " while starting:\n"
                         + Files2.tail(log, 30));
             }
-            try (Connection c = connect(SUPERUSER, SUPERUSER, password)) {
+            try {
+                connect(SUPERUSER, SUPERUSER, password).close();
                 return;
             } catch (SQLException e) {
                 lastError = e;

@@ -8,7 +8,6 @@ import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -51,7 +50,8 @@ final class PostgresBinaries {
                 return target;
             }
             try (FileChannel ch = FileChannel.open(root.resolve(".postgres.lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+                    StandardOpenOption.WRITE)) {
+                ch.lock(); // held until the channel closes
                 if (Files.isRegularFile(target.resolve(".complete"))) {
                     return target;
                 }

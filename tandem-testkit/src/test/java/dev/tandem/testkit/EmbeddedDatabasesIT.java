@@ -15,10 +15,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class EmbeddedDatabasesIT {
 
     @RegisterExtension
-    static final PostgresExtension PG = PostgresExtension.create();
+    static final DatabaseExtension<EmbeddedPostgres> PG = DatabaseExtension.postgres();
 
     @RegisterExtension
-    static final MariaDbExtension MARIADB = MariaDbExtension.create();
+    static final DatabaseExtension<EmbeddedMariaDb> MARIADB = DatabaseExtension.mariaDb();
 
     @Test
     void postgresStreamsCommittedChangesThroughALogicalReplicationSlot() throws SQLException {

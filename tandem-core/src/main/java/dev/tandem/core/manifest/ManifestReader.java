@@ -261,7 +261,7 @@ public final class ManifestReader {
                 if (!props.isObject()) {
                     reading.problemAt(s.pathOf("properties"), props, "is not a map", "write driver properties as a map");
                 } else {
-                    props.fields().forEachRemaining(e -> {
+                    props.properties().forEach(e -> {
                         String at = s.pathOf("properties") + "." + e.getKey();
                         if (Endpoint.isSecretKey(e.getKey())) {
                             reading.markSecret(at);

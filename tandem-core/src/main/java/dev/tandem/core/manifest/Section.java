@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -312,8 +311,7 @@ final class Section {
             return null;
         }
         Map<String, Boolean> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isBoolean()) {
                 reading.problemAt(pathOf(key) + "." + e.getKey(), e.getValue(), "is not true or false", fix);
             } else {

@@ -64,6 +64,19 @@ public final class ControlStore implements AutoCloseable {
         return open(location, env, Clock.systemUTC());
     }
 
+    /**
+     * Opens a store that must already exist (for commands that only read): a directory that is not there is a
+     * BAD_INPUT error naming where it looked, not a new empty store.
+     */
+    public static ControlStore openExisting(String location, Function<String, String> env) {
+        if (!location.startsWith("jdbc:") && !Files.isDirectory(Path.of(location))) {
+            throw TandemException.badInput("no control store at " + Path.of(location).toAbsolutePath().normalize()
+                    + "; pass --store with the directory (or jdbc:postgresql: URL) your migrations use, or set "
+                    + ENV_STORE);
+        }
+        return open(location, env);
+    }
+
     /** Opens (creating or upgrading as needed) the store at {@code location}. */
     public static ControlStore open(String location, Function<String, String> env, Clock clock) {
         HikariConfig cfg = new HikariConfig();

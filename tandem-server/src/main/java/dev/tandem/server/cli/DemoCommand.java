@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
  * {@code tandem plan} would, registers it in a control store, and says honestly what is done and what is to come.
  */
 @Command(name = "demo",
+        header = "Run Tandem end to end on embedded PostgreSQL databases, nothing to install.",
         mixinStandardHelpOptions = true,
         description = {
                 "Runs Tandem end to end on this machine, nothing to install: starts an embedded PostgreSQL 17 source "
@@ -100,6 +101,8 @@ final class DemoCommand implements Callable<Integer> {
             }
 
             register(out, manifestFile, demoEnv);
+            out.println("See it again with: tandem status --store " + dir.resolve("store") + " " + DemoManifest.ID);
+            out.println();
             whatIsNext(out);
             return 0;
         }

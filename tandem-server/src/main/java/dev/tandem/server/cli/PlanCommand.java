@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code tandem plan -f m.yaml [--json]}: validate, connect, preflight, and say what a run would do. */
 @Command(name = "plan",
+        header = "Check a migration: the manifest, both databases, every preflight check. Changes nothing.",
         mixinStandardHelpOptions = true,
         description = {
                 "Checks a migration without changing anything: validates the manifest (every problem at once), "
@@ -33,7 +34,7 @@ final class PlanCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = {"-f", "--file"}, required = true, paramLabel = "MANIFEST",
-            description = "The migration manifest (YAML or JSON). ${env:NAME} in it reads the environment variable NAME.")
+            description = "The migration manifest (YAML or JSON). $${env:NAME} in it reads the environment variable NAME.")
     Path file;
 
     @Option(names = "--json", description = "Print the result as JSON (for scripts) instead of text.")

@@ -1,0 +1,66 @@
+package dev.tandem.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code tandem demo}, in process and as the runnable jar a user starts. */
+class DemoIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsToItsEndAndLeavesAReadyMigrationBehind() throws Exception {
+        CliRun run = CliRun.of(Map.of(), "demo", "--dir", dir.toString());
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        assertThat(run.out()).contains("22,000 rows in 5 tables", "Ready: every check passed",
+                "Registered migration shop-demo", "state ready, phase prepare", "Still to come");
+        String manifest = Files.readString(dir.resolve("manifest.yaml"));
+        assertThat(manifest).contains("password: ${env:TANDEM_DEMO_SOURCE_PASSWORD}");
+        assertThat(run.all()).doesNotContain("src-").doesNotContain("dst-");
+
+        String store = dir.resolve("store").toString();
+        CliRun status = CliRun.of(Map.of(), "status", "--store", store, "shop-demo");
+        assertThat(status.exitCode()).as(status.all()).isZero();
+        assertThat(status.out()).contains("state    ready", "phase    prepare", "demo  create  - -> pending/prepare",
+                "demo  configure  pending/prepare -> ready/prepare");
+        JsonNode list = new ObjectMapper().readTree(CliRun.of(Map.of(), "status", "--store", store, "--json").out());
+        assertThat(list.get("migrations")).singleElement().satisfies(m -> {
+            assertThat(m.get("id").asText()).isEqualTo("shop-demo");
+            assertThat(m.get("status").asText()).isEqualTo("ready");
+            assertThat(m.get("strategy").get("type").asText()).isEqualTo("canary");
+        });
+        CliRun unknown = CliRun.of(Map.of(), "status", "--store", store, "nope");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.err()).contains("migration nope not found in the control store");
+        CliRun noStore = CliRun.of(Map.of(), "status", "--store", dir.resolve("missing").toString());
+        assertThat(noStore.exitCode()).isEqualTo(2);
+        assertThat(noStore.err()).contains("no control store at", "pass --store");
+
+        CliRun again = CliRun.of(Map.of(), "demo", "--dir", dir.toString());
+        assertThat(again.exitCode()).as("the demo can run again on the same directory: " + again.all()).isZero();
+    }
+
+    @Test
+    void theRunnableJarRunsTheDemo() throws Exception {
+        Path jar = Path.of("target", "tandem.jar").toAbsolutePath();
+        assertThat(jar).exists();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-jar", jar.toString(), "demo", "--dir", dir.toString()));
+        Path log = dir.resolve("demo.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("demo finished").isTrue();
+        String output = Files.readString(log);
+        assertThat(p.exitValue()).as(output).isZero();
+        assertThat(output).contains("Ready: every check passed", "state ready").doesNotContain("WARN").doesNotContain("ERROR");
+    }
+}

@@ -38,6 +38,8 @@ class PostgresConnectorIT {
                 "CREATE TABLE partial_only (a int, b text)",
                 "CREATE UNIQUE INDEX partial_only_a ON partial_only (a) WHERE a > 0",
                 "CREATE TABLE serials (id serial PRIMARY KEY, note text)",
+                "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+                "ALTER TABLE notes OWNER TO app",
                 "ALTER TABLE orders OWNER TO app", "ALTER TABLE items OWNER TO app", "ALTER TABLE by_code OWNER TO app",
                 "ALTER TABLE partial_only OWNER TO app", "ALTER TABLE serials OWNER TO app",
                 "INSERT INTO items SELECT g, 1, 'sku' FROM generate_series(1, 100) g",
@@ -54,7 +56,8 @@ class PostgresConnectorIT {
                 "CREATE TABLE items (order_id bigint, line int, sku text, PRIMARY KEY (order_id, line))",
                 "INSERT INTO items VALUES (1, 1, 'already here')",
                 "CREATE TABLE serials (id int, note text)",
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON items, serials TO loader");
+                "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON items, serials, notes TO loader");
     }
 
     @Test
@@ -63,7 +66,7 @@ class PostgresConnectorIT {
         try (Connection c = SOURCE.server().connect()) {
             assertThat(in.defaultSchema(c)).isEqualTo("public");
             assertThat(in.listTables(c)).extracting(TableRef::name)
-                    .containsExactly("by_code", "items", "orders", "partial_only", "serials");
+                    .containsExactly("by_code", "items", "notes", "orders", "partial_only", "serials");
             TableInfo orders = in.describe(c, new TableRef("public", "orders")).orElseThrow();
             assertThat(orders.primaryKey()).isEqualTo(new KeyInfo("orders_pkey", List.of("id"), true));
             assertThat(orders.column("id").orElseThrow().identity()).isTrue();
@@ -130,7 +133,7 @@ class PostgresConnectorIT {
 
     @Test
     void checksWhatTheTargetCanTake() {
-        PlanReport create = plan("good", "good-pw", "scope: {tables: [orders, items, serials]}\nschema: create\n");
+        PlanReport create = plan("good", "good-pw", "scope: {tables: [orders, items, serials, notes]}\nschema: create\n");
         assertThat(errors(create.target().findings())).containsExactlyInAnyOrder(
                 "target_table_not_empty: table public.items exists on the target and has rows; schema: create never "
                         + "overwrites a table -> empty it (TRUNCATE public.items;), drop it, or set schema: existing "
@@ -145,7 +148,8 @@ class PostgresConnectorIT {
                     assertThat(f.fix()).isEqualTo("GRANT SET ON PARAMETER session_replication_role TO loader;");
                 });
         assertThat(create.tables()).extracting(t -> t.table() + " " + t.targetAction()).containsExactly(
-                "public.items blocked", "public.orders create", "public.serials blocked");
+                "public.items blocked", "public.notes use existing (empty)", "public.orders create",
+                "public.serials blocked");
 
         PlanReport existing = plan("good", "good-pw", "scope: {tables: [orders, items]}\nschema: existing\n");
         assertThat(errors(existing.target().findings())).containsExactly(

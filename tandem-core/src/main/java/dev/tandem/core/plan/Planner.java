@@ -113,8 +113,8 @@ public final class Planner {
         if (m.schema() == SchemaMode.EXISTING) {
             return "validate existing";
         }
-        boolean exists = targetFindings.stream().anyMatch(f -> name.equals(f.subject()) && "target_table".equals(f.check())
-                && f.message().contains("exists"));
+        boolean exists = targetFindings.stream().anyMatch(f -> name.equals(f.subject())
+                && "target_table_empty".equals(f.check()));
         return exists ? "use existing (empty)" : "create";
     }
 

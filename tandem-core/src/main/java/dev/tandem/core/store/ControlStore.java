@@ -8,6 +8,7 @@ import dev.tandem.core.manifest.JdbcUrls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -100,7 +101,11 @@ public final class ControlStore implements AutoCloseable {
         } else {
             Path dir = Path.of(location).toAbsolutePath().normalize();
             try {
-                Files.createDirectories(dir);
+                if (!Files.isDirectory(dir)) {
+                    // Manifests may hold credentials, and H2's auto-server key sits next to the data: owner only.
+                    Files.createDirectories(dir);
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                }
             } catch (IOException e) {
                 throw TandemException.badInput("cannot create the store directory " + dir + ": " + e
                         + "; pass --store with a writable directory");

@@ -63,6 +63,9 @@ class ManifestReaderTest {
         ManifestDocument doc = reader.document(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
         assertThat(doc.document().get("source").get("password").asText()).isEqualTo("${env:SRC_PASSWORD}");
         assertThat(doc.document().toString()).doesNotContain("s3cret");
+        ManifestDocument literal = reader.document("{\"id\": \"x\", \"source\": {\"url\": \"jdbc:postgresql://h/d\", "
+                + "\"password\": \"written-here\"}}", "body", ManifestReader.Purpose.DRAFT);
+        assertThat(literal.toString()).doesNotContain("written-here");
     }
 
     @Test

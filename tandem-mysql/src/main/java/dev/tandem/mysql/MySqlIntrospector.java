@@ -80,7 +80,7 @@ final class MySqlIntrospector implements Introspector {
                     }
                     columns.add(new ColumnInfo(rs.getString(1), rs.getString(2), jdbcType(rs.getString(2)),
                             "YES".equals(rs.getString(3)), dflt, extra.contains("generated"),
-                            extra.contains("auto_increment")));
+                            extra.contains("auto_increment"), true));
                 }
             }
         }

@@ -142,7 +142,7 @@ final class MySqlPreflight implements Preflight {
                         + " ON " + t.schema() + "." + t.name() + " TO " + privileges.account() + ";"));
                 continue;
             }
-            if (m.schema() == SchemaMode.CREATE) {
+            if (m.schema() == SchemaMode.CREATE && !request.resuming()) {
                 if (hasRows(c, t)) {
                     out.add(Finding.error("target_table_not_empty", name, "table " + name + " exists on the target "
                             + "and has rows; schema: create never overwrites a table", "empty it (TRUNCATE TABLE "

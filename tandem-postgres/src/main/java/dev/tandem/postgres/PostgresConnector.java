@@ -2,10 +2,14 @@ package dev.tandem.postgres;
 
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeLog;
+import dev.tandem.core.spi.ChunkReader;
+import dev.tandem.core.spi.ChunkWriter;
 import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
+import dev.tandem.core.spi.KeySampler;
 import dev.tandem.core.spi.Preflight;
+import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -58,5 +62,25 @@ public final class PostgresConnector implements Connector {
     @Override
     public Optional<ChangeLog> changeLog() {
         return Optional.of(new PostgresChangeLog());
+    }
+
+    @Override
+    public Optional<KeySampler> keySampler() {
+        return Optional.of(new PostgresKeySampler());
+    }
+
+    @Override
+    public Optional<SchemaCopier> schemaCopier() {
+        return Optional.of(new PostgresSchemaCopier());
+    }
+
+    @Override
+    public Optional<ChunkReader> chunkReader() {
+        return Optional.of(new PostgresChunkReader());
+    }
+
+    @Override
+    public Optional<ChunkWriter> chunkWriter() {
+        return Optional.of(new PostgresChunkWriter());
     }
 }

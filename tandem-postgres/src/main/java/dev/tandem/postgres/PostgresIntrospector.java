@@ -91,9 +91,12 @@ final class PostgresIntrospector implements Introspector {
         Map<Integer, ColumnInfo> byAttnum = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                       pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity, t.typname, t.typcategory
+                       pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity, t.typname, t.typcategory,
+                       NOT ((t.typelem <> 0 AND t.typelem >= 16384) OR t.typtype IN ('c', 'r', 'm')
+                            OR (t.typtype = 'd' AND bt.typelem >= 16384))
                   FROM pg_attribute a
                   JOIN pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
                   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                  WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
                  ORDER BY a.attnum""")) {
@@ -106,7 +109,8 @@ final class PostgresIntrospector implements Introspector {
                     boolean isIdentity = (identity != null && !identity.isEmpty())
                             || (!generated && dflt != null && dflt.startsWith("nextval("));
                     ColumnInfo col = new ColumnInfo(rs.getString(2), rs.getString(3),
-                            jdbcType(rs.getString(8), rs.getString(9)), !rs.getBoolean(4), dflt, generated, isIdentity);
+                            jdbcType(rs.getString(8), rs.getString(9)), !rs.getBoolean(4), dflt, generated, isIdentity,
+                            rs.getBoolean(10));
                     columns.add(col);
                     byAttnum.put(rs.getInt(1), col);
                 }

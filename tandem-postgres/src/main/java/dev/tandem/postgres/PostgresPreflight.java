@@ -5,6 +5,7 @@ import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
 import dev.tandem.core.manifest.SchemaMode;
 import dev.tandem.core.plan.Planner;
+import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.Preflight;
@@ -192,7 +193,7 @@ final class PostgresPreflight implements Preflight {
                         me.user)));
                 continue;
             }
-            if (m.schema() == SchemaMode.CREATE) {
+            if (m.schema() == SchemaMode.CREATE && !request.resuming()) {
                 if (hasRows(c, t)) {
                     out.add(Finding.error("target_table_not_empty", name, "table " + name + " exists on the target "
                             + "and has rows; schema: create never overwrites a table", "empty it (TRUNCATE " + name
@@ -238,6 +239,31 @@ final class PostgresPreflight implements Preflight {
             out.add(Finding.error("target_columns", name, "target table " + name + " lacks column(s) "
                     + String.join(", ", missingColumns), "add them to the target table, or set schema: create on an "
                     + "empty target"));
+        }
+        for (ColumnInfo col : source.columns()) {
+            Optional<ColumnInfo> t = target.column(col.name());
+            if (t.isEmpty() || col.generated()) {
+                continue;
+            }
+            if (!PgTypes.holds(t.get().nativeType(), col.nativeType())) {
+                out.add(Finding.error("target_column_type", name, "column " + col.name() + " is " + col.nativeType()
+                        + " on the source but " + t.get().nativeType() + " on the target, which cannot hold every "
+                        + "value unchanged", "ALTER TABLE " + name + " ALTER COLUMN " + PgIdent.quote(col.name())
+                        + " TYPE " + col.nativeType() + ";"));
+            }
+            if (col.nullable() && !t.get().nullable()) {
+                out.add(Finding.warning("target_column_null", name, "column " + col.name() + " allows NULL on the "
+                        + "source but not on the target; a row with NULL there will fail its chunk",
+                        "ALTER TABLE " + name + " ALTER COLUMN " + PgIdent.quote(col.name()) + " DROP NOT NULL;"));
+            }
+        }
+        for (ColumnInfo extra : target.columns()) {
+            if (source.column(extra.name()).isEmpty() && !extra.nullable() && extra.defaultExpression() == null
+                    && !extra.generated() && !extra.identity()) {
+                out.add(Finding.error("target_columns", name, "target column " + extra.name() + " is NOT NULL without "
+                        + "a default and has no source column, so no row can be loaded", "give it a default, allow "
+                        + "NULL, or drop it"));
+            }
         }
         Optional<KeyInfo> key = source.chunkKey();
         if (key.isPresent()) {

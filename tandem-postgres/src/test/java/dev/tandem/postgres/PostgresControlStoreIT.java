@@ -39,7 +39,7 @@ class PostgresControlStoreIT {
             assertThatThrownBy(() -> store.migrations().transition("m", LifecycleEvent.RESUME, null, "bob", null))
                     .isInstanceOfSatisfying(TandemException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_STATE))
                     .hasMessage("cannot resume migration m: expected state paused, actual running");
-            RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, null,
+            RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, null, 0,
                     List.of(ChunkRecord.planned("public.t", 0, null, null)));
             assertThat(store.runs().markChunk(run.runId(), "public.t", 0, ChunkStatus.NOT_STARTED, ChunkStatus.STARTED,
                     0, 0, null)).isTrue();

@@ -19,11 +19,13 @@ class DemoIT {
     Path dir;
 
     @Test
-    void runsToItsEndAndLeavesAReadyMigrationBehind() throws Exception {
+    void migratesTheShopAndLeavesACompletedMigrationBehind() throws Exception {
         CliRun run = CliRun.of(Map.of(), "demo", "--dir", dir.toString());
         assertThat(run.exitCode()).as(run.all()).isZero();
         assertThat(run.out()).contains("22,000 rows in 5 tables", "Ready: every check passed",
-                "Registered migration shop-demo", "state ready, phase prepare", "Still to come");
+                "created table public.orders", "public.order_items [########################] 100%",
+                "every chunk PASS", "Migration shop-demo: completed (phase cleanup)",
+                "public.order_items 15000 -> 15000", "Still to come");
         String manifest = Files.readString(dir.resolve("manifest.yaml"));
         assertThat(manifest).contains("password: ${env:TANDEM_DEMO_SOURCE_PASSWORD}");
         assertThat(run.all()).doesNotContain("src-").doesNotContain("dst-");
@@ -31,14 +33,16 @@ class DemoIT {
         String store = dir.resolve("store").toString();
         CliRun status = CliRun.of(Map.of(), "status", "--store", store, "shop-demo");
         assertThat(status.exitCode()).as(status.all()).isZero();
-        assertThat(status.out()).contains("state    ready", "phase    prepare", "demo  create  - -> pending/prepare",
-                "demo  configure  pending/prepare -> ready/prepare");
+        assertThat(status.out()).contains("state    completed", "phase    cleanup", "demo  create  - -> pending/prepare",
+                "advance  running/backfill -> running/cleanup", "complete  running/cleanup -> completed/cleanup");
         JsonNode list = new ObjectMapper().readTree(CliRun.of(Map.of(), "status", "--store", store, "--json").out());
         assertThat(list.get("migrations")).singleElement().satisfies(m -> {
             assertThat(m.get("id").asText()).isEqualTo("shop-demo");
-            assertThat(m.get("status").asText()).isEqualTo("ready");
+            assertThat(m.get("status").asText()).isEqualTo("completed");
             assertThat(m.get("strategy").get("type").asText()).isEqualTo("canary");
         });
+        CliRun runs = CliRun.of(Map.of(), "runs", "--store", store, "shop-demo");
+        assertThat(runs.out()).contains("backfill", "ENDED", "PASS=7");
         CliRun unknown = CliRun.of(Map.of(), "status", "--store", store, "nope");
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.err()).contains("migration nope not found in the control store");
@@ -55,12 +59,14 @@ class DemoIT {
         Path jar = Path.of("target", "tandem.jar").toAbsolutePath();
         assertThat(jar).exists();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-jar", jar.toString(), "demo", "--dir", dir.toString()));
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", jar.toString(), "demo", "--dir",
+                dir.toString()));
         Path log = dir.resolve("demo.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("demo finished").isTrue();
         String output = Files.readString(log);
         assertThat(p.exitValue()).as(output).isZero();
-        assertThat(output).contains("Ready: every check passed", "state ready").doesNotContain("WARN").doesNotContain("ERROR");
+        assertThat(output).contains("Ready: every check passed", "Migration shop-demo: completed")
+                .doesNotContain("WARN").doesNotContain("ERROR");
     }
 }

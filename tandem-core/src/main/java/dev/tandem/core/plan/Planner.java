@@ -40,6 +40,14 @@ public final class Planner {
     }
 
     public PlanReport plan(Manifest m) {
+        return plan(m, false);
+    }
+
+    /**
+     * @param resuming the migration ran before (a rerun with --prev-run): target tables it created exist and may hold
+     *                 rows, which is then expected rather than a problem
+     */
+    public PlanReport plan(Manifest m, boolean resuming) {
         Side source = new Side(Role.SOURCE, m.source());
         List<TableInfo> tables = new ArrayList<>();
         List<TableRef> missingKey = new ArrayList<>();
@@ -71,7 +79,7 @@ public final class Planner {
                 }
             }
             source.findings.addAll(source.connector.preflight().check(c,
-                    new PreflightRequest(Role.SOURCE, m, tables, Map.of())));
+                    new PreflightRequest(Role.SOURCE, m, tables, Map.of(), resuming)));
             source.connector.changeLog().ifPresent(log -> {
                 try {
                     source.position = log.currentPosition(c);
@@ -86,7 +94,7 @@ public final class Planner {
         tables.forEach(t -> mapping.put(t.ref(), t.ref()));
         Side target = new Side(Role.TARGET, m.target());
         target.run(c -> target.findings.addAll(target.connector.preflight().check(c,
-                new PreflightRequest(Role.TARGET, m, tables, mapping))));
+                new PreflightRequest(Role.TARGET, m, tables, mapping, resuming))));
 
         List<TablePlan> tablePlans = new ArrayList<>();
         for (TableInfo t : tables) {

@@ -1,18 +1,21 @@
 package dev.tandem.core.spi;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 
 /** Streams one key range of a table out of the source, without holding rows in memory. */
 public interface ChunkReader {
 
+    /** The formats this reader can produce for the table, best first. */
+    List<CopyFormat> formats(TableInfo table);
+
     /**
-     * Writes every row of {@code table} in {@code range} to {@code out} in the connector's bulk format (COPY for
-     * PostgreSQL) and returns the number of rows. Called by a backfill worker on its own connection, inside the
-     * transaction whose snapshot the chunk is read at; an exception fails this attempt of the chunk only, which is
-     * retried per {@code failure_handling}.
+     * Starts reading every row of {@code table} in {@code range}, only {@code columns}, in {@code format}. Called by a
+     * backfill worker on its own connection; the read's snapshot is taken when this is called (the chunk is already
+     * marked STARTED, DESIGN.md point 3). An exception fails this attempt of the chunk only; it is retried per
+     * {@code failure_handling}.
      */
-    long read(Connection connection, TableInfo table, KeyRange range, OutputStream out) throws SQLException, IOException;
+    BlockStream open(Connection connection, TableInfo table, List<String> columns, KeyRange range, CopyFormat format)
+            throws SQLException;
 }

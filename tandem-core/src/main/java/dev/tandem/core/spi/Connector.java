@@ -35,6 +35,16 @@ public interface Connector {
         return Optional.empty();
     }
 
+    /** Reading key bounds and samples, to split tables into chunks (backfill, verify). */
+    default Optional<KeySampler> keySampler() {
+        return Optional.empty();
+    }
+
+    /** Recreating this endpoint's tables on a target ({@code schema: create}). */
+    default Optional<SchemaCopier> schemaCopier() {
+        return Optional.empty();
+    }
+
     /** Streaming a key range of a table out (backfill, repair). */
     default Optional<ChunkReader> chunkReader() {
         return Optional.empty();

@@ -3,11 +3,26 @@ package dev.tandem.core.spi;
 import java.util.List;
 
 /**
- * A range of a table's chunk key, both ends inclusive; a null end is unbounded. Values are in key column order and
- * are compared by the database, never in Java, so collations cannot disagree.
+ * A range of a table's chunk key. Bounds are key values in the database's own text form, in key column order; the
+ * database compares them (never Java), so collations cannot disagree. {@code lower} is exclusive unless
+ * {@code lowerInclusive}; {@code upper} is inclusive; a null bound is unbounded.
  */
-public record KeyRange(List<String> columns, List<Object> min, List<Object> max) {
-    public static KeyRange all(List<String> columns) {
-        return new KeyRange(columns, null, null);
+public record KeyRange(List<KeyColumn> columns, List<String> lower, boolean lowerInclusive, List<String> upper) {
+
+    public KeyRange {
+        columns = List.copyOf(columns);
+        if (lower != null && lower.size() != columns.size() || upper != null && upper.size() != columns.size()) {
+            throw new IllegalArgumentException("a key bound needs one value per key column " + columns);
+        }
+        lower = lower == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(lower));
+        upper = upper == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(upper));
+    }
+
+    public static KeyRange all(List<KeyColumn> columns) {
+        return new KeyRange(columns, null, false, null);
+    }
+
+    public boolean isUnbounded() {
+        return lower == null && upper == null;
     }
 }

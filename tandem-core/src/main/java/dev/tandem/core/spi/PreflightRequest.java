@@ -11,9 +11,10 @@ import java.util.Map;
  * @param manifest     the migration (cdc method, schema mode, conflict rules...)
  * @param sourceTables the tables in scope as described on the source, keyed by the source's table
  * @param targetTables for the target role: each source table's counterpart on the target (same name)
+ * @param resuming     the migration ran before, so target tables it created exist and may hold rows
  */
 public record PreflightRequest(Role role, Manifest manifest, List<TableInfo> sourceTables,
-                               Map<TableRef, TableRef> targetTables) {
+                               Map<TableRef, TableRef> targetTables, boolean resuming) {
     public PreflightRequest {
         sourceTables = List.copyOf(sourceTables);
         targetTables = Map.copyOf(targetTables);

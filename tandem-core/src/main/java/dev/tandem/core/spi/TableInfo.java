@@ -23,6 +23,18 @@ public record TableInfo(TableRef ref, List<ColumnInfo> columns, KeyInfo primaryK
         return uniqueKeys.stream().findFirst();
     }
 
+    /** The chunk key's columns with their types; empty when the table has no usable key. */
+    public List<KeyColumn> keyColumns() {
+        return chunkKey().map(k -> k.columns().stream()
+                .map(c -> new KeyColumn(c, column(c).map(ColumnInfo::nativeType).orElseThrow()))
+                .toList()).orElse(List.of());
+    }
+
+    /** The columns a copy moves: every column but generated ones, which the target computes itself. */
+    public List<String> copiedColumns() {
+        return columns.stream().filter(c -> !c.generated()).map(ColumnInfo::name).toList();
+    }
+
     public Optional<ColumnInfo> column(String name) {
         return columns.stream().filter(c -> c.name().equals(name)).findFirst();
     }

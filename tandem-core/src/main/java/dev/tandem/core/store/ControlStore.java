@@ -41,6 +41,7 @@ public final class ControlStore implements AutoCloseable {
     private final AuditLog audit;
     private final Runs runs;
     private final Positions positions;
+    private final Leases leases;
 
     private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
         this.dataSource = dataSource;
@@ -50,6 +51,7 @@ public final class ControlStore implements AutoCloseable {
         this.migrations = new Migrations(this, audit);
         this.runs = new Runs(this);
         this.positions = new Positions(this);
+        this.leases = new Leases(this);
     }
 
     /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
@@ -160,6 +162,10 @@ public final class ControlStore implements AutoCloseable {
 
     public Positions positions() {
         return positions;
+    }
+
+    public Leases leases() {
+        return leases;
     }
 
     public DataSource dataSource() {

@@ -9,9 +9,11 @@ import java.time.Instant;
  * @param prevRunId the run whose unfinished chunks this one redoes, or null
  * @param rangeMin  seed 003's custom range: lowest key included, or null
  * @param rangeMax  highest key included, or null
+ * @param rowsPerSecond the copy throttle for all workers together; 0 means unlimited; may change while running
  */
 public record RunRecord(long runId, String migrationId, Kind kind, RunStatus status, Long prevRunId, String rangeMin,
-                        String rangeMax, String runInfo, Instant createdAt, Instant startedAt, Instant endedAt) {
+                        String rangeMax, String runInfo, long rowsPerSecond, Instant createdAt, Instant startedAt,
+                        Instant endedAt) {
 
     public enum Kind {
         BACKFILL,

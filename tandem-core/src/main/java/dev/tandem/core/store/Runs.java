@@ -7,7 +7,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,9 +19,9 @@ import java.util.Optional;
  */
 public final class Runs {
     private static final String RUN_COLUMNS = "run_id, migration_id, kind, status, prev_run_id, range_min, range_max, "
-            + "run_info, created_at, started_at, ended_at";
-    private static final String CHUNK_COLUMNS = "run_id, table_name, chunk_no, key_min, key_max, status, rows_done, "
-            + "bytes_done, attempts, error, updated_at";
+            + "run_info, rows_per_second, created_at, started_at, ended_at";
+    private static final String CHUNK_COLUMNS = "run_id, table_name, chunk_no, key_min, key_min_inclusive, key_max, "
+            + "status, rows_estimated, rows_done, bytes_done, attempts, error, updated_at";
 
     private final ControlStore store;
 
@@ -29,15 +31,15 @@ public final class Runs {
 
     /** Stores a new run, NOT_STARTED, with its planned chunks, in one transaction. */
     public RunRecord create(String migrationId, RunRecord.Kind kind, Long prevRunId, String rangeMin, String rangeMax,
-                            String runInfo, List<ChunkRecord> chunks) {
+                            String runInfo, long rowsPerSecond, List<ChunkRecord> chunks) {
         return store.transaction("create a run", c -> {
             Instant now = store.now();
             long runId = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-            while (runExists(c, runId)) {
+            while (find(c, runId).isPresent()) {
                 runId++;
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_runs (" + RUN_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")) {
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")) {
                 ps.setLong(1, runId);
                 ps.setString(2, migrationId);
                 ps.setString(3, kind.name());
@@ -46,25 +48,32 @@ public final class Runs {
                 ps.setString(6, rangeMin);
                 ps.setString(7, rangeMax);
                 ps.setString(8, runInfo);
-                ps.setObject(9, ControlStore.ts(now));
+                ps.setLong(9, rowsPerSecond);
+                ps.setObject(10, ControlStore.ts(now));
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_chunks (" + CHUNK_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)")) {
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)")) {
+                int batched = 0;
                 for (ChunkRecord ch : chunks) {
                     ps.setLong(1, runId);
                     ps.setString(2, ch.tableName());
                     ps.setInt(3, ch.chunkNo());
                     ps.setString(4, ch.keyMin());
-                    ps.setString(5, ch.keyMax());
-                    ps.setString(6, ChunkStatus.NOT_STARTED.name());
-                    ps.setObject(7, ControlStore.ts(now));
+                    ps.setBoolean(5, ch.keyMinInclusive());
+                    ps.setString(6, ch.keyMax());
+                    ps.setString(7, ChunkStatus.NOT_STARTED.name());
+                    ps.setLong(8, ch.rowsEstimated());
+                    ps.setObject(9, ControlStore.ts(now));
                     ps.addBatch();
+                    if (++batched % 1000 == 0) {
+                        ps.executeBatch();
+                    }
                 }
                 ps.executeBatch();
             }
             return new RunRecord(runId, migrationId, kind, RunStatus.NOT_STARTED, prevRunId, rangeMin, rangeMax,
-                    runInfo, now, null, null);
+                    runInfo, rowsPerSecond, now, null, null);
         });
     }
 
@@ -91,9 +100,36 @@ public final class Runs {
         });
     }
 
+    /** Records what happened to a run, for people (why it stopped, say). */
+    public void setInfo(long runId, String info) {
+        update("describe run " + runId, "UPDATE tandem_runs SET run_info = ? WHERE run_id = ?", info, runId);
+    }
+
+    /** Changes a run's rows/s throttle; its workers pick it up within a second. 0 means unlimited. */
+    public void setThrottle(long runId, long rowsPerSecond) {
+        if (rowsPerSecond < 0) {
+            throw TandemException.badInput("rows per second " + rowsPerSecond + " is negative; use 0 for unlimited "
+                    + "or a positive number");
+        }
+        if (update("throttle run " + runId, "UPDATE tandem_runs SET rows_per_second = ? WHERE run_id = ?",
+                rowsPerSecond, runId) != 1) {
+            throw TandemException.notFound("run " + runId + " not found in the control store " + store.display());
+        }
+    }
+
+    private int update(String what, String sql, Object a, long runId) {
+        return store.transaction(what, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setObject(1, a);
+                ps.setLong(2, runId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     /**
      * Moves a chunk from {@code expected} to {@code next}, recording its progress. Returns false (changing nothing)
-     * when the chunk is no longer in {@code expected}: someone else took it.
+     * when the chunk is no longer in {@code expected}: someone else took it. Entering STARTED counts an attempt.
      */
     public boolean markChunk(long runId, String table, int chunkNo, ChunkStatus expected, ChunkStatus next,
                              long rowsDone, long bytesDone, String error) {
@@ -118,6 +154,12 @@ public final class Runs {
 
     public Optional<RunRecord> find(long runId) {
         return store.transaction("read run " + runId, c -> find(c, runId));
+    }
+
+    /** The run, or a NOT_FOUND error naming it. */
+    public RunRecord get(long runId) {
+        return find(runId).orElseThrow(() -> TandemException.notFound("run " + runId + " not found in the control "
+                + "store " + store.display() + "; list runs with tandem runs MIGRATION_ID"));
     }
 
     /** The migration's runs, newest first (like seed 003's {@code ORDER BY run_id DESC}). */
@@ -151,10 +193,10 @@ public final class Runs {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new ChunkRecord(rs.getLong("run_id"), rs.getString("table_name"),
-                                rs.getInt("chunk_no"), rs.getString("key_min"), rs.getString("key_max"),
-                                ChunkStatus.valueOf(rs.getString("status")), rs.getLong("rows_done"),
-                                rs.getLong("bytes_done"), rs.getInt("attempts"), rs.getString("error"),
-                                ControlStore.instant(rs, "updated_at")));
+                                rs.getInt("chunk_no"), rs.getString("key_min"), rs.getBoolean("key_min_inclusive"),
+                                rs.getString("key_max"), ChunkStatus.valueOf(rs.getString("status")),
+                                rs.getLong("rows_estimated"), rs.getLong("rows_done"), rs.getLong("bytes_done"),
+                                rs.getInt("attempts"), rs.getString("error"), ControlStore.instant(rs, "updated_at")));
                     }
                 }
             }
@@ -162,8 +204,21 @@ public final class Runs {
         });
     }
 
-    private static boolean runExists(Connection c, long runId) throws SQLException {
-        return find(c, runId).isPresent();
+    /** How many of the run's chunks are in each status. */
+    public Map<ChunkStatus, Long> chunkCounts(long runId) {
+        return store.transaction("count chunks of run " + runId, c -> {
+            Map<ChunkStatus, Long> out = new EnumMap<>(ChunkStatus.class);
+            try (PreparedStatement ps = c.prepareStatement("SELECT status, count(*) FROM tandem_chunks WHERE run_id = ? "
+                    + "GROUP BY status")) {
+                ps.setLong(1, runId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(ChunkStatus.valueOf(rs.getString(1)), rs.getLong(2));
+                    }
+                }
+            }
+            return out;
+        });
     }
 
     private static Optional<RunRecord> find(Connection c, long runId) throws SQLException {
@@ -181,7 +236,7 @@ public final class Runs {
         return new RunRecord(rs.getLong("run_id"), rs.getString("migration_id"),
                 RunRecord.Kind.valueOf(rs.getString("kind")), RunStatus.valueOf(rs.getString("status")), prevRun,
                 rs.getString("range_min"), rs.getString("range_max"), rs.getString("run_info"),
-                ControlStore.instant(rs, "created_at"), ControlStore.instant(rs, "started_at"),
-                ControlStore.instant(rs, "ended_at"));
+                rs.getLong("rows_per_second"), ControlStore.instant(rs, "created_at"),
+                ControlStore.instant(rs, "started_at"), ControlStore.instant(rs, "ended_at"));
     }
 }

@@ -135,7 +135,7 @@ class ControlStoreTest {
     @Test
     void tracksRunsAndChunksWithSeed003Statuses() {
         store.migrations().create("m", null, "{}", "alice");
-        RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, "first", List.of(
+        RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, "first", 0, List.of(
                 ChunkRecord.planned("public.orders", 0, null, "[1000]"),
                 ChunkRecord.planned("public.orders", 1, "[1001]", null)));
         assertThat(run.status()).isEqualTo(RunStatus.NOT_STARTED);
@@ -167,7 +167,7 @@ class ControlStoreTest {
         assertThatThrownBy(() -> store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED))
                 .hasMessageContaining("expected STARTED, actual ENDED");
 
-        RunRecord second = store.runs().create("m", RunRecord.Kind.BACKFILL, run.runId(), null, null, null, List.of());
+        RunRecord second = store.runs().create("m", RunRecord.Kind.BACKFILL, run.runId(), null, null, null, 0, List.of());
         assertThat(second.runId()).isGreaterThan(run.runId());
         assertThat(store.runs().list("m")).extracting(RunRecord::runId).containsExactly(second.runId(), run.runId());
     }

@@ -1,12 +1,10 @@
 package dev.tandem.server.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.core.lifecycle.LifecycleEvent;
+import dev.tandem.core.engine.MigrationOutcome;
+import dev.tandem.core.engine.MigrationRunner;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
-import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
-import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.server.demo.DemoManifest;
 import dev.tandem.server.demo.DemoShop;
 import dev.tandem.testkit.EmbeddedPostgres;
@@ -37,8 +35,8 @@ import picocli.CommandLine.Spec;
         description = {
                 "Runs Tandem end to end on this machine, nothing to install: starts an embedded PostgreSQL 17 source "
                         + "and target, creates a small shop on the source (five tables, ~22,000 rows at scale 1), "
-                        + "writes the manifest to DIR/manifest.yaml, plans the migration and registers it in a "
-                        + "control store in DIR/store. The databases stop when the demo ends."})
+                        + "writes the manifest to DIR/manifest.yaml, plans the migration, then migrates it with "
+                        + "progress, tracked in a control store in DIR/store. The databases stop when the demo ends."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -100,31 +98,36 @@ final class DemoCommand implements Callable<Integer> {
                 return planExit;
             }
 
-            register(out, manifestFile, demoEnv);
-            out.println("See it again with: tandem status --store " + dir.resolve("store") + " " + DemoManifest.ID);
+            Path storeDir = dir.resolve("store");
+            deleteStore(storeDir);
+            out.println("---- tandem migrate -f " + manifestFile + " --store " + storeDir + " ----");
+            ManifestDocument doc = new ManifestReader(demoEnv::get).document(manifestFile, ManifestReader.Purpose.RUN);
+            MigrationOutcome outcome;
+            try (ControlStore store = ControlStore.open(storeDir.toString(), demoEnv::get)) {
+                outcome = MigrateCommand.execute(store, doc, new MigrationRunner.Options(null, null, null, "demo"), out,
+                        System.console() != null);
+            }
+            MigrateCommand.print(out, outcome);
+            out.println("---- end of migrate ----");
+            out.println();
+            if (outcome.exitCode() != 0) {
+                out.println("The migration did not finish (exit " + outcome.exitCode() + "); the demo stops here.");
+                return outcome.exitCode();
+            }
+            Map<String, Long> before = DemoShop.rowCounts(source);
+            Map<String, Long> after = DemoShop.rowCounts(target);
+            out.println("Row counts, source -> target: " + before.entrySet().stream()
+                    .map(e -> e.getKey() + " " + e.getValue() + " -> " + after.get(e.getKey()))
+                    .collect(java.util.stream.Collectors.joining(", ")));
+            if (!before.equals(after)) {
+                out.println("The row counts differ: that is a bug in Tandem; please report it.");
+                return 1;
+            }
+            out.println("See it again with: tandem status --store " + storeDir + " " + DemoManifest.ID
+                    + "   and: tandem runs --store " + storeDir + " " + DemoManifest.ID);
             out.println();
             whatIsNext(out);
             return 0;
-        }
-    }
-
-    /** Stores the migration in a fresh control store and takes it from pending to ready, as the API will. */
-    private void register(PrintWriter out, Path manifestFile, Map<String, String> demoEnv) throws IOException {
-        Path storeDir = dir.resolve("store");
-        deleteStore(storeDir);
-        ManifestDocument doc = new ManifestReader(demoEnv::get).document(manifestFile, ManifestReader.Purpose.RUN);
-        try (ControlStore store = ControlStore.open(storeDir.toString(), demoEnv::get)) {
-            String json = new ObjectMapper().writeValueAsString(doc.document());
-            store.migrations().create(DemoManifest.ID, doc.manifest().description(), json, "demo");
-            MigrationRecord m = store.migrations().transition(DemoManifest.ID, LifecycleEvent.CONFIGURE, null, "demo",
-                    "source and target configured, plan passed");
-            out.println("Registered migration " + m.id() + " (uuid " + m.uuid() + ") in the control store "
-                    + store.display() + ": state " + m.status().state().wire() + ", phase " + m.status().phase().wire());
-            for (AuditEntry a : store.audit().list(m.id())) {
-                out.println("  audit #" + a.id() + " " + a.occurredAt() + " " + a.actor() + " " + a.action() + ": "
-                        + (a.from() == null ? "-" : a.from()) + " -> " + a.to());
-            }
-            out.println();
         }
     }
 
@@ -140,10 +143,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void whatIsNext(PrintWriter out) {
-        out.println("Done today: manifest validation, preflight on both databases, the control store and lifecycle.");
+        out.println("Done: manifest validation, preflight on both databases, schema creation, and the chunked,");
+        out.println("tracked, resumable copy (tandem migrate; rerun a stopped run with --prev-run).");
         out.println("Still to come in Tandem (not done by this demo yet):");
-        out.println("  - backfill: chunked parallel copy with tracked, resumable runs (tandem migrate)");
-        out.println("  - change data capture: logical replication applied live, lag like seed 000's JSON");
+        out.println("  - change data capture: logical replication applied live during and after the copy, lag");
         out.println("  - verification: checksums, row diffs, repair, drift detection, abort thresholds");
         out.println("  - control plane: REST API, auth, dashboard, metrics");
         out.println("  - router: canary 5% -> 25% -> 75%, sub-second cutover, rollback");

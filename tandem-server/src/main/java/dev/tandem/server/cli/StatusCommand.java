@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,10 +33,8 @@ final class StatusCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "ID", description = "A migration id; without it, all migrations.")
     String id;
 
-    @Option(names = "--store", paramLabel = "DIR|URL",
-            description = "The control store: a directory, or a jdbc:postgresql: URL (default: $TANDEM_STORE, "
-                    + "else ./.tandem).")
-    String store;
+    @Mixin
+    StoreOption store;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
@@ -49,7 +48,7 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        try (ControlStore cs = ControlStore.openExisting(ControlStore.location(store, env::get), env::get)) {
+        try (ControlStore cs = store.openExisting(env)) {
             if (id == null) {
                 list(out, cs, cs.migrations().list());
             } else {

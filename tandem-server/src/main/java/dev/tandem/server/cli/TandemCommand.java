@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "tandem",
         mixinStandardHelpOptions = true,
         versionProvider = TandemCommand.Version.class,
-        subcommands = {PlanCommand.class, StatusCommand.class, DemoCommand.class},
+        subcommands = {PlanCommand.class, MigrateCommand.class, StatusCommand.class, RunsCommand.class,
+                ChunksCommand.class, ThrottleCommand.class, DemoCommand.class},
         description = {
                 "Moves a live database to a new one with zero downtime and zero divergence: copy what exists, stream "
                         + "what changes, prove both sides equal, shift traffic, cut over, roll back if needed.",

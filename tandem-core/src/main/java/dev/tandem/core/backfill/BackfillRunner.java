@@ -1,0 +1,412 @@
+package dev.tandem.core.backfill;
+
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.manifest.DataMovement;
+import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.spi.BlockStream;
+import dev.tandem.core.spi.ChunkReader;
+import dev.tandem.core.spi.ChunkWriter;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.Role;
+import dev.tandem.core.store.ChunkRecord;
+import dev.tandem.core.store.ChunkStatus;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.RunStatus;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies a run's chunks with {@code data.parallelism} workers (DESIGN.md correctness point 2). Each worker has one
+ * source and one target connection and takes chunks from a shared queue, largest tables first. One chunk is one
+ * target transaction: delete the range (for {@code replace: replace}), stream the source's rows into it, commit.
+ * Its status goes NOT_STARTED → STARTED before the source read starts, and STARTED → PASS only after the target
+ * committed; a crash in between leaves STARTED, which the next run (--prev-run) copies again: harmless, since the
+ * copy of a range is idempotent.
+ * <p>Failures follow {@link FailurePolicy}. The run's rows/s throttle is re-read from the store every second, so an
+ * operator can change it while the run goes on. {@link #stop()} (Ctrl-C) aborts the connections of chunks in flight;
+ * their target transactions roll back and they are left FAIL, to be redone.
+ */
+public final class BackfillRunner {
+    private static final Logger log = LoggerFactory.getLogger(BackfillRunner.class);
+
+    private final ControlStore store;
+    private final Connector source;
+    private final Connector target;
+    private final DataMovement data;
+    private final FailurePolicy policy;
+    private final BackfillListener listener;
+    private final ChunkReader reader;
+    private final ChunkWriter writer;
+
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final AtomicBoolean interrupted = new AtomicBoolean();
+    private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+    private final Set<String> failedTables = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<String> failure = new AtomicReference<>();
+    private final AtomicReference<Role> failedSide = new AtomicReference<>();
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+    public BackfillRunner(ControlStore store, Connector source, Connector target, DataMovement data,
+                          FailurePolicy policy, BackfillListener listener) {
+        this.store = store;
+        this.source = source;
+        this.target = target;
+        this.data = data;
+        this.policy = policy;
+        this.listener = listener;
+        this.reader = source.chunkReader().orElseThrow(() -> TandemException.badInput("the " + source.name()
+                + " connector cannot read chunks yet; this source is not supported for data movement"));
+        this.writer = target.chunkWriter().orElseThrow(() -> TandemException.badInput("the " + target.name()
+                + " connector cannot load chunks yet; this target is not supported for data movement"));
+    }
+
+    /** Copies every NOT_STARTED chunk of {@code run}; returns when all are done, the run failed, or it was stopped. */
+    public BackfillResult run(RunRecord run, List<TableJob> jobs) {
+        Map<String, TableJob> byName = new LinkedHashMap<>();
+        jobs.forEach(j -> byName.put(j.name(), j));
+        List<ChunkRecord> chunks = store.runs().chunks(run.runId(), ChunkStatus.NOT_STARTED);
+        Map<String, Long> tableRows = new HashMap<>();
+        Map<String, Integer> tableChunks = new HashMap<>();
+        for (ChunkRecord c : chunks) {
+            tableRows.merge(c.tableName(), c.rowsEstimated(), Long::sum);
+            tableChunks.merge(c.tableName(), 1, Integer::sum);
+        }
+        for (TableJob j : jobs) {
+            listener.planned(j.name(), tableRows.getOrDefault(j.name(), 0L), tableChunks.getOrDefault(j.name(), 0));
+        }
+        List<ChunkRecord> ordered = new ArrayList<>(chunks);
+        ordered.sort(Comparator.comparing((ChunkRecord c) -> -tableRows.getOrDefault(c.tableName(), 0L))
+                .thenComparing(ChunkRecord::tableName).thenComparingInt(ChunkRecord::chunkNo));
+        ConcurrentLinkedQueue<ChunkRecord> queue = new ConcurrentLinkedQueue<>(ordered);
+
+        if (run.status() == RunStatus.NOT_STARTED) {
+            store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
+        }
+        Map<String, long[]> totals = new ConcurrentHashMap<>();
+        Map<String, Long> started = new ConcurrentHashMap<>();
+        Throttle throttle = new Throttle(run.rowsPerSecond());
+        Thread poller = new Thread(() -> pollThrottle(run.runId(), throttle), "tandem-throttle-" + run.runId());
+        poller.setDaemon(true);
+        poller.start();
+        List<Thread> threads = new ArrayList<>();
+        int n = Math.max(1, Math.min(data.parallelism(), Math.max(1, queue.size())));
+        for (int i = 0; i < n; i++) {
+            Worker w = new Worker(run.runId(), byName, queue, throttle, totals, started);
+            workers.add(w);
+            Thread t = new Thread(w, "tandem-copy-" + (i + 1));
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stop();
+            }
+        }
+        poller.interrupt();
+        listener.finished();
+
+        Map<ChunkStatus, Long> counts = store.runs().chunkCounts(run.runId());
+        long total = counts.values().stream().mapToLong(Long::longValue).sum();
+        boolean complete = counts.getOrDefault(ChunkStatus.PASS, 0L) == total && !interrupted.get();
+        if (complete) {
+            store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED);
+        } else {
+            store.runs().setInfo(run.runId(), interrupted.get() ? "interrupted by the operator"
+                    : failure.get() != null ? "stopped: " + failure.get()
+                    : "tables failed: " + String.join(", ", failedTables));
+        }
+        List<BackfillResult.TableResult> tables = new ArrayList<>();
+        Map<String, Map<ChunkStatus, Long>> perTable = perTableCounts(run.runId());
+        for (TableJob j : jobs) {
+            long[] t = totals.getOrDefault(j.name(), new long[3]);
+            tables.add(new BackfillResult.TableResult(j.name(), t[0], t[1], t[2] / 1e9,
+                    perTable.getOrDefault(j.name(), Map.of())));
+        }
+        List<String> failed = new ArrayList<>(failedTables);
+        Collections.sort(failed);
+        return new BackfillResult(run.runId(), complete, interrupted.get(), tables, failed, failure.get(),
+                failedSide.get());
+    }
+
+    /** Stops the run: no new chunk starts, chunks in flight are aborted and rolled back. Safe from any thread. */
+    public void stop() {
+        interrupted.set(true);
+        stopping.set(true);
+        workers.forEach(Worker::abort);
+    }
+
+    private Map<String, Map<ChunkStatus, Long>> perTableCounts(long runId) {
+        Map<String, Map<ChunkStatus, Long>> out = new HashMap<>();
+        for (ChunkRecord c : store.runs().chunks(runId, null)) {
+            out.computeIfAbsent(c.tableName(), k -> new EnumMap<>(ChunkStatus.class)).merge(c.status(), 1L, Long::sum);
+        }
+        return out;
+    }
+
+    private void pollThrottle(long runId, Throttle throttle) {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(1000);
+                store.runs().find(runId).ifPresent(r -> throttle.setRate(r.rowsPerSecond()));
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.warn("cannot read the throttle of run {}: {}", runId, e.getMessage());
+            }
+        }
+    }
+
+    /** One copy worker: its own connections, chunks from the shared queue until it is empty or the run stops. */
+    private final class Worker implements Runnable {
+        private final long runId;
+        private final Map<String, TableJob> jobs;
+        private final ConcurrentLinkedQueue<ChunkRecord> queue;
+        private final Throttle throttle;
+        private final Map<String, long[]> totals;
+        private final Map<String, Long> started;
+        private volatile Connection sourceConn;
+        private volatile Connection targetConn;
+
+        Worker(long runId, Map<String, TableJob> jobs, ConcurrentLinkedQueue<ChunkRecord> queue, Throttle throttle,
+               Map<String, long[]> totals, Map<String, Long> started) {
+            this.runId = runId;
+            this.jobs = jobs;
+            this.queue = queue;
+            this.throttle = throttle;
+            this.totals = totals;
+            this.started = started;
+        }
+
+        @Override
+        public void run() {
+            try {
+                ChunkRecord chunk;
+                while (!stopping.get() && (chunk = queue.poll()) != null) {
+                    if (failedTables.contains(chunk.tableName())) {
+                        continue;
+                    }
+                    copyWithRetries(chunk);
+                }
+            } finally {
+                closeConnections();
+                workers.remove(this);
+            }
+        }
+
+        private void copyWithRetries(ChunkRecord chunk) {
+            TableJob job = jobs.get(chunk.tableName());
+            ChunkStatus expected = ChunkStatus.NOT_STARTED;
+            for (int attempt = 0; ; attempt++) {
+                if (!store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), expected, ChunkStatus.STARTED,
+                        0, 0, null)) {
+                    return; // another worker or process has it
+                }
+                started.putIfAbsent(chunk.tableName(), System.nanoTime());
+                Attempt a = new Attempt();
+                try {
+                    long rows = copyOnce(job, chunk, a);
+                    store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
+                            ChunkStatus.PASS, rows, a.bytes, null);
+                    long[] t = totals.computeIfAbsent(chunk.tableName(), k -> new long[3]);
+                    synchronized (t) {
+                        t[0] += rows;
+                        t[1] += a.bytes;
+                        t[2] = System.nanoTime() - started.get(chunk.tableName());
+                    }
+                    listener.chunkDone(chunk.tableName(), chunk.chunkNo(), rows, a.bytes, a.streamedRows);
+                    return;
+                } catch (Exception e) {
+                    closeConnections();
+                    String message = describe(e);
+                    store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
+                            ChunkStatus.FAIL, 0, 0, stopping.get() ? "interrupted: " + message : message);
+                    if (stopping.get()) {
+                        listener.chunkFailed(chunk.tableName(), chunk.chunkNo(), attempt, "interrupted", false,
+                                a.streamedRows);
+                        return;
+                    }
+                    boolean retry = policy.retry(e, attempt);
+                    listener.chunkFailed(chunk.tableName(), chunk.chunkNo(), attempt, message, retry, a.streamedRows);
+                    if (!retry) {
+                        giveUp(chunk, a.side, message);
+                        return;
+                    }
+                    log.warn("chunk {}#{} failed (attempt {}), retrying: {}", chunk.tableName(), chunk.chunkNo(),
+                            attempt + 1, message);
+                    expected = ChunkStatus.FAIL;
+                    try {
+                        Thread.sleep(policy.backoff(attempt).toMillis());
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void giveUp(ChunkRecord chunk, Role side, String message) {
+            String what = chunk.tableName() + " chunk " + chunk.chunkNo() + ": " + message;
+            if (policy.partial()) {
+                failedTables.add(chunk.tableName());
+            } else {
+                failure.compareAndSet(null, what);
+                failedSide.compareAndSet(null, side);
+                stopping.set(true);
+            }
+        }
+
+        /** Copies one chunk in one target transaction; returns the rows loaded. */
+        private long copyOnce(TableJob job, ChunkRecord chunk, Attempt a) throws SQLException, InterruptedException {
+            a.side = Role.SOURCE;
+            Connection src = source();
+            a.side = Role.TARGET;
+            Connection tgt = target();
+            tgt.setAutoCommit(false);
+            if (data.replace() == DataMovement.Replace.REPLACE) {
+                writer.deleteRange(tgt, job.target(), job.targetRange(chunk));
+            }
+            a.side = Role.SOURCE;
+            try (BlockStream in = new Metered(reader.open(src, job.source(), job.columns(), job.sourceRange(chunk),
+                    job.format()), job.name(), a)) {
+                a.side = Role.TARGET;
+                long rows = writer.load(tgt, job.target(), job.columns(), job.format(), in, data.replace());
+                tgt.commit();
+                return rows;
+            }
+        }
+
+        private Connection source() throws SQLException {
+            if (sourceConn == null || sourceConn.isClosed()) {
+                sourceConn = source.connect();
+                sourceConn.setAutoCommit(true);
+            }
+            return sourceConn;
+        }
+
+        private Connection target() throws SQLException {
+            if (targetConn == null || targetConn.isClosed()) {
+                targetConn = target.connect();
+                for (String warning : writer.prepare(targetConn)) {
+                    if (warned.add(warning)) {
+                        listener.warning(warning);
+                    }
+                }
+            }
+            return targetConn;
+        }
+
+        /** Ends the connections of a chunk in flight at once (Ctrl-C); the copy fails and rolls back. */
+        void abort() {
+            Executor direct = Runnable::run;
+            for (Connection c : new Connection[] {sourceConn, targetConn}) {
+                if (c != null) {
+                    try {
+                        c.abort(direct);
+                    } catch (SQLException | RuntimeException ignored) {
+                        // already gone
+                    }
+                }
+            }
+        }
+
+        private void closeConnections() {
+            for (Connection c : new Connection[] {sourceConn, targetConn}) {
+                if (c != null) {
+                    try {
+                        c.close();
+                    } catch (SQLException | RuntimeException ignored) {
+                        // a broken connection cannot be closed cleanly; it is dropped either way
+                    }
+                }
+            }
+            sourceConn = null;
+            targetConn = null;
+        }
+
+        /** The reader's blocks, counted for progress and held back by the throttle; marks read failures as source. */
+        private final class Metered implements BlockStream {
+            private final BlockStream in;
+            private final String table;
+            private final Attempt attempt;
+            private long reportedRows;
+
+            Metered(BlockStream in, String table, Attempt attempt) {
+                this.in = in;
+                this.table = table;
+                this.attempt = attempt;
+            }
+
+            @Override
+            public byte[] next() throws SQLException {
+                Role before = attempt.side;
+                attempt.side = Role.SOURCE;
+                byte[] block = in.next();
+                attempt.side = before;
+                if (block != null) {
+                    long rows = in.rows() - reportedRows;
+                    reportedRows = in.rows();
+                    attempt.bytes += block.length;
+                    attempt.streamedRows += rows;
+                    listener.rows(table, rows, block.length);
+                    try {
+                        throttle.acquire(rows);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLException("interrupted", "57014");
+                    }
+                }
+                return block;
+            }
+
+            @Override
+            public long rows() {
+                return in.rows();
+            }
+
+            @Override
+            public long bytes() {
+                return in.bytes();
+            }
+
+            @Override
+            public void close() throws SQLException {
+                in.close();
+            }
+        }
+    }
+
+    /** What one attempt of a chunk did, and which side it was talking to when it failed. */
+    private static final class Attempt {
+        volatile Role side = Role.SOURCE;
+        long bytes;
+        long streamedRows;
+    }
+
+    private String describe(Exception e) {
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        for (Endpoint ep : new Endpoint[] {source.endpoint(), target.endpoint()}) {
+            msg = ep.scrub(msg);
+        }
+        return msg;
+    }
+}

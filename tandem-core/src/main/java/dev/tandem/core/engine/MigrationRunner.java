@@ -1,0 +1,413 @@
+package dev.tandem.core.engine;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.core.backfill.BackfillListener;
+import dev.tandem.core.backfill.BackfillResult;
+import dev.tandem.core.backfill.BackfillRunner;
+import dev.tandem.core.backfill.ChunkPlanner;
+import dev.tandem.core.backfill.FailurePolicy;
+import dev.tandem.core.backfill.KeyJson;
+import dev.tandem.core.backfill.TableJob;
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.lifecycle.LifecycleEvent;
+import dev.tandem.core.lifecycle.MigrationState;
+import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.lifecycle.Status;
+import dev.tandem.core.manifest.DataMovement;
+import dev.tandem.core.manifest.Enums;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.manifest.ManifestDocument;
+import dev.tandem.core.manifest.SchemaMode;
+import dev.tandem.core.plan.EndpointReport;
+import dev.tandem.core.plan.PlanReport;
+import dev.tandem.core.plan.Planner;
+import dev.tandem.core.plan.ScopeResolver;
+import dev.tandem.core.spi.ChunkReader;
+import dev.tandem.core.spi.ChunkWriter;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.ConnectorRegistry;
+import dev.tandem.core.spi.CopyFormat;
+import dev.tandem.core.spi.Finding;
+import dev.tandem.core.spi.KeyColumn;
+import dev.tandem.core.spi.KeyRange;
+import dev.tandem.core.spi.KeySampler;
+import dev.tandem.core.spi.Role;
+import dev.tandem.core.spi.SchemaCopier;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.store.ChunkRecord;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.Leases;
+import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.RunRecord;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * {@code tandem migrate}: takes one migration through prepare and backfill, as far as this version goes (change
+ * data capture comes next). Every step is recorded in the control store before it is relied on, so a run killed at
+ * any point continues with {@code --prev-run}: the lifecycle says which phase is done, chunk statuses say which rows
+ * are on the target. One process at a time holds a migration (its lease); a killed one's lease goes stale in 30 s.
+ * <ol>
+ *   <li>register the migration (pending → ready) or, for a rerun, check the previous run belongs to it;</li>
+ *   <li>preflight both sides exactly as {@code tandem plan} does, and stop on any problem;</li>
+ *   <li>prepare: create the target tables ({@code schema: create}) or rely on the checked existing ones;</li>
+ *   <li>backfill: plan the chunks (or take the previous run's unfinished ones), store the run, copy;</li>
+ *   <li>after a complete copy of whole tables: indexes, foreign keys, sequences; then cleanup → completed.</li>
+ * </ol>
+ */
+public final class MigrationRunner {
+    /** Exit code of a run stopped by the operator (Ctrl-C): 128 + SIGINT, as shells report it. */
+    public static final int INTERRUPTED_EXIT = 130;
+
+    /** What the operator asked for besides the manifest. */
+    public record Options(Long prevRunId, String rangeMin, String rangeMax, String actor) {
+    }
+
+    private final ControlStore store;
+    private final ConnectorRegistry registry;
+    private final BackfillListener listener;
+    private final Consumer<String> say;
+    private volatile BackfillRunner backfill;
+    private volatile boolean stopped;
+
+    /**
+     * @param say receives one line per step for the operator (what is being done, what was found)
+     */
+    public MigrationRunner(ControlStore store, ConnectorRegistry registry, BackfillListener listener,
+                           Consumer<String> say) {
+        this.store = store;
+        this.registry = registry;
+        this.listener = listener;
+        this.say = say;
+    }
+
+    /** Stops a running migration from another thread (Ctrl-C): chunks in flight roll back; state becomes paused. */
+    public void stop() {
+        stopped = true;
+        BackfillRunner b = backfill;
+        if (b != null) {
+            b.stop();
+        }
+    }
+
+    public MigrationOutcome migrate(ManifestDocument doc, Options opts) {
+        Manifest m = doc.manifest();
+        refuseWhatIsNotBuiltYet(m);
+        MigrationRecord record = register(doc, opts);
+        String owner = Leases.ownerForThisProcess();
+        store.leases().acquire(m.id(), owner);
+        Thread heartbeat = heartbeat(m.id(), owner);
+        try {
+            return run(m, record, opts);
+        } finally {
+            heartbeat.interrupt();
+            store.leases().release(m.id(), owner);
+        }
+    }
+
+    private MigrationOutcome run(Manifest m, MigrationRecord record, Options opts) {
+        boolean resuming = opts.prevRunId() != null;
+        say.accept("Checking source and target (as tandem plan does) ...");
+        PlanReport plan = new Planner(registry).plan(m, resuming);
+        if (!plan.ok()) {
+            List<String> problems = new ArrayList<>();
+            for (EndpointReport e : List.of(plan.source(), plan.target())) {
+                e.findings().stream().filter(Finding::isError)
+                        .forEach(f -> problems.add(e.role() + ": " + f.message() + "; fix: " + f.fix()));
+            }
+            throw new TandemException(plan.failure(), "preflight found " + problems.size() + " problem"
+                    + (problems.size() == 1 ? "" : "s") + "; nothing was changed:\n  - "
+                    + String.join("\n  - ", problems) + "\nRun tandem plan -f for the full report.", problems, null);
+        }
+        Connector source = connector(m, Role.SOURCE);
+        Connector target = connector(m, Role.TARGET);
+        Status status = start(m.id(), record.status());
+        List<String> schemaActions = new ArrayList<>();
+        try {
+            List<TableInfo> tables = sourceTables(source, m);
+            if (status.phase() == Phase.PREPARE) {
+                schemaActions.addAll(prepare(m, source, target, tables));
+                status = store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.BACKFILL, opts.actor(),
+                        schemaActions.size() + " schema changes on the target").status();
+            }
+            if (stopped) {
+                return paused(m, null, schemaActions);
+            }
+            List<TableJob> jobs = jobs(source, target, tables);
+            RunRecord run = createRun(m, source, jobs, opts);
+            say.accept("Run " + run.runId() + ": copying " + store.runs().chunks(run.runId(), null).size()
+                    + " chunks with " + m.data().parallelism() + " workers"
+                    + (run.prevRunId() == null ? "" : " (the unfinished chunks of run " + run.prevRunId() + ")"));
+            BackfillRunner runner = new BackfillRunner(store, source, target, m.data(),
+                    new FailurePolicy(m.failureHandling()), listener);
+            backfill = runner;
+            if (stopped) {
+                runner.stop();
+            }
+            BackfillResult result = runner.run(run, jobs);
+            backfill = null;
+            if (result.interrupted()) {
+                return paused(m, result, schemaActions);
+            }
+            if (!result.complete()) {
+                String why = result.failure() != null ? result.failure()
+                        : "tables failed: " + String.join(", ", result.failedTables());
+                Status failed = store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(),
+                        "run " + run.runId() + ": " + why).status();
+                ErrorCode code = result.failedSide() == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET;
+                return new MigrationOutcome(m.id(), failed, result, schemaActions, code, "run " + run.runId()
+                        + " did not finish: " + why + ". Fix the cause, then: tandem migrate -f MANIFEST --prev-run "
+                        + run.runId());
+            }
+            if (opts.rangeMin() != null || opts.rangeMax() != null) {
+                return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result, schemaActions,
+                        null, "run " + run.runId() + " copied its key range; the migration stays in backfill until "
+                        + "a run covers the rest (indexes and foreign keys are built after that)");
+            }
+            if (m.schema() == SchemaMode.CREATE) {
+                schemaActions.addAll(finish(source, target, tables, m.data().parallelism()));
+            }
+            store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CLEANUP, opts.actor(),
+                    "backfill complete in run " + run.runId());
+            Status done = store.migrations().transition(m.id(), LifecycleEvent.COMPLETE, null, opts.actor(),
+                    "no change data capture (type full): the copy is the migration").status();
+            return new MigrationOutcome(m.id(), done, result, schemaActions, null, "every chunk copied");
+        } catch (SQLException e) {
+            store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(), e.getMessage());
+            throw new TandemException(ErrorCode.TARGET, "preparing the tables failed: " + m.target().scrub(
+                    m.source().scrub(e.getMessage())) + "; rerun with --prev-run once fixed", e);
+        } catch (TandemException e) {
+            if (store.migrations().get(m.id()).status().state() == MigrationState.RUNNING) {
+                store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(), e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private MigrationOutcome paused(Manifest m, BackfillResult result, List<String> schemaActions) {
+        Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator",
+                "interrupted (Ctrl-C)").status();
+        String next = result == null ? "" : "; continue with: tandem migrate -f MANIFEST --prev-run " + result.runId();
+        return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted" + next);
+    }
+
+    private static void refuseWhatIsNotBuiltYet(Manifest m) {
+        if (m.cdc().enabled()) {
+            throw TandemException.badInput("cdc.method: '" + Enums.wire(m.cdc().method()) + "' asks for change data "
+                    + "capture, which this version of tandem migrate does not do yet; to copy without it set "
+                    + "cdc: {method: none} (type full) — writes made on the source during the copy will then not reach "
+                    + "the target");
+        }
+        if (m.data().type() == DataMovement.Type.SNAPSHOT) {
+            throw TandemException.badInput("data.type: 'snapshot' (one consistent snapshot for every table) is not "
+                    + "built yet; use data.type: scan");
+        }
+    }
+
+    /** Creates the migration on its first run; on a rerun checks that the previous run is this migration's. */
+    private MigrationRecord register(ManifestDocument doc, Options opts) {
+        Manifest m = doc.manifest();
+        String json = json(doc);
+        Optional<MigrationRecord> existing = store.migrations().find(m.id());
+        if (existing.isEmpty()) {
+            if (opts.prevRunId() != null) {
+                throw TandemException.notFound("--prev-run " + opts.prevRunId() + ": migration " + m.id()
+                        + " has no runs in the control store " + store.display() + "; check --store, or drop "
+                        + "--prev-run to start");
+            }
+            store.migrations().create(m.id(), m.description(), json, opts.actor());
+            return store.migrations().transition(m.id(), LifecycleEvent.CONFIGURE, null, opts.actor(),
+                    "tandem migrate");
+        }
+        MigrationRecord r = existing.get();
+        if (r.status().state().isTerminal()) {
+            throw TandemException.badState("migration " + m.id() + " is " + r.status().state().wire()
+                    + "; expected a migration still to finish. Use another id to migrate again");
+        }
+        if (opts.prevRunId() == null) {
+            String last = store.runs().list(m.id()).stream().findFirst().map(x -> " --prev-run " + x.runId())
+                    .orElse(" --prev-run RUN_ID");
+            throw TandemException.badState("migration " + m.id() + " already exists (state " + r.status()
+                    + "); to continue it: tandem migrate -f MANIFEST" + last + "; to start over, use another id");
+        }
+        RunRecord prev = store.runs().get(opts.prevRunId());
+        if (!m.id().equals(prev.migrationId()) || prev.kind() != RunRecord.Kind.BACKFILL) {
+            throw TandemException.badInput("--prev-run " + opts.prevRunId() + " is a " + prev.kind().name()
+                    .toLowerCase(java.util.Locale.ROOT) + " run of migration " + prev.migrationId() + ", not a backfill "
+                    + "run of " + m.id() + "; list this migration's runs with tandem runs " + m.id());
+        }
+        if (!json.equals(r.manifest())) {
+            r = store.migrations().updateManifest(m.id(), r.version(), m.description(), json, opts.actor(),
+                    "manifest changed for the rerun of run " + prev.runId());
+        }
+        return r;
+    }
+
+    /** Moves the migration into running, from wherever a first run or a rerun finds it. */
+    private Status start(String id, Status current) {
+        return switch (current.state()) {
+            case READY -> store.migrations().transition(id, LifecycleEvent.START, null, "tandem migrate", null).status();
+            case FAILED -> store.migrations().transition(id, LifecycleEvent.RETRY, null, "tandem migrate", null).status();
+            case PAUSED -> store.migrations().transition(id, LifecycleEvent.RESUME, null, "tandem migrate", null).status();
+            // A process that died while running left the state as it was; its lease (now ours) was stale.
+            case RUNNING -> current;
+            default -> throw TandemException.badState("cannot run migration " + id + ": expected state ready, paused, "
+                    + "failed or running, actual " + current.state().wire());
+        };
+    }
+
+    private Connector connector(Manifest m, Role role) {
+        try {
+            return registry.select(role == Role.SOURCE ? m.source() : m.target(), role.wire());
+        } catch (SQLException e) {
+            throw new TandemException(role == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET, "cannot connect to the "
+                    + role.wire() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<TableInfo> sourceTables(Connector source, Manifest m) throws SQLException {
+        try (Connection c = source.connect()) {
+            var in = source.introspector();
+            ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), in.listTables(c), in.defaultSchema(c),
+                    in.listsOnlyPrivilegedTables());
+            List<TableInfo> out = new ArrayList<>();
+            for (TableRef ref : scope.tables()) {
+                out.add(in.describe(c, ref).orElseThrow(() -> new TandemException(ErrorCode.SOURCE, "table " + ref
+                        + " disappeared from the source while the migration started")));
+            }
+            return out;
+        }
+    }
+
+    private List<String> prepare(Manifest m, Connector source, Connector target, List<TableInfo> tables)
+            throws SQLException {
+        if (m.schema() == SchemaMode.EXISTING) {
+            say.accept("Using the existing target tables (schema: existing; checked by preflight)");
+            return List.of();
+        }
+        SchemaCopier copier = schemaCopier(source, target);
+        say.accept("Creating " + tables.size() + " tables on the target ...");
+        try (Connection s = source.connect(); Connection t = target.connect()) {
+            List<String> done = copier.createTables(s, t, tables);
+            done.forEach(line -> say.accept("  " + line));
+            return done;
+        }
+    }
+
+    private List<String> finish(Connector source, Connector target, List<TableInfo> tables, int parallelism)
+            throws SQLException {
+        say.accept("Building indexes and foreign keys, setting sequences ...");
+        try (Connection s = source.connect()) {
+            List<String> done = schemaCopier(source, target).finishTables(s, target::connect, tables, parallelism);
+            done.forEach(line -> say.accept("  " + line));
+            return done;
+        }
+    }
+
+    private static SchemaCopier schemaCopier(Connector source, Connector target) {
+        return source.schemaCopier().filter(sc -> sc.supports(target)).orElseThrow(() -> TandemException.badInput(
+                "schema: create cannot create " + source.name() + " tables on " + target.name() + " yet; create the "
+                        + "target tables yourself and set schema: existing"));
+    }
+
+    private List<TableJob> jobs(Connector source, Connector target, List<TableInfo> tables) throws SQLException {
+        ChunkReader reader = source.chunkReader().orElseThrow();
+        ChunkWriter writer = target.chunkWriter().orElseThrow();
+        List<TableJob> out = new ArrayList<>();
+        try (Connection t = target.connect()) {
+            for (TableInfo s : tables) {
+                TableInfo ti = target.introspector().describe(t, s.ref()).orElseThrow(() -> new TandemException(
+                        ErrorCode.TARGET, "table " + s.ref() + " is missing on the target; it was created or checked "
+                        + "moments ago"));
+                List<CopyFormat> accepted = writer.formats(s, ti);
+                CopyFormat format = reader.formats(s).stream().filter(accepted::contains).findFirst()
+                        .orElseThrow(() -> TandemException.badInput("no common copy format between " + source.name()
+                                + " and " + target.name() + " for " + s.ref()));
+                out.add(new TableJob(s, ti, s.copiedColumns(), format));
+            }
+        }
+        return out;
+    }
+
+    private RunRecord createRun(Manifest m, Connector source, List<TableJob> jobs, Options opts) throws SQLException {
+        if (opts.prevRunId() != null) {
+            List<ChunkRecord> redo = new ArrayList<>();
+            for (ChunkRecord c : store.runs().chunks(opts.prevRunId(), null)) {
+                if (c.status().isRedoneByNextRun()) {
+                    redo.add(ChunkRecord.planned(c.tableName(), c.chunkNo(), c.keyMin(), c.keyMinInclusive(),
+                            c.keyMax(), c.rowsEstimated()));
+                }
+            }
+            RunRecord prev = store.runs().get(opts.prevRunId());
+            return store.runs().create(m.id(), RunRecord.Kind.BACKFILL, prev.runId(), prev.rangeMin(), prev.rangeMax(),
+                    "redo of run " + prev.runId(), m.data().rowsPerSecond(), redo);
+        }
+        KeySampler sampler = source.keySampler().orElseThrow(() -> TandemException.badInput("the " + source.name()
+                + " connector cannot split tables into chunks yet"));
+        ChunkPlanner planner = new ChunkPlanner(sampler, m.data().chunkRows());
+        List<ChunkRecord> chunks = new ArrayList<>();
+        say.accept("Planning chunks of about " + m.data().chunkRows() + " rows ...");
+        try (Connection c = source.connect()) {
+            for (TableJob job : jobs) {
+                KeyRange within = restriction(job, opts);
+                int no = 0;
+                for (ChunkPlanner.PlannedChunk p : planner.plan(c, job.source(), within)) {
+                    chunks.add(ChunkRecord.planned(job.name(), no++, KeyJson.write(p.range().lower()),
+                            p.range().lowerInclusive(), KeyJson.write(p.range().upper()), p.estimatedRows()));
+                }
+            }
+        }
+        return store.runs().create(m.id(), RunRecord.Kind.BACKFILL, null, opts.rangeMin(), opts.rangeMax(), null,
+                m.data().rowsPerSecond(), chunks);
+    }
+
+    /** Seed 003's custom range: --range-min and --range-max, both inclusive, on every table's key. */
+    private static KeyRange restriction(TableJob job, Options opts) {
+        if (opts.rangeMin() == null && opts.rangeMax() == null) {
+            return null;
+        }
+        List<KeyColumn> key = job.source().keyColumns();
+        List<String> min = opts.rangeMin() == null ? null
+                : KeyJson.parseOperatorValue(opts.rangeMin(), key.size(), "--range-min");
+        List<String> max = opts.rangeMax() == null ? null
+                : KeyJson.parseOperatorValue(opts.rangeMax(), key.size(), "--range-max");
+        return new KeyRange(key, min, min != null, max);
+    }
+
+    private Thread heartbeat(String id, String owner) {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(5_000);
+                    if (!store.leases().renew(id, owner)) {
+                        say.accept("lost the lease of migration " + id + " to another process; stopping");
+                        stop();
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // the store is briefly unreachable; the next beat tries again
+                }
+            }
+        }, "tandem-lease-" + id);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static String json(ManifestDocument doc) {
+        try {
+            return new ObjectMapper().writeValueAsString(doc.document());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

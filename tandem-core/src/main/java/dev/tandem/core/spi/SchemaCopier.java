@@ -1,0 +1,38 @@
+package dev.tandem.core.spi;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * Recreates source tables on a target of the same engine ({@code schema: create}), in two steps around the data
+ * load: the tables before it, the indexes and foreign keys after it (loading into a bare table is several times
+ * faster, and building an index once beats maintaining it row by row).
+ */
+public interface SchemaCopier {
+
+    /** A source of fresh target connections, for work done in parallel. */
+    @FunctionalInterface
+    interface Connections {
+        Connection open() throws SQLException;
+    }
+
+    /** Whether this copier can create tables on the target {@code connector}. */
+    boolean supports(Connector target);
+
+    /**
+     * Creates on the target what the tables need before any row arrives: schemas, types, sequences, and each table
+     * with its columns, types, NOT NULL, defaults, identity, generated columns, primary key and check constraints.
+     * A table that already exists is left alone. Returns one line per thing created. A problem that stops a table
+     * (a type from an extension the target lacks, say) is an exception whose message names the table and the fix.
+     */
+    List<String> createTables(Connection source, Connection target, List<TableInfo> tables) throws SQLException;
+
+    /**
+     * After the data: secondary indexes and unique constraints (built in parallel on {@code parallelism}
+     * connections), foreign keys between tables in scope, and sequences set to the source's values. What already
+     * exists is skipped, so a rerun after a crash finishes the job. Returns one line per thing done.
+     */
+    List<String> finishTables(Connection source, Connections target, List<TableInfo> tables, int parallelism)
+            throws SQLException;
+}

@@ -1,0 +1,510 @@
+package dev.tandem.postgres;
+
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.SchemaCopier;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * PostgreSQL to PostgreSQL {@code schema: create}. The definitions come from the catalog functions pg_dump relies on
+ * (format_type, pg_get_expr, pg_get_constraintdef, pg_get_indexdef), read with an empty search_path so every name
+ * they print is schema-qualified. Before the data: schemas, enum/domain/composite types, sequences, tables with
+ * columns, defaults, identity, generated columns, primary key and checks. After it: secondary indexes and unique
+ * constraints in parallel, foreign keys, sequence values, ANALYZE.
+ * <p>Not created: partitioned tables (create them yourself and use {@code schema: existing}), triggers, policies,
+ * grants and comments; types from extensions must exist on the target (the error names the extension).
+ */
+final class PostgresSchemaCopier implements SchemaCopier {
+
+    @Override
+    public boolean supports(Connector target) {
+        return target.name().equals("postgresql");
+    }
+
+    @Override
+    public List<String> createTables(Connection source, Connection target, List<TableInfo> tables) throws SQLException {
+        List<String> done = new ArrayList<>();
+        qualifiedNames(source);
+        try {
+            Set<String> schemas = new LinkedHashSet<>();
+            tables.forEach(t -> schemas.add(t.ref().schema()));
+            for (String schema : schemas) {
+                if (!exists(target, "SELECT 1 FROM pg_namespace WHERE nspname = ?", schema)) {
+                    execute(target, "CREATE SCHEMA " + PgIdent.quote(schema));
+                    done.add("created schema " + schema);
+                }
+            }
+            for (TableInfo t : tables) {
+                long oid = oid(source, t.ref());
+                if (relkind(source, oid) == 'p') {
+                    throw new TandemException(ErrorCode.SOURCE, "table " + t.ref() + " is partitioned; schema: create "
+                            + "does not create partitioned tables yet: create it with its partitions on the target "
+                            + "and set schema: existing");
+                }
+                createTypes(source, target, oid, t.ref(), done);
+                if (exists(target, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        + "WHERE n.nspname = ? AND c.relname = ?", t.ref().schema(), t.ref().name())) {
+                    continue;
+                }
+                List<String[]> ownedSequences = createSequences(source, target, oid, done);
+                execute(target, createTable(source, oid, t.ref()));
+                for (String[] owned : ownedSequences) {
+                    execute(target, "ALTER SEQUENCE " + owned[0] + " OWNED BY " + PgSql.table(t.ref()) + "."
+                            + PgIdent.quote(owned[1]));
+                }
+                done.add("created table " + t.ref());
+            }
+        } finally {
+            resetNames(source);
+        }
+        return done;
+    }
+
+    @Override
+    public List<String> finishTables(Connection source, Connections target, List<TableInfo> tables, int parallelism)
+            throws SQLException {
+        List<String> done = Collections.synchronizedList(new ArrayList<>());
+        List<String> indexes = new ArrayList<>();
+        List<String> foreignKeys = new ArrayList<>();
+        Map<String, String> sequences = new LinkedHashMap<>();
+        qualifiedNames(source);
+        try (Connection t = target.open()) {
+            for (TableInfo table : tables) {
+                long oid = oid(source, table.ref());
+                indexes.addAll(missingIndexes(source, t, oid, table.ref()));
+                foreignKeys.addAll(missingForeignKeys(source, t, oid, table.ref(), done));
+                sequences.putAll(sequencesOf(source, oid));
+            }
+        } finally {
+            resetNames(source);
+        }
+        runParallel(target, indexes, parallelism, done);
+        try (Connection t = target.open()) {
+            for (String fk : foreignKeys) {
+                execute(t, fk);
+                done.add(fk);
+            }
+            for (Map.Entry<String, String> seq : sequences.entrySet()) {
+                setSequence(source, t, seq.getKey(), seq.getValue(), done);
+            }
+        }
+        List<String> analyze = tables.stream().map(x -> "ANALYZE " + PgSql.table(x.ref())).toList();
+        runParallel(target, analyze, parallelism, Collections.synchronizedList(new ArrayList<>()));
+        return done;
+    }
+
+    /** CREATE TABLE with columns, defaults, identity, generated columns, the primary key and check constraints. */
+    private String createTable(Connection source, long oid, TableRef ref) throws SQLException {
+        List<String> parts = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+                       a.attgenerated, a.attidentity,
+                       CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+                            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+                       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+                  FROM pg_attribute a
+                  JOIN pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                  LEFT JOIN pg_sequence s ON a.attidentity <> ''
+                       AND s.seqrelid = pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)::regclass
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+                 ORDER BY a.attnum""")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    StringBuilder col = new StringBuilder(PgIdent.quote(rs.getString(1))).append(' ')
+                            .append(rs.getString(2));
+                    if (rs.getString(7) != null) {
+                        col.append(" COLLATE ").append(rs.getString(7));
+                    }
+                    String generated = rs.getString(5);
+                    String identity = rs.getString(6);
+                    if ("s".equals(generated)) {
+                        col.append(" GENERATED ALWAYS AS (").append(rs.getString(4)).append(") STORED");
+                    } else if (identity != null && !identity.isEmpty()) {
+                        col.append(" GENERATED ").append("a".equals(identity) ? "ALWAYS" : "BY DEFAULT")
+                                .append(" AS IDENTITY (START WITH ")
+                                .append(rs.getLong(8)).append(" INCREMENT BY ").append(rs.getLong(9))
+                                .append(" MINVALUE ").append(rs.getLong(10)).append(" MAXVALUE ").append(rs.getLong(11))
+                                .append(" CACHE ").append(rs.getLong(12)).append(rs.getBoolean(13) ? " CYCLE" : " NO CYCLE")
+                                .append(")");
+                    } else if (rs.getString(4) != null) {
+                        col.append(" DEFAULT ").append(rs.getString(4));
+                    }
+                    if (rs.getBoolean(3)) {
+                        col.append(" NOT NULL");
+                    }
+                    parts.add(col.toString());
+                }
+            }
+        }
+        try (PreparedStatement ps = source.prepareStatement("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                + "WHERE conrelid = ? AND contype IN ('p', 'c') ORDER BY contype DESC, conname")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    parts.add("CONSTRAINT " + PgIdent.quote(rs.getString(1)) + " " + rs.getString(2));
+                }
+            }
+        }
+        return "CREATE TABLE " + PgSql.table(ref) + " (\n    " + String.join(",\n    ", parts) + "\n)";
+    }
+
+    /** Enum, domain and composite types the table's columns use (directly, as array elements or domain bases). */
+    private void createTypes(Connection source, Connection target, long tableOid, TableRef ref, List<String> done)
+            throws SQLException {
+        List<Long> types = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT DISTINCT x.oid FROM pg_attribute a
+                  JOIN pg_type t ON t.oid = a.atttypid
+                  JOIN pg_type x ON x.oid IN (t.oid, t.typelem, t.typbasetype)
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND x.oid >= 16384
+                   AND x.typtype IN ('e', 'd', 'c') AND (x.typtype <> 'c' OR x.typrelid = 0
+                        OR (SELECT relkind FROM pg_class WHERE oid = x.typrelid) = 'c')""")) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    types.add(rs.getLong(1));
+                }
+            }
+        }
+        for (long typeOid : types) {
+            createType(source, target, typeOid, ref, done);
+        }
+    }
+
+    private void createType(Connection source, Connection target, long typeOid, TableRef ref, List<String> done)
+            throws SQLException {
+        String name;
+        String schema;
+        String bare;
+        char kind;
+        String extension;
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT format_type(t.oid, NULL), n.nspname, t.typname, t.typtype,
+                       (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                         WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+                  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ?""")) {
+            ps.setLong(1, typeOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                name = rs.getString(1);
+                schema = rs.getString(2);
+                bare = rs.getString(3);
+                kind = rs.getString(4).charAt(0);
+                extension = rs.getString(5);
+            }
+        }
+        if (exists(target, "SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                + "WHERE n.nspname = ? AND t.typname = ?", schema, bare)) {
+            return;
+        }
+        if (extension != null) {
+            throw new TandemException(ErrorCode.TARGET, "table " + ref + " uses type " + name + " from extension "
+                    + extension + ", which the target lacks: run CREATE EXTENSION " + PgIdent.quote(extension)
+                    + " on the target first");
+        }
+        if (!exists(target, "SELECT 1 FROM pg_namespace WHERE nspname = ?", schema)) {
+            execute(target, "CREATE SCHEMA " + PgIdent.quote(schema));
+        }
+        String ddl = switch (kind) {
+            case 'e' -> "CREATE TYPE " + name + " AS ENUM (" + String.join(", ", strings(source,
+                    "SELECT quote_literal(enumlabel) FROM pg_enum WHERE enumtypid = ? ORDER BY enumsortorder", typeOid))
+                    + ")";
+            case 'd' -> domain(source, typeOid, name);
+            default -> "CREATE TYPE " + name + " AS (" + String.join(", ", strings(source, "SELECT quote_ident(a.attname) "
+                    + "|| ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_type t JOIN pg_attribute a "
+                    + "ON a.attrelid = t.typrelid WHERE t.oid = ? AND a.attnum > 0 AND NOT a.attisdropped "
+                    + "ORDER BY a.attnum", typeOid)) + ")";
+        };
+        execute(target, ddl);
+        done.add("created type " + name);
+    }
+
+    private static String domain(Connection source, long typeOid, String name) throws SQLException {
+        StringBuilder ddl = new StringBuilder("CREATE DOMAIN " + name + " AS ");
+        try (PreparedStatement ps = source.prepareStatement("SELECT format_type(typbasetype, typtypmod), typnotnull, "
+                + "typdefault FROM pg_type WHERE oid = ?")) {
+            ps.setLong(1, typeOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                ddl.append(rs.getString(1));
+                if (rs.getString(3) != null) {
+                    ddl.append(" DEFAULT ").append(rs.getString(3));
+                }
+                if (rs.getBoolean(2)) {
+                    ddl.append(" NOT NULL");
+                }
+            }
+        }
+        for (String check : strings(source, "SELECT 'CONSTRAINT ' || quote_ident(conname) || ' ' || "
+                + "pg_get_constraintdef(oid) FROM pg_constraint WHERE contypid = ? ORDER BY conname", typeOid)) {
+            ddl.append(' ').append(check);
+        }
+        return ddl.toString();
+    }
+
+    /**
+     * Sequences the table's column defaults use (serial columns and shared sequences), created on the target when
+     * missing. Returns [sequence, column] for those a column owns, to be tied to it once the table exists.
+     */
+    private List<String[]> createSequences(Connection source, Connection target, long tableOid, List<String> done)
+            throws SQLException {
+        List<String[]> owned = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT DISTINCT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname), sn.nspname, sc.relname,
+                       format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+                       s.seqcycle, (SELECT a.attname FROM pg_depend o JOIN pg_attribute a
+                                     ON a.attrelid = o.refobjid AND a.attnum = o.refobjsubid
+                                    WHERE o.classid = 'pg_class'::regclass AND o.objid = sc.oid AND o.deptype = 'a'
+                                      AND o.refobjid = ?)
+                  FROM pg_attrdef ad
+                  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                       AND d.refclassid = 'pg_class'::regclass
+                  JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
+                  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                  JOIN pg_sequence s ON s.seqrelid = sc.oid
+                 WHERE ad.adrelid = ?""")) {
+            ps.setLong(1, tableOid);
+            ps.setLong(2, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    if (!exists(target, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            + "WHERE n.nspname = ? AND c.relname = ?", rs.getString(2), rs.getString(3))) {
+                        execute(target, "CREATE SEQUENCE " + name + " AS " + rs.getString(4) + " START WITH "
+                                + rs.getLong(5) + " INCREMENT BY " + rs.getLong(6) + " MINVALUE " + rs.getLong(7)
+                                + " MAXVALUE " + rs.getLong(8) + " CACHE " + rs.getLong(9)
+                                + (rs.getBoolean(10) ? " CYCLE" : " NO CYCLE"));
+                        done.add("created sequence " + name);
+                    }
+                    if (rs.getString(11) != null) {
+                        owned.add(new String[] {name, rs.getString(11)});
+                    }
+                }
+            }
+        }
+        return owned;
+    }
+
+    /** Every sequence behind the table's defaults and identity columns, keyed by the source name, with the target's. */
+    private static Map<String, String> sequencesOf(Connection source, long tableOid) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT DISTINCT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
+                  FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+                  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                 WHERE d.refobjid = ? AND d.deptype IN ('a', 'i')
+                UNION
+                SELECT DISTINCT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
+                  FROM pg_attrdef ad
+                  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                  JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
+                  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                 WHERE ad.adrelid = ?""")) {
+            ps.setLong(1, tableOid);
+            ps.setLong(2, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void setSequence(Connection source, Connection target, String sourceName, String targetName,
+                                    List<String> done) throws SQLException {
+        long last;
+        boolean called;
+        try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM "
+                + sourceName)) {
+            rs.next();
+            last = rs.getLong(1);
+            called = rs.getBoolean(2);
+        }
+        try (PreparedStatement ps = target.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
+            ps.setString(1, targetName);
+            ps.setLong(2, last);
+            ps.setBoolean(3, called);
+            ps.execute();
+        }
+        done.add("set sequence " + targetName + " to " + last + (called ? "" : " (not yet called)"));
+    }
+
+    /** Indexes other than the primary key's, and unique / exclusion constraints, that the target lacks. */
+    private static List<String> missingIndexes(Connection source, Connection target, long oid, TableRef ref)
+            throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT ic.relname, pg_get_indexdef(i.indexrelid), con.conname, pg_get_constraintdef(con.oid)
+                  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                  LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                       AND con.contype IN ('u', 'x')
+                 WHERE i.indrelid = ? AND NOT i.indisprimary
+                 ORDER BY ic.relname""")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (exists(target, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            + "WHERE n.nspname = ? AND c.relname = ?", ref.schema(), rs.getString(1))) {
+                        continue;
+                    }
+                    out.add(rs.getString(3) != null
+                            ? "ALTER TABLE " + PgSql.table(ref) + " ADD CONSTRAINT " + PgIdent.quote(rs.getString(3)) + " "
+                            + rs.getString(4)
+                            : rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<String> missingForeignKeys(Connection source, Connection target, long oid, TableRef ref,
+                                                   List<String> done) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = source.prepareStatement("""
+                SELECT con.conname, pg_get_constraintdef(con.oid), rn.nspname, rc.relname
+                  FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid
+                  JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+                 WHERE con.conrelid = ? AND con.contype = 'f' ORDER BY con.conname""")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    if (exists(target, "SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+                            + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ? "
+                            + "AND c.conname = ?", ref.schema(), ref.name(), name)) {
+                        continue;
+                    }
+                    if (!exists(target, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            + "WHERE n.nspname = ? AND c.relname = ?", rs.getString(3), rs.getString(4))) {
+                        done.add("skipped foreign key " + name + " of " + ref + ": it references " + rs.getString(3) + "."
+                                + rs.getString(4) + ", which is not on the target");
+                        continue;
+                    }
+                    out.add("ALTER TABLE " + PgSql.table(ref) + " ADD CONSTRAINT " + PgIdent.quote(name) + " "
+                            + rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void runParallel(Connections target, List<String> statements, int parallelism, List<String> done)
+            throws SQLException {
+        if (statements.isEmpty()) {
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallelism, statements.size())));
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (String sql : statements) {
+                futures.add(pool.submit(() -> {
+                    try (Connection c = target.open()) {
+                        execute(c, sql);
+                    }
+                    done.add(sql);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof SQLException s) {
+                        throw s;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while building indexes", "57014");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void qualifiedNames(Connection c) throws SQLException {
+        execute(c, "SELECT pg_catalog.set_config('search_path', '', false)");
+    }
+
+    private static void resetNames(Connection c) throws SQLException {
+        execute(c, "RESET search_path");
+    }
+
+    private static long oid(Connection c, TableRef t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT c.oid FROM pg_class c JOIN pg_namespace n "
+                + "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new TandemException(ErrorCode.SOURCE, "table " + t + " disappeared from the source");
+                }
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static char relkind(Connection c, long oid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT relkind FROM pg_class WHERE oid = ?")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1).charAt(0);
+            }
+        }
+    }
+
+    private static List<String> strings(Connection c, String sql, long oid) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean exists(Connection c, String sql, String... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+}

@@ -18,8 +18,8 @@ import java.util.Optional;
  * whole table when it is small enough to read through the key index, else a block sample (TABLESAMPLE SYSTEM).
  */
 final class PostgresKeySampler implements KeySampler {
-    /** Below this many rows the sample is exact: every n-th key, read in key order. */
-    static final long EXACT_SAMPLE_MAX_ROWS = 2_000_000;
+    /** Up to this many rows the sample is exact (every n-th key, read in key order); above, a block sample. */
+    static final long EXACT_SAMPLE_MAX_ROWS = 200_000;
 
     @Override
     public Optional<List<List<String>>> bounds(Connection c, TableInfo table, List<KeyColumn> key, KeyRange within)

@@ -202,7 +202,8 @@ final class PostgresPreflight implements Preflight {
                 }
                 out.add(Finding.ok("target_table_empty", name, "exists and is empty; it will be loaded as it is"));
             }
-            compatible(source, existing.get(), out);
+            // A table this migration created may still lack its primary key: it is built after the data.
+            compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE), out);
         }
         for (String schema : schemasToCheck) {
             boolean exists = booleanQuery(c, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)", schema);
@@ -231,7 +232,7 @@ final class PostgresPreflight implements Preflight {
     }
 
     /** An existing target table must have every source column and a key on the source's chunk key columns. */
-    private static void compatible(TableInfo source, TableInfo target, List<Finding> out) {
+    private static void compatible(TableInfo source, TableInfo target, boolean needKey, List<Finding> out) {
         String name = target.ref().qualified();
         List<String> missingColumns = source.columns().stream().map(col -> col.name())
                 .filter(n -> target.column(n).isEmpty()).toList();
@@ -266,7 +267,7 @@ final class PostgresPreflight implements Preflight {
             }
         }
         Optional<KeyInfo> key = source.chunkKey();
-        if (key.isPresent()) {
+        if (key.isPresent() && needKey) {
             List<String> cols = key.get().columns();
             boolean matching = (target.primaryKey() != null && target.primaryKey().columns().equals(cols))
                     || target.uniqueKeys().stream().anyMatch(k -> k.columns().equals(cols));

@@ -40,7 +40,8 @@ final class PostgresSchemaCopier implements SchemaCopier {
     }
 
     @Override
-    public List<String> createTables(Connection source, Connection target, List<TableInfo> tables) throws SQLException {
+    public List<String> createTables(Connection source, Connection target, List<TableInfo> tables,
+                                     boolean deferPrimaryKeys) throws SQLException {
         List<String> done = new ArrayList<>();
         qualifiedNames(source);
         try {
@@ -65,12 +66,12 @@ final class PostgresSchemaCopier implements SchemaCopier {
                     continue;
                 }
                 List<String[]> ownedSequences = createSequences(source, target, oid, done);
-                execute(target, createTable(source, oid, t.ref()));
+                execute(target, createTable(source, oid, t.ref(), deferPrimaryKeys));
                 for (String[] owned : ownedSequences) {
                     execute(target, "ALTER SEQUENCE " + owned[0] + " OWNED BY " + PgSql.table(t.ref()) + "."
                             + PgIdent.quote(owned[1]));
                 }
-                done.add("created table " + t.ref());
+                done.add("created table " + t.ref() + (deferPrimaryKeys ? " (primary key after the data)" : ""));
             }
         } finally {
             resetNames(source);
@@ -111,8 +112,8 @@ final class PostgresSchemaCopier implements SchemaCopier {
         return done;
     }
 
-    /** CREATE TABLE with columns, defaults, identity, generated columns, the primary key and check constraints. */
-    private String createTable(Connection source, long oid, TableRef ref) throws SQLException {
+    /** CREATE TABLE with columns, defaults, identity, generated columns, check constraints and maybe the key. */
+    private String createTable(Connection source, long oid, TableRef ref, boolean deferPrimaryKey) throws SQLException {
         List<String> parts = new ArrayList<>();
         try (PreparedStatement ps = source.prepareStatement("""
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
@@ -159,7 +160,8 @@ final class PostgresSchemaCopier implements SchemaCopier {
             }
         }
         try (PreparedStatement ps = source.prepareStatement("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                + "WHERE conrelid = ? AND contype IN ('p', 'c') ORDER BY contype DESC, conname")) {
+                + "WHERE conrelid = ? AND contype IN (" + (deferPrimaryKey ? "'c'" : "'p', 'c'")
+                + ") ORDER BY contype DESC, conname")) {
             ps.setLong(1, oid);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -352,10 +354,25 @@ final class PostgresSchemaCopier implements SchemaCopier {
         done.add("set sequence " + targetName + " to " + last + (called ? "" : " (not yet called)"));
     }
 
-    /** Indexes other than the primary key's, and unique / exclusion constraints, that the target lacks. */
+    /** The primary key if the target lacks it (it was deferred), other indexes, unique / exclusion constraints. */
     private static List<String> missingIndexes(Connection source, Connection target, long oid, TableRef ref)
             throws SQLException {
         List<String> out = new ArrayList<>();
+        boolean targetHasKey = exists(target, "SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+                + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ? "
+                + "AND c.contype = 'p'", ref.schema(), ref.name());
+        if (!targetHasKey) {
+            try (PreparedStatement ps = source.prepareStatement("SELECT conname, pg_get_constraintdef(oid) "
+                    + "FROM pg_constraint WHERE conrelid = ? AND contype = 'p'")) {
+                ps.setLong(1, oid);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        out.add("ALTER TABLE " + PgSql.table(ref) + " ADD CONSTRAINT " + PgIdent.quote(rs.getString(1))
+                                + " " + rs.getString(2));
+                    }
+                }
+            }
+        }
         try (PreparedStatement ps = source.prepareStatement("""
                 SELECT ic.relname, pg_get_indexdef(i.indexrelid), con.conname, pg_get_constraintdef(con.oid)
                   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Copies a run's chunks with {@code data.parallelism} workers (DESIGN.md correctness point 2). Each worker has one
  * source and one target connection and takes chunks from a shared queue, largest tables first. One chunk is one
- * target transaction: delete the range (for {@code replace: replace}), stream the source's rows into it, commit.
+ * target transaction: delete the range (for {@code replace: replace}; skipped on the first attempt at a range known
+ * to be empty), stream the source's rows into it, commit.
  * Its status goes NOT_STARTED → STARTED before the source read starts, and STARTED → PASS only after the target
  * committed; a crash in between leaves STARTED, which the next run (--prev-run) copies again: harmless, since the
  * copy of a range is idempotent.
@@ -223,8 +224,11 @@ public final class BackfillRunner {
                 }
                 started.putIfAbsent(chunk.tableName(), System.nanoTime());
                 Attempt a = new Attempt();
+                // Only a first attempt at a range known to be empty may skip the delete: a failed attempt may have
+                // committed just before its connection died.
+                boolean clearFirst = !(chunk.targetEmpty() && attempt == 0);
                 try {
-                    long rows = copyOnce(job, chunk, a);
+                    long rows = copyOnce(job, chunk, a, clearFirst);
                     store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
                             ChunkStatus.PASS, rows, a.bytes, null);
                     long[] t = totals.computeIfAbsent(chunk.tableName(), k -> new long[3]);
@@ -276,13 +280,14 @@ public final class BackfillRunner {
         }
 
         /** Copies one chunk in one target transaction; returns the rows loaded. */
-        private long copyOnce(TableJob job, ChunkRecord chunk, Attempt a) throws SQLException, InterruptedException {
+        private long copyOnce(TableJob job, ChunkRecord chunk, Attempt a, boolean clearFirst)
+                throws SQLException, InterruptedException {
             a.side = Role.SOURCE;
             Connection src = source();
             a.side = Role.TARGET;
             Connection tgt = target();
             tgt.setAutoCommit(false);
-            if (data.replace() == DataMovement.Replace.REPLACE) {
+            if (clearFirst && data.replace() == DataMovement.Replace.REPLACE) {
                 writer.deleteRange(tgt, job.target(), job.targetRange(chunk));
             }
             a.side = Role.SOURCE;

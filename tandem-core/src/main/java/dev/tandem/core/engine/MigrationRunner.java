@@ -38,6 +38,7 @@ import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ChunkRecord;
+import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Leases;
 import dev.tandem.core.store.MigrationRecord;
@@ -294,8 +295,10 @@ public final class MigrationRunner {
         }
         SchemaCopier copier = schemaCopier(source, target);
         say.accept("Creating " + tables.size() + " tables on the target ...");
+        // Keys after the data when nothing needs them during the load (no stream applies changes by key yet).
+        boolean deferKeys = !m.cdc().enabled() && m.data().replace() == DataMovement.Replace.REPLACE;
         try (Connection s = source.connect(); Connection t = target.connect()) {
-            List<String> done = copier.createTables(s, t, tables);
+            List<String> done = copier.createTables(s, t, tables, deferKeys);
             done.forEach(line -> say.accept("  " + line));
             return done;
         }
@@ -341,8 +344,10 @@ public final class MigrationRunner {
             List<ChunkRecord> redo = new ArrayList<>();
             for (ChunkRecord c : store.runs().chunks(opts.prevRunId(), null)) {
                 if (c.status().isRedoneByNextRun()) {
+                    // A range never started is still empty on the target; any other may hold a committed attempt.
+                    boolean empty = c.targetEmpty() && c.status() == ChunkStatus.NOT_STARTED;
                     redo.add(ChunkRecord.planned(c.tableName(), c.chunkNo(), c.keyMin(), c.keyMinInclusive(),
-                            c.keyMax(), c.rowsEstimated()));
+                            c.keyMax(), c.rowsEstimated(), empty));
                 }
             }
             RunRecord prev = store.runs().get(opts.prevRunId());
@@ -354,13 +359,16 @@ public final class MigrationRunner {
         ChunkPlanner planner = new ChunkPlanner(sampler, m.data().chunkRows());
         List<ChunkRecord> chunks = new ArrayList<>();
         say.accept("Planning chunks of about " + m.data().chunkRows() + " rows ...");
+        // With schema: create, every target table was created by this migration or found empty by preflight, and no
+        // chunk has started: no range needs deleting before its first copy.
+        boolean empty = m.schema() == SchemaMode.CREATE;
         try (Connection c = source.connect()) {
             for (TableJob job : jobs) {
                 KeyRange within = restriction(job, opts);
                 int no = 0;
                 for (ChunkPlanner.PlannedChunk p : planner.plan(c, job.source(), within)) {
                     chunks.add(ChunkRecord.planned(job.name(), no++, KeyJson.write(p.range().lower()),
-                            p.range().lowerInclusive(), KeyJson.write(p.range().upper()), p.estimatedRows()));
+                            p.range().lowerInclusive(), KeyJson.write(p.range().upper()), p.estimatedRows(), empty));
                 }
             }
         }

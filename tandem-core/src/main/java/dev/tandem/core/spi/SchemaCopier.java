@@ -22,15 +22,22 @@ public interface SchemaCopier {
 
     /**
      * Creates on the target what the tables need before any row arrives: schemas, types, sequences, and each table
-     * with its columns, types, NOT NULL, defaults, identity, generated columns, primary key and check constraints.
-     * A table that already exists is left alone. Returns one line per thing created. A problem that stops a table
-     * (a type from an extension the target lacks, say) is an exception whose message names the table and the fix.
+     * with its columns, types, NOT NULL, defaults, identity, generated columns, check constraints and (unless
+     * {@code deferPrimaryKeys}) primary key. A table that already exists is left alone. Returns one line per thing
+     * created. A problem that stops a table (a type from an extension the target lacks, say) is an exception whose
+     * message names the table and the fix.
+     *
+     * @param deferPrimaryKeys leave primary keys to {@link #finishTables}: a bare table loads faster and one index
+     *                         build beats maintaining it row by row. Only when nothing needs the key during the load
+     *                         (no change stream applied by key, no ON CONFLICT).
      */
-    List<String> createTables(Connection source, Connection target, List<TableInfo> tables) throws SQLException;
+    List<String> createTables(Connection source, Connection target, List<TableInfo> tables, boolean deferPrimaryKeys)
+            throws SQLException;
 
     /**
-     * After the data: secondary indexes and unique constraints (built in parallel on {@code parallelism}
-     * connections), foreign keys between tables in scope, and sequences set to the source's values. What already
+     * After the data: primary keys that were deferred, secondary indexes and unique constraints (built in parallel
+     * on {@code parallelism} connections), foreign keys between tables in scope, and sequences set to the source's
+     * values. What already
      * exists is skipped, so a rerun after a crash finishes the job. Returns one line per thing done.
      */
     List<String> finishTables(Connection source, Connections target, List<TableInfo> tables, int parallelism)

@@ -9,21 +9,23 @@ import java.time.Instant;
  * @param keyMinInclusive whether {@code keyMin} itself is in the range (only a run's --range-min start is)
  * @param keyMax          the range's upper bound, inclusive, as a JSON array; null when unbounded
  * @param rowsEstimated   how many rows the planner expected, for progress
+ * @param targetEmpty     no row of the range can be on the target yet (this migration created the table and no
+ *                        attempt at the range ever started), so the first attempt need not delete the range
  * @param error           why the last attempt failed, when status is FAIL
  */
 public record ChunkRecord(long runId, String tableName, int chunkNo, String keyMin, boolean keyMinInclusive,
-                          String keyMax, ChunkStatus status, long rowsEstimated, long rowsDone, long bytesDone,
-                          int attempts, String error, Instant updatedAt) {
+                          String keyMax, ChunkStatus status, long rowsEstimated, boolean targetEmpty, long rowsDone,
+                          long bytesDone, int attempts, String error, Instant updatedAt) {
 
     /** A chunk about to be planned: nothing done yet. */
     public static ChunkRecord planned(String tableName, int chunkNo, String keyMin, boolean keyMinInclusive,
-                                      String keyMax, long rowsEstimated) {
+                                      String keyMax, long rowsEstimated, boolean targetEmpty) {
         return new ChunkRecord(0, tableName, chunkNo, keyMin, keyMinInclusive, keyMax, ChunkStatus.NOT_STARTED,
-                rowsEstimated, 0, 0, 0, null, null);
+                rowsEstimated, targetEmpty, 0, 0, 0, null, null);
     }
 
-    /** A chunk about to be planned, with an exclusive lower bound and no estimate. */
+    /** A chunk about to be planned, with an exclusive lower bound, no estimate, and a target to be cleared first. */
     public static ChunkRecord planned(String tableName, int chunkNo, String keyMin, String keyMax) {
-        return planned(tableName, chunkNo, keyMin, false, keyMax, 0);
+        return planned(tableName, chunkNo, keyMin, false, keyMax, 0, false);
     }
 }

@@ -21,7 +21,7 @@ public final class Runs {
     private static final String RUN_COLUMNS = "run_id, migration_id, kind, status, prev_run_id, range_min, range_max, "
             + "run_info, rows_per_second, created_at, started_at, ended_at";
     private static final String CHUNK_COLUMNS = "run_id, table_name, chunk_no, key_min, key_min_inclusive, key_max, "
-            + "status, rows_estimated, rows_done, bytes_done, attempts, error, updated_at";
+            + "status, rows_estimated, target_empty, rows_done, bytes_done, attempts, error, updated_at";
 
     private final ControlStore store;
 
@@ -53,7 +53,7 @@ public final class Runs {
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_chunks (" + CHUNK_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)")) {
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)")) {
                 int batched = 0;
                 for (ChunkRecord ch : chunks) {
                     ps.setLong(1, runId);
@@ -64,7 +64,8 @@ public final class Runs {
                     ps.setString(6, ch.keyMax());
                     ps.setString(7, ChunkStatus.NOT_STARTED.name());
                     ps.setLong(8, ch.rowsEstimated());
-                    ps.setObject(9, ControlStore.ts(now));
+                    ps.setBoolean(9, ch.targetEmpty());
+                    ps.setObject(10, ControlStore.ts(now));
                     ps.addBatch();
                     if (++batched % 1000 == 0) {
                         ps.executeBatch();
@@ -195,7 +196,8 @@ public final class Runs {
                         out.add(new ChunkRecord(rs.getLong("run_id"), rs.getString("table_name"),
                                 rs.getInt("chunk_no"), rs.getString("key_min"), rs.getBoolean("key_min_inclusive"),
                                 rs.getString("key_max"), ChunkStatus.valueOf(rs.getString("status")),
-                                rs.getLong("rows_estimated"), rs.getLong("rows_done"), rs.getLong("bytes_done"),
+                                rs.getLong("rows_estimated"), rs.getBoolean("target_empty"), rs.getLong("rows_done"),
+                                rs.getLong("bytes_done"),
                                 rs.getInt("attempts"), rs.getString("error"), ControlStore.instant(rs, "updated_at")));
                     }
                 }

@@ -1,0 +1,24 @@
+package dev.tandem.bench;
+
+/**
+ * Entry point: {@code Bench backfill ROWS PARALLELISM}. Each benchmark measures Tandem and the raw limit in the same
+ * run on the same databases and prints both rates and their ratio. Benchmarks are not tests: nothing here asserts
+ * a time.
+ */
+public final class Bench {
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String which = args.length > 0 ? args[0] : "backfill";
+        long rows = args.length > 1 ? Long.parseLong(args[1]) : 5_000_000;
+        int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        switch (which) {
+            case "backfill" -> new BackfillBench(rows, parallelism).run();
+            default -> {
+                System.err.println("unknown benchmark '" + which + "'; known: backfill");
+                System.exit(2);
+            }
+        }
+    }
+}

@@ -54,12 +54,28 @@ class BackfillIT {
                 "INSERT INTO wide.w SELECT g, 'n' || g, g / 3.0, g / 7.0, NULL FROM generate_series(1, 2000) g",
                 "CREATE SCHEMA narrow", "CREATE TABLE narrow.n (id bigint PRIMARY KEY, name text, amount numeric(12,4))",
                 "INSERT INTO narrow.n SELECT g, 'n' || g, g FROM generate_series(1, 10) g",
+                "CREATE SCHEMA modes", "CREATE TABLE modes.keep (id int PRIMARY KEY, v text)",
+                "INSERT INTO modes.keep SELECT g, 'source ' || g FROM generate_series(1, 100) g",
+                "CREATE TABLE modes.merge (id int PRIMARY KEY, v text)",
+                "INSERT INTO modes.merge SELECT g, 'source ' || g FROM generate_series(1, 100) g",
+                "CREATE SCHEMA slow", "CREATE TABLE slow.s (id int PRIMARY KEY, v int)",
+                "INSERT INTO slow.s SELECT g, g FROM generate_series(1, 20000) g",
                 "CREATE SCHEMA ranged", "CREATE TABLE ranged.r (id int PRIMARY KEY, v int)",
                 "INSERT INTO ranged.r SELECT g, g FROM generate_series(1, 1000) g", "ANALYZE");
         TARGET.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + PW + "'",
                 // wider types than the source's: loaded in text form, every value unchanged
                 "CREATE SCHEMA wide", "CREATE TABLE wide.w (id bigint PRIMARY KEY, name text, amount numeric(12,2), "
                         + "score real, extra text, added_at timestamptz DEFAULT now())",
+                // rows already on the target, and a trigger that must not fire for loaded rows
+                "CREATE SCHEMA modes", "CREATE TABLE modes.fired (what text)",
+                "CREATE FUNCTION modes.log() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "INSERT INTO modes.fired VALUES (TG_TABLE_NAME); RETURN NEW; END $$",
+                "CREATE TABLE modes.keep (id int PRIMARY KEY, v text, note text DEFAULT 'target only')",
+                "INSERT INTO modes.keep SELECT g, 'target ' || g, 'kept ' || g FROM generate_series(1, 10) g",
+                "CREATE TRIGGER keep_log AFTER INSERT OR UPDATE ON modes.keep FOR EACH ROW EXECUTE FUNCTION modes.log()",
+                "CREATE TABLE modes.merge (id int PRIMARY KEY, v text, note text DEFAULT 'target only')",
+                "INSERT INTO modes.merge SELECT g, 'target ' || g, 'kept ' || g FROM generate_series(1, 10) g",
+                "CREATE TRIGGER merge_log AFTER INSERT OR UPDATE ON modes.merge FOR EACH ROW EXECUTE FUNCTION modes.log()",
                 // narrower types and a different key: every mismatch is reported, nothing is copied
                 "CREATE SCHEMA narrow", "CREATE TABLE narrow.n (id int, name varchar(5), amount numeric(12,2) NOT NULL, "
                         + "code text NOT NULL, PRIMARY KEY (code))");
@@ -122,6 +138,11 @@ class BackfillIT {
         try (Connection t = TARGET.server().connect()) {
             assertThat(single(t, "SELECT count(*) FROM pg_namespace WHERE nspname = 'nokey'")).isEqualTo("0");
         }
+        // Leaving the table out is the way out; the migration, stopped before its first run, simply starts again.
+        Files.writeString(manifest, Files.readString(manifest).replace("include: ['nokey.*']",
+                "include: ['nokey.*'], exclude: [nokey.events]"));
+        CliRun again = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store());
+        assertThat(again.exitCode()).as(again.all()).isZero();
     }
 
     @Test
@@ -145,6 +166,55 @@ class BackfillIT {
         assertThat(run.out()).contains("retrying retry.big chunk");
         try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
             TableComparison.assertEqual(s, t, "retry.big", "id");
+        }
+    }
+
+    @Test
+    void honoursReplaceNoneAndMergeOnExistingRowsWithoutFiringTargetTriggers() throws Exception {
+        Path keep = existing(manifest("keep", "tables: [modes.keep]", "replace: none, chunk_rows: 30", ""));
+        CliRun none = CliRun.of(ENV, "migrate", "-f", keep.toString(), "--store", store());
+        assertThat(none.exitCode()).as(none.all()).isZero();
+        Path merge = existing(manifest("merge", "tables: [modes.merge]", "replace: merge, chunk_rows: 30", ""));
+        CliRun merged = CliRun.of(ENV, "migrate", "-f", merge.toString(), "--store", store());
+        assertThat(merged.exitCode()).as(merged.all()).isZero();
+        try (Connection t = TARGET.server().connect()) {
+            // none: the 10 rows already there stay as they were; the 90 others arrive
+            assertThat(single(t, "SELECT count(*) FILTER (WHERE v LIKE 'target%') || '/' || count(*) FROM modes.keep"))
+                    .isEqualTo("10/100");
+            // merge: the source's columns win, the target-only column stays
+            assertThat(single(t, "SELECT v || ' ' || note FROM modes.merge WHERE id = 3")).isEqualTo("source 3 kept 3");
+            assertThat(single(t, "SELECT count(*) FROM modes.merge WHERE v LIKE 'source%'")).isEqualTo("100");
+            assertThat(single(t, "SELECT count(*) FROM modes.fired")).as("target triggers did not fire").isEqualTo("0");
+        }
+    }
+
+    @Test
+    void takesAThrottleChangeWhileTheRunGoesOn() throws Exception {
+        // At 50 rows/s this run would need 400 s; it can only finish within the test's wait if the change applies.
+        Path manifest = manifest("slow", "tables: [slow.s]", "chunk_rows: 1000, parallelism: 2, rows_per_second: 50", "");
+        CompletableFuture<CliRun> migrating = CompletableFuture.supplyAsync(() -> CliRun.of(ENV, "migrate", "-f",
+                manifest.toString(), "--store", store()));
+        String runId = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (runId == null && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            CliRun runs = CliRun.of(ENV, "runs", "slow", "--store", store(), "--json");
+            if (runs.exitCode() == 0) {
+                JsonNode list = new ObjectMapper().readTree(runs.out()).get("runs");
+                if (!list.isEmpty()) {
+                    runId = list.get(0).get("run_id").asText();
+                }
+            }
+        }
+        assertThat(runId).as("the run started").isNotNull();
+        CliRun throttle = CliRun.of(ENV, "throttle", runId, "0", "--store", store());
+        assertThat(throttle.exitCode()).as(throttle.all()).isZero();
+        assertThat(throttle.out()).contains("no limit");
+        CliRun run = migrating.get(90, TimeUnit.SECONDS);
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        assertThat(CliRun.of(ENV, "throttle", "42", "10", "--store", store()).err()).contains("run 42 not found");
+        try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
+            TableComparison.assertEqual(s, t, "slow.s", "id");
         }
     }
 
@@ -212,6 +282,11 @@ class BackfillIT {
                 "cdc: {method: none}",
                 extra));
         return file;
+    }
+
+    private static Path existing(Path manifest) throws IOException {
+        Files.writeString(manifest, Files.readString(manifest).replace("schema: create", "schema: existing"));
+        return manifest;
     }
 
     private String store() {

@@ -99,12 +99,62 @@ class KillResumeIT {
         }
     }
 
+    @Test
+    void stopsCleanlyOnCtrlCAndResumes() throws Exception {
+        String pw = "int-pw";
+        SOURCE.server().execute("CREATE ROLE stopper LOGIN SUPERUSER PASSWORD '" + pw + "'",
+                "CREATE TABLE orders (id bigint PRIMARY KEY, note text)",
+                "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, 60000) g", "ANALYZE");
+        TARGET.server().execute("CREATE ROLE stopper LOGIN SUPERUSER PASSWORD '" + pw + "'");
+        Path manifest = dir.resolve("ctrl-c.yaml");
+        Files.writeString(manifest, String.join("\n", "id: interrupted",
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: stopper, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: stopper, password: ${env:PW}}",
+                "scope: {tables: [orders]}",
+                "data: {type: scan, chunk_rows: 2000, parallelism: 2, rows_per_second: 8000}",
+                "cdc: {method: none}", ""));
+        String store = dir.resolve("store").toString();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-jar", Path.of("target", "tandem.jar").toAbsolutePath().toString(),
+                "migrate", "-f", manifest.toString(), "--store", store)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("ctrl-c.log").toFile());
+        pb.environment().put("PW", pw);
+        Process child = pb.start();
+        long runId;
+        try (ControlStore cs = ControlStore.open(store, Map.<String, String>of()::get)) {
+            runId = awaitPassedChunks(cs, child, "interrupted", 3);
+        }
+        new ProcessBuilder("kill", "-INT", String.valueOf(child.pid())).start().waitFor();
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("stopped after Ctrl-C").isTrue();
+        String log = Files.readString(dir.resolve("ctrl-c.log"));
+        assertThat(child.exitValue()).as(log).isEqualTo(130);
+        assertThat(log).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(log).contains("Stopping: chunks in flight roll back", "interrupted; continue with: tandem migrate "
+                + "-f MANIFEST --prev-run " + runId);
+        try (ControlStore cs = ControlStore.open(store, Map.<String, String>of()::get)) {
+            assertThat(cs.migrations().get("interrupted").status().state().wire()).isEqualTo("paused");
+            assertThat(cs.runs().chunks(runId, ChunkStatus.STARTED)).as("nothing left in flight").isEmpty();
+            assertThat(cs.runs().chunks(runId, null)).anyMatch(c -> c.status() != ChunkStatus.PASS);
+            assertThat(cs.runs().get(runId).status()).isEqualTo(RunStatus.STARTED);
+        }
+        CliRun rerun = CliRun.of(Map.of("PW", pw), "migrate", "-f", manifest.toString(), "--store", store,
+                "--prev-run", String.valueOf(runId));
+        assertThat(rerun.exitCode()).as(rerun.all()).isZero();
+        try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
+            TableComparison.assertEqual(s, t, "public.orders", "id");
+        }
+    }
+
     /** Waits until the child's run has {@code n} chunks PASS; returns its run id. */
     private static long awaitPassedChunks(ControlStore cs, Process child, int n) throws InterruptedException {
+        return awaitPassedChunks(cs, child, "killed", n);
+    }
+
+    private static long awaitPassedChunks(ControlStore cs, Process child, String id, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             assertThat(child.isAlive()).as("the first run is still going").isTrue();
-            List<RunRecord> runs = cs.migrations().find("killed").isPresent() ? cs.runs().list("killed") : List.of();
+            List<RunRecord> runs = cs.migrations().find(id).isPresent() ? cs.runs().list(id) : List.of();
             if (!runs.isEmpty() && cs.runs().chunks(runs.get(0).runId(), ChunkStatus.PASS).size() >= n) {
                 return runs.get(0).runId();
             }

@@ -208,6 +208,13 @@ public final class BackfillRunner {
                     }
                     copyWithRetries(chunk);
                 }
+            } catch (RuntimeException e) {
+                // The store itself failed (or closed while stopping): the chunk stays STARTED, which a rerun redoes.
+                failure.compareAndSet(null, "control store: " + describe(e));
+                stopping.set(true);
+                if (!interrupted.get()) {
+                    log.error("copy worker stopped: {}", describe(e));
+                }
             } finally {
                 closeConnections();
                 workers.remove(this);

@@ -114,7 +114,8 @@ public final class MigrationRunner {
     }
 
     private MigrationOutcome run(Manifest m, MigrationRecord record, Options opts) {
-        boolean resuming = opts.prevRunId() != null;
+        // Tables are only created once the migration is running: one that ever left ready may have made some.
+        boolean resuming = opts.prevRunId() != null || record.status().state() != MigrationState.READY;
         say.accept("Checking source and target (as tandem plan does) ...");
         PlanReport plan = new Planner(registry).plan(m, resuming);
         if (!plan.ok()) {
@@ -233,10 +234,14 @@ public final class MigrationRunner {
                     + "; expected a migration still to finish. Use another id to migrate again");
         }
         if (opts.prevRunId() == null) {
-            String last = store.runs().list(m.id()).stream().findFirst().map(x -> " --prev-run " + x.runId())
-                    .orElse(" --prev-run RUN_ID");
+            Optional<RunRecord> last = store.runs().list(m.id()).stream().findFirst();
+            if (last.isEmpty()) {
+                // Stopped before its first run was stored (in preflight or while creating tables): start it again.
+                return updated(r, m, json, opts, "rerun before any run");
+            }
             throw TandemException.badState("migration " + m.id() + " already exists (state " + r.status()
-                    + "); to continue it: tandem migrate -f MANIFEST" + last + "; to start over, use another id");
+                    + "); to continue it: tandem migrate -f MANIFEST --prev-run " + last.get().runId()
+                    + "; to start over, use another id");
         }
         RunRecord prev = store.runs().get(opts.prevRunId());
         if (!m.id().equals(prev.migrationId()) || prev.kind() != RunRecord.Kind.BACKFILL) {
@@ -244,11 +249,15 @@ public final class MigrationRunner {
                     .toLowerCase(java.util.Locale.ROOT) + " run of migration " + prev.migrationId() + ", not a backfill "
                     + "run of " + m.id() + "; list this migration's runs with tandem runs " + m.id());
         }
-        if (!json.equals(r.manifest())) {
-            r = store.migrations().updateManifest(m.id(), r.version(), m.description(), json, opts.actor(),
-                    "manifest changed for the rerun of run " + prev.runId());
+        return updated(r, m, json, opts, "rerun of run " + prev.runId());
+    }
+
+    private MigrationRecord updated(MigrationRecord r, Manifest m, String json, Options opts, String why) {
+        if (json.equals(r.manifest())) {
+            return r;
         }
-        return r;
+        return store.migrations().updateManifest(m.id(), r.version(), m.description(), json, opts.actor(),
+                "manifest changed for the " + why);
     }
 
     /** Moves the migration into running, from wherever a first run or a rerun finds it. */

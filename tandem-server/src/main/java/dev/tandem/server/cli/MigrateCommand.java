@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -109,8 +107,8 @@ final class MigrateCommand implements Callable<Integer> {
     }
 
     /**
-     * Runs the migration with progress on {@code talk}; Ctrl-C stops it cleanly (chunks in flight roll back and the
-     * migration is paused). Shared with {@code tandem demo}.
+     * Runs the migration with progress on {@code talk}; Ctrl-C or SIGTERM stops it cleanly (chunks in flight roll
+     * back and the migration is paused). Shared with {@code tandem demo}.
      */
     static MigrationOutcome execute(ControlStore cs, ManifestDocument doc, MigrationRunner.Options options,
                                     PrintWriter talk, boolean interactive) {
@@ -119,25 +117,12 @@ final class MigrateCommand implements Callable<Integer> {
                 talk.println(line);
                 talk.flush();
             });
-            CountDownLatch finished = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
+            try (Interrupts ignored = Interrupts.install(() -> {
+                talk.println("Stopping: chunks in flight roll back (press Ctrl-C again to exit at once) ...");
+                talk.flush();
                 runner.stop();
-                try {
-                    finished.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // exiting anyway
-                }
-            }, "tandem-interrupt");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
+            })) {
                 return runner.migrate(doc, options);
-            } finally {
-                finished.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException ignored) {
-                    // shutting down: the hook is running
-                }
             }
         }
     }

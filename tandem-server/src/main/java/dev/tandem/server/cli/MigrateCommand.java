@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
                         + "130 interrupted."},
         footer = {"", "Examples:", "  tandem migrate -f orders.yaml",
                 "  tandem migrate -f orders.yaml --prev-run 1763721234000000000",
-                "  tandem migrate -f orders.yaml --range-min 1 --range-max 100000   # seed 003's custom range"})
+                "  tandem migrate -f orders.yaml --range-min 1 --range-max 100000"})
 final class MigrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

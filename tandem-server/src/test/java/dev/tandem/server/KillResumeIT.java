@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,31 +32,46 @@ class KillResumeIT {
     @RegisterExtension
     static final DatabaseExtension<EmbeddedPostgres> TARGET = DatabaseExtension.postgres();
 
+    private static final String PW = "kill-pw";
+
     @TempDir
     Path dir;
 
-    @Test
-    void resumesAfterKillDashNineWithoutRecopyingPassedChunks() throws Exception {
-        String pw = "kill-pw";
-        SOURCE.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + pw + "'",
-                "CREATE TABLE accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler char(84))",
-                "INSERT INTO accounts SELECT g, g / 1000, 0, '' FROM generate_series(1, 120000) g", "ANALYZE");
-        TARGET.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + pw + "'");
-        Path manifest = dir.resolve("m.yaml");
-        Files.writeString(manifest, String.join("\n", "id: killed",
+    @BeforeAll
+    static void roles() {
+        SOURCE.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + PW + "'");
+        TARGET.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + PW + "'");
+    }
+
+    private Path manifest(String id, String table, String data) throws Exception {
+        Path file = dir.resolve(id + ".yaml");
+        Files.writeString(file, String.join("\n", "id: " + id,
                 "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
                 "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
-                "scope: {tables: [accounts]}",
-                "data: {type: scan, chunk_rows: 3000, parallelism: 2, rows_per_second: 20000}",
+                "scope: {tables: [" + table + "]}",
+                "data: {type: scan, " + data + "}",
                 "cdc: {method: none}", ""));
-        String store = dir.resolve("store").toString();
+        return file;
+    }
 
+    /** {@code tandem migrate} as a user starts it: the runnable jar, in its own JVM. */
+    private Process migrateInChildJvm(Path manifest, String store, String log) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-jar", Path.of("target", "tandem.jar").toAbsolutePath().toString(),
                 "migrate", "-f", manifest.toString(), "--store", store)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("first.log").toFile());
-        pb.environment().put("PW", pw);
-        Process first = pb.start();
+                .redirectErrorStream(true).redirectOutput(dir.resolve(log).toFile());
+        pb.environment().put("PW", PW);
+        return pb.start();
+    }
+
+    @Test
+    void resumesAfterKillDashNineWithoutRecopyingPassedChunks() throws Exception {
+        SOURCE.server().execute("CREATE TABLE accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, "
+                + "filler char(84))", "INSERT INTO accounts SELECT g, g / 1000, 0, '' FROM generate_series(1, 120000) g",
+                "ANALYZE");
+        Path manifest = manifest("killed", "accounts", "chunk_rows: 3000, parallelism: 2, rows_per_second: 20000");
+        String store = dir.resolve("store").toString();
+        Process first = migrateInChildJvm(manifest, store, "first.log");
 
         long runId;
         Map<Integer, String> passedFingerprints = new HashMap<>();
@@ -73,7 +89,7 @@ class KillResumeIT {
         }
         assertThat(passedFingerprints).hasSizeGreaterThanOrEqualTo(4);
 
-        CliRun rerun = CliRun.of(Map.of("PW", pw), "migrate", "-f", manifest.toString(), "--store", store,
+        CliRun rerun = CliRun.of(Map.of("PW", PW), "migrate", "-f", manifest.toString(), "--store", store,
                 "--prev-run", String.valueOf(runId));
         assertThat(rerun.exitCode()).as(rerun.all() + "\nfirst run:\n" + Files.readString(dir.resolve("first.log")))
                 .isZero();
@@ -101,25 +117,11 @@ class KillResumeIT {
 
     @Test
     void stopsCleanlyOnCtrlCAndResumes() throws Exception {
-        String pw = "int-pw";
-        SOURCE.server().execute("CREATE ROLE stopper LOGIN SUPERUSER PASSWORD '" + pw + "'",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, note text)",
+        SOURCE.server().execute("CREATE TABLE orders (id bigint PRIMARY KEY, note text)",
                 "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, 60000) g", "ANALYZE");
-        TARGET.server().execute("CREATE ROLE stopper LOGIN SUPERUSER PASSWORD '" + pw + "'");
-        Path manifest = dir.resolve("ctrl-c.yaml");
-        Files.writeString(manifest, String.join("\n", "id: interrupted",
-                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: stopper, password: ${env:PW}}",
-                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: stopper, password: ${env:PW}}",
-                "scope: {tables: [orders]}",
-                "data: {type: scan, chunk_rows: 2000, parallelism: 2, rows_per_second: 8000}",
-                "cdc: {method: none}", ""));
+        Path manifest = manifest("interrupted", "orders", "chunk_rows: 2000, parallelism: 2, rows_per_second: 8000");
         String store = dir.resolve("store").toString();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-jar", Path.of("target", "tandem.jar").toAbsolutePath().toString(),
-                "migrate", "-f", manifest.toString(), "--store", store)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("ctrl-c.log").toFile());
-        pb.environment().put("PW", pw);
-        Process child = pb.start();
+        Process child = migrateInChildJvm(manifest, store, "ctrl-c.log");
         long runId;
         try (ControlStore cs = ControlStore.open(store, Map.<String, String>of()::get)) {
             runId = awaitPassedChunks(cs, child, "interrupted", 3);
@@ -137,7 +139,7 @@ class KillResumeIT {
             assertThat(cs.runs().chunks(runId, null)).anyMatch(c -> c.status() != ChunkStatus.PASS);
             assertThat(cs.runs().get(runId).status()).isEqualTo(RunStatus.STARTED);
         }
-        CliRun rerun = CliRun.of(Map.of("PW", pw), "migrate", "-f", manifest.toString(), "--store", store,
+        CliRun rerun = CliRun.of(Map.of("PW", PW), "migrate", "-f", manifest.toString(), "--store", store,
                 "--prev-run", String.valueOf(runId));
         assertThat(rerun.exitCode()).as(rerun.all()).isZero();
         try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {

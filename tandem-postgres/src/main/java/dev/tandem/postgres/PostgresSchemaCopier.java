@@ -80,7 +80,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
     }
 
     @Override
-    public List<String> finishTables(Connection source, Connections target, List<TableInfo> tables, int parallelism)
+    public List<String> finishTables(Connection source, ConnectionSource target, List<TableInfo> tables, int parallelism)
             throws SQLException {
         List<String> done = Collections.synchronizedList(new ArrayList<>());
         List<String> indexes = new ArrayList<>();
@@ -428,7 +428,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
         return out;
     }
 
-    private static void runParallel(Connections target, List<String> statements, int parallelism, List<String> done)
+    private static void runParallel(ConnectionSource target, List<String> statements, int parallelism, List<String> done)
             throws SQLException {
         if (statements.isEmpty()) {
             return;

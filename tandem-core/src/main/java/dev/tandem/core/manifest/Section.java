@@ -59,11 +59,6 @@ final class Section {
         return reading;
     }
 
-    /** Whether the value was not an object (already reported); callers then skip their "missing" checks. */
-    boolean broken() {
-        return broken;
-    }
-
     boolean has(String key) {
         JsonNode v = node.get(key);
         return v != null && !v.isNull();

@@ -13,7 +13,7 @@ public interface SchemaCopier {
 
     /** A source of fresh target connections, for work done in parallel. */
     @FunctionalInterface
-    interface Connections {
+    interface ConnectionSource {
         Connection open() throws SQLException;
     }
 
@@ -40,6 +40,6 @@ public interface SchemaCopier {
      * values. What already
      * exists is skipped, so a rerun after a crash finishes the job. Returns one line per thing done.
      */
-    List<String> finishTables(Connection source, Connections target, List<TableInfo> tables, int parallelism)
+    List<String> finishTables(Connection source, ConnectionSource target, List<TableInfo> tables, int parallelism)
             throws SQLException;
 }

@@ -32,6 +32,21 @@ final class Json {
         }
     }
 
+    /**
+     * Prints a bad manifest's problems, as JSON or for people, and returns the exit code (2). Every command that
+     * reads a manifest reports it this way.
+     */
+    static int reportProblems(ManifestException e, boolean json, java.io.PrintWriter out) {
+        if (json) {
+            out.println(write(problems(e)));
+        } else {
+            out.println(e.getMessage());
+            out.println();
+            out.println("Fix the manifest and run the command again.");
+        }
+        return e.code().exitCode();
+    }
+
     /** {@code {"ok": false, "exit_code": 2, "problems": [{path, value, rule, fix, message}]}} */
     static ObjectNode problems(ManifestException e) {
         ObjectNode root = MAPPER.createObjectNode();

@@ -84,12 +84,7 @@ final class MigrateCommand implements Callable<Integer> {
         try {
             doc = new ManifestReader(env::get).document(file, ManifestReader.Purpose.RUN);
         } catch (ManifestException e) {
-            if (json) {
-                out.println(Json.write(Json.problems(e)));
-            } else {
-                out.println(e.getMessage());
-            }
-            return e.code().exitCode();
+            return Json.reportProblems(e, json, out);
         }
         return run(doc, new MigrationRunner.Options(prevRun, rangeMin, rangeMax, actor()), out, talk);
     }

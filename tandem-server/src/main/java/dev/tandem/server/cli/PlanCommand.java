@@ -57,14 +57,7 @@ final class PlanCommand implements Callable<Integer> {
         try {
             manifest = new ManifestReader(env::get).read(file);
         } catch (ManifestException e) {
-            if (json) {
-                out.println(Json.write(Json.problems(e)));
-            } else {
-                out.println(e.getMessage());
-                out.println();
-                out.println("Fix the manifest and run plan again.");
-            }
-            return e.code().exitCode();
+            return Json.reportProblems(e, json, out);
         }
         PlanReport report = new Planner(ConnectorRegistry.load()).plan(manifest);
         if (json) {

@@ -40,6 +40,12 @@ final class PgSql {
         return parts.isEmpty() ? "" : " WHERE " + String.join(" AND ", parts);
     }
 
+    /** The range as a boolean SQL expression; {@code TRUE} when it is unbounded. */
+    static String predicate(KeyRange r) {
+        String w = where(r);
+        return w.isEmpty() ? "TRUE" : "(" + w.substring(" WHERE ".length()) + ")";
+    }
+
     /** {@code a} or {@code (a, b)}: a row comparison over a composite key is lexicographic and uses the key index. */
     static String tuple(List<KeyColumn> key) {
         String cols = key.stream().map(k -> PgIdent.quote(k.name())).collect(Collectors.joining(", "));

@@ -1,6 +1,8 @@
 package dev.tandem.postgres;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChangeLog;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.ChunkWriter;
@@ -62,6 +64,16 @@ public final class PostgresConnector implements Connector {
     @Override
     public Optional<ChangeLog> changeLog() {
         return Optional.of(new PostgresChangeLog());
+    }
+
+    @Override
+    public Optional<ChangeCapture> changeCapture() {
+        return Optional.of(new PostgresChangeCapture(endpoint));
+    }
+
+    @Override
+    public Optional<ChangeApplier> changeApplier() {
+        return Optional.of(new PostgresChangeApplier());
     }
 
     @Override

@@ -82,6 +82,12 @@ final class PostgresSchemaCopier implements SchemaCopier {
     @Override
     public List<String> finishTables(Connection source, ConnectionSource target, List<TableInfo> tables, int parallelism)
             throws SQLException {
+        return finishTables(source, target, tables, parallelism, false);
+    }
+
+    @Override
+    public List<String> finishTables(Connection source, ConnectionSource target, List<TableInfo> tables, int parallelism,
+                                     boolean streaming) throws SQLException {
         List<String> done = Collections.synchronizedList(new ArrayList<>());
         List<String> indexes = new ArrayList<>();
         List<String> foreignKeys = new ArrayList<>();
@@ -100,6 +106,9 @@ final class PostgresSchemaCopier implements SchemaCopier {
         runParallel(target, indexes, parallelism, done);
         try (Connection t = target.open()) {
             for (String fk : foreignKeys) {
+                if (streaming && !fk.endsWith(" NOT VALID")) {
+                    fk = fk + " NOT VALID";
+                }
                 execute(t, fk);
                 done.add(fk);
             }

@@ -24,8 +24,12 @@ class DemoIT {
         assertThat(run.exitCode()).as(run.all()).isZero();
         assertThat(run.out()).contains("22,000 rows in 5 tables", "Ready: every check passed",
                 "created table public.orders", "public.order_items [########################] 100%",
-                "every chunk PASS", "Migration shop-demo: completed (phase cleanup)",
-                "public.order_items 15000 -> 15000", "Still to come");
+                "every chunk PASS", "Opened the change stream tandem_shop_demo",
+                "Migration shop-demo: paused (phase catch_up). streaming stopped by tandem stop",
+                "In sync at position", "Migration shop-demo: completed (phase cleanup)", "Still to come");
+        assertThat(run.out()).containsPattern("public.order_items +[0-9,]+ rows on the source, +[0-9,]+ on the "
+                + "target, equal row for row");
+        assertThat(run.out()).doesNotContain("rows differ");
         String manifest = Files.readString(dir.resolve("manifest.yaml"));
         assertThat(manifest).contains("password: ${env:TANDEM_DEMO_SOURCE_PASSWORD}");
         assertThat(run.all()).doesNotContain("src-").doesNotContain("dst-");
@@ -34,7 +38,8 @@ class DemoIT {
         CliRun status = CliRun.of(Map.of(), "status", "--store", store, "shop-demo");
         assertThat(status.exitCode()).as(status.all()).isZero();
         assertThat(status.out()).contains("state    completed", "phase    cleanup", "demo  create  - -> pending/prepare",
-                "advance  running/backfill -> running/cleanup", "complete  running/cleanup -> completed/cleanup");
+                "advance  running/backfill -> running/catch_up", "advance  running/catch_up -> running/cleanup",
+                "complete  running/cleanup -> completed/cleanup");
         JsonNode list = new ObjectMapper().readTree(CliRun.of(Map.of(), "status", "--store", store, "--json").out());
         assertThat(list.get("migrations")).singleElement().satisfies(m -> {
             assertThat(m.get("id").asText()).isEqualTo("shop-demo");
@@ -42,7 +47,7 @@ class DemoIT {
             assertThat(m.get("strategy").get("type").asText()).isEqualTo("canary");
         });
         CliRun runs = CliRun.of(Map.of(), "runs", "--store", store, "shop-demo");
-        assertThat(runs.out()).contains("backfill", "ENDED", "PASS=7");
+        assertThat(runs.out()).contains("backfill", "ENDED", "PASS=16");
         CliRun unknown = CliRun.of(Map.of(), "status", "--store", store, "nope");
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.err()).contains("migration nope not found in the control store");

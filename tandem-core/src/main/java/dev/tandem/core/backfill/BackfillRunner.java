@@ -55,6 +55,7 @@ public final class BackfillRunner {
     private final BackfillListener listener;
     private final ChunkReader reader;
     private final ChunkWriter writer;
+    private final ChunkHooks hooks;
 
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean interrupted = new AtomicBoolean();
@@ -66,6 +67,15 @@ public final class BackfillRunner {
 
     public BackfillRunner(ControlStore store, Connector source, Connector target, DataMovement data,
                           FailurePolicy policy, BackfillListener listener) {
+        this(store, source, target, data, policy, listener, ChunkHooks.NONE);
+    }
+
+    /**
+     * @param hooks where a change stream running alongside learns of chunk starts and commits
+     */
+    public BackfillRunner(ControlStore store, Connector source, Connector target, DataMovement data,
+                          FailurePolicy policy, BackfillListener listener, ChunkHooks hooks) {
+        this.hooks = hooks;
         this.store = store;
         this.source = source;
         this.target = target;
@@ -230,6 +240,7 @@ public final class BackfillRunner {
                     return; // another worker or process has it
                 }
                 started.putIfAbsent(chunk.tableName(), System.nanoTime());
+                hooks.beforeSnapshot(chunk.tableName(), chunk.chunkNo());
                 Attempt a = new Attempt();
                 // Only a first attempt at a range known to be empty may skip the delete: a failed attempt may have
                 // committed just before its connection died.
@@ -279,6 +290,7 @@ public final class BackfillRunner {
             String what = chunk.tableName() + " chunk " + chunk.chunkNo() + ": " + message;
             if (policy.partial()) {
                 failedTables.add(chunk.tableName());
+                hooks.tableFailed(chunk.tableName());
             } else {
                 failure.compareAndSet(null, what);
                 failedSide.compareAndSet(null, side);
@@ -287,8 +299,7 @@ public final class BackfillRunner {
         }
 
         /** Copies one chunk in one target transaction; returns the rows loaded. */
-        private long copyOnce(TableJob job, ChunkRecord chunk, Attempt a, boolean clearFirst)
-                throws SQLException, InterruptedException {
+        private long copyOnce(TableJob job, ChunkRecord chunk, Attempt a, boolean clearFirst) throws Exception {
             a.side = Role.SOURCE;
             Connection src = source();
             a.side = Role.TARGET;
@@ -303,6 +314,7 @@ public final class BackfillRunner {
                 a.side = Role.TARGET;
                 long rows = writer.load(tgt, job.target(), job.columns(), job.format(), in, data.replace());
                 tgt.commit();
+                hooks.afterCommit(chunk.tableName(), chunk.chunkNo(), tgt);
                 return rows;
             }
         }

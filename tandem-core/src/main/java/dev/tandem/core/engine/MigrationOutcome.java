@@ -8,15 +8,21 @@ import java.util.List;
 /**
  * How {@code tandem migrate} ended.
  *
- * @param failure null when the migration did what was asked; else the error class (exit code)
+ * @param failure     null when the migration did what was asked; else the error class (exit code)
+ * @param interrupted stopped by Ctrl-C or SIGTERM (exit 130)
  */
 public record MigrationOutcome(String migrationId, Status status, BackfillResult backfill, List<String> schemaActions,
-                               ErrorCode failure, String message) {
+                               ErrorCode failure, String message, boolean interrupted) {
+
+    public MigrationOutcome(String migrationId, Status status, BackfillResult backfill, List<String> schemaActions,
+                            ErrorCode failure, String message) {
+        this(migrationId, status, backfill, schemaActions, failure, message, false);
+    }
 
     public int exitCode() {
         if (failure != null) {
             return failure.exitCode();
         }
-        return backfill != null && backfill.interrupted() ? MigrationRunner.INTERRUPTED_EXIT : 0;
+        return interrupted || (backfill != null && backfill.interrupted()) ? MigrationRunner.INTERRUPTED_EXIT : 0;
     }
 }

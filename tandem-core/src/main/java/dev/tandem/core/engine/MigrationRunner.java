@@ -5,16 +5,23 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.core.backfill.BackfillListener;
 import dev.tandem.core.backfill.BackfillResult;
 import dev.tandem.core.backfill.BackfillRunner;
+import dev.tandem.core.backfill.ChunkHooks;
 import dev.tandem.core.backfill.ChunkPlanner;
 import dev.tandem.core.backfill.FailurePolicy;
 import dev.tandem.core.backfill.KeyJson;
 import dev.tandem.core.backfill.TableJob;
+import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.ChunkGates;
+import dev.tandem.core.cdc.StreamApplier;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.lifecycle.Status;
+import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.ConflictResolution;
+import dev.tandem.core.manifest.Continuous;
 import dev.tandem.core.manifest.DataMovement;
 import dev.tandem.core.manifest.Enums;
 import dev.tandem.core.manifest.Manifest;
@@ -24,6 +31,8 @@ import dev.tandem.core.plan.EndpointReport;
 import dev.tandem.core.plan.PlanReport;
 import dev.tandem.core.plan.Planner;
 import dev.tandem.core.plan.ScopeResolver;
+import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.ChunkWriter;
 import dev.tandem.core.spi.Connector;
@@ -40,27 +49,41 @@ import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.Leases;
 import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.Requests;
 import dev.tandem.core.store.RunRecord;
 import java.sql.Connection;
+import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * {@code tandem migrate}: takes one migration through prepare and backfill, as far as this version goes (change
- * data capture comes next). Every step is recorded in the control store before it is relied on, so a run killed at
- * any point continues with {@code --prev-run}: the lifecycle says which phase is done, chunk statuses say which rows
- * are on the target. One process at a time holds a migration (its lease); a killed one's lease goes stale in 30 s.
+ * {@code tandem migrate}: takes one migration through prepare, backfill and (with change data capture) catch-up.
+ * Every step is recorded in the control store before it is relied on, so a run killed at any point continues: the
+ * lifecycle says which phase is done, chunk statuses say which rows are on the target, the stream's confirmed
+ * position says which changes are. One process at a time holds a migration (its lease); a killed one's lease goes
+ * stale in 30 s (at once on the same host).
  * <ol>
  *   <li>register the migration (pending → ready) or, for a rerun, check the previous run belongs to it;</li>
  *   <li>preflight both sides exactly as {@code tandem plan} does, and stop on any problem;</li>
- *   <li>prepare: create the target tables ({@code schema: create}) or rely on the checked existing ones;</li>
- *   <li>backfill: plan the chunks (or take the previous run's unfinished ones), store the run, copy;</li>
- *   <li>after a complete copy of whole tables: indexes, foreign keys, sequences; then cleanup → completed.</li>
+ *   <li>prepare: create the target tables ({@code schema: create}) or rely on the checked existing ones; with CDC,
+ *       open the change stream (slot, P0) before any row is copied (DESIGN.md correctness point 1);</li>
+ *   <li>backfill: plan the chunks (or take the previous run's unfinished ones), store the run, copy; with CDC the
+ *       stream runs alongside under the per-chunk rule ({@link ChunkGates}, point 3);</li>
+ *   <li>after a complete copy of whole tables: indexes, foreign keys, sequences; without CDC then cleanup →
+ *       completed;</li>
+ *   <li>catch-up (CDC): stream until {@code tandem stop} / Ctrl-C (paused; a rerun resumes from the confirmed
+ *       position) or, with {@code stop_when: in_sync}, until a fence comes back applied: then the stream's slot and
+ *       publication are dropped and the migration completes.</li>
  * </ol>
  */
 public final class MigrationRunner {
@@ -75,8 +98,15 @@ public final class MigrationRunner {
     private final ConnectorRegistry registry;
     private final BackfillListener listener;
     private final Consumer<String> say;
+    /** Changes applied per target transaction, and per replay of held-back changes. */
+    private static final int APPLY_BATCH = 4096;
+    /** Memory all held-back changes may take before they spill to disk. */
+    private static final long HELD_MEMORY = 64L << 20;
+
     private volatile BackfillRunner backfill;
+    private volatile ChangeStreamRunner streamRunner;
     private volatile boolean stopped;
+    private volatile boolean immediateStop;
 
     /**
      * @param say receives one line per step for the operator (what is being done, what was found)
@@ -100,7 +130,7 @@ public final class MigrationRunner {
 
     public MigrationOutcome migrate(ManifestDocument doc, Options opts) {
         Manifest m = doc.manifest();
-        refuseWhatIsNotBuiltYet(m);
+        refuseWhatIsNotBuiltYet(m, opts);
         MigrationRecord record = register(doc, opts);
         String owner = Leases.ownerForThisProcess();
         store.leases().acquire(m.id(), owner);
@@ -132,10 +162,15 @@ public final class MigrationRunner {
         Connector target = connector(m, Role.TARGET);
         Status status = start(m.id(), record.status());
         List<String> schemaActions = new ArrayList<>();
+        boolean streaming = m.cdc().enabled();
+        ChangeStreamRunner stream = null;
         try {
             List<TableInfo> tables = sourceTables(source, m);
             if (status.phase() == Phase.PREPARE) {
                 schemaActions.addAll(prepare(m, source, target, tables));
+                if (streaming) {
+                    openStream(m, source, tables);
+                }
                 status = store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.BACKFILL, opts.actor(),
                         schemaActions.size() + " schema changes on the target").status();
             }
@@ -143,44 +178,70 @@ public final class MigrationRunner {
                 return paused(m, null, schemaActions);
             }
             List<TableJob> jobs = jobs(source, target, tables);
-            RunRecord run = createRun(m, source, jobs, opts);
-            say.accept("Run " + run.runId() + ": copying " + store.runs().chunks(run.runId(), null).size()
-                    + " chunks with " + m.data().parallelism() + " workers"
-                    + (run.prevRunId() == null ? "" : " (the unfinished chunks of run " + run.prevRunId() + ")"));
-            BackfillRunner runner = new BackfillRunner(store, source, target, m.data(),
-                    new FailurePolicy(m.failureHandling()), listener);
-            backfill = runner;
-            if (stopped) {
-                runner.stop();
+            if (streaming) {
+                openStream(m, source, tables); // a no-op unless a crash came between creating the slot and storing P0
+                stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source, target,
+                        tables, applyTables(m, jobs), m.cdc().heartbeatInterval(), APPLY_BATCH, say);
+                streamRunner = stream;
             }
-            BackfillResult result = runner.run(run, jobs);
-            backfill = null;
-            if (result.interrupted()) {
-                return paused(m, result, schemaActions);
+            BackfillResult result = null;
+            if (status.phase() == Phase.BACKFILL) {
+                RunRecord run = createRun(m, source, jobs, opts);
+                say.accept("Run " + run.runId() + ": copying " + store.runs().chunks(run.runId(), null).size()
+                        + " chunks with " + m.data().parallelism() + " workers"
+                        + (run.prevRunId() == null ? "" : " (the unfinished chunks of run " + run.prevRunId() + ")")
+                        + (streaming ? ", streaming changes alongside" : ""));
+                ChunkGates gates = null;
+                ChunkHooks hooks = ChunkHooks.NONE;
+                if (stream != null) {
+                    gates = gates(run, jobs);
+                    stream.applier().gates(gates);
+                    stream.start();
+                    hooks = hooks(gates, stream.applier());
+                }
+                BackfillRunner runner = new BackfillRunner(store, source, target, m.data(),
+                        new FailurePolicy(m.failureHandling()), listener, hooks);
+                backfill = runner;
+                if (stopped) {
+                    runner.stop();
+                }
+                result = runner.run(run, jobs);
+                backfill = null;
+                if (result.interrupted()) {
+                    return paused(m, result, schemaActions);
+                }
+                if (!result.complete()) {
+                    String why = result.failure() != null ? result.failure()
+                            : "tables failed: " + String.join(", ", result.failedTables());
+                    Status failed = store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(),
+                            "run " + run.runId() + ": " + why).status();
+                    ErrorCode code = result.failedSide() == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET;
+                    return new MigrationOutcome(m.id(), failed, result, schemaActions, code, "run " + run.runId()
+                            + " did not finish: " + why + ". Fix the cause, then: tandem migrate -f MANIFEST --prev-run "
+                            + run.runId());
+                }
+                if (opts.rangeMin() != null || opts.rangeMax() != null) {
+                    return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result, schemaActions,
+                            null, "run " + run.runId() + " copied its key range; the migration stays in backfill "
+                            + "until a run covers the rest (indexes and foreign keys are built after that)");
+                }
+                if (m.schema() == SchemaMode.CREATE) {
+                    schemaActions.addAll(finish(source, target, tables, m.data().parallelism(), streaming));
+                }
+                if (!streaming) {
+                    store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CLEANUP, opts.actor(),
+                            "backfill complete in run " + run.runId());
+                    Status done = store.migrations().transition(m.id(), LifecycleEvent.COMPLETE, null, opts.actor(),
+                            "no change data capture (type full): the copy is the migration").status();
+                    return new MigrationOutcome(m.id(), done, result, schemaActions, null, "every chunk copied");
+                }
+                stream.applier().gates(null);
+                status = store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CATCH_UP, opts.actor(),
+                        "backfill complete in run " + run.runId() + "; streaming continues").status();
+            } else {
+                stream.start();
             }
-            if (!result.complete()) {
-                String why = result.failure() != null ? result.failure()
-                        : "tables failed: " + String.join(", ", result.failedTables());
-                Status failed = store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(),
-                        "run " + run.runId() + ": " + why).status();
-                ErrorCode code = result.failedSide() == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET;
-                return new MigrationOutcome(m.id(), failed, result, schemaActions, code, "run " + run.runId()
-                        + " did not finish: " + why + ". Fix the cause, then: tandem migrate -f MANIFEST --prev-run "
-                        + run.runId());
-            }
-            if (opts.rangeMin() != null || opts.rangeMax() != null) {
-                return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result, schemaActions,
-                        null, "run " + run.runId() + " copied its key range; the migration stays in backfill until "
-                        + "a run covers the rest (indexes and foreign keys are built after that)");
-            }
-            if (m.schema() == SchemaMode.CREATE) {
-                schemaActions.addAll(finish(source, target, tables, m.data().parallelism()));
-            }
-            store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CLEANUP, opts.actor(),
-                    "backfill complete in run " + run.runId());
-            Status done = store.migrations().transition(m.id(), LifecycleEvent.COMPLETE, null, opts.actor(),
-                    "no change data capture (type full): the copy is the migration").status();
-            return new MigrationOutcome(m.id(), done, result, schemaActions, null, "every chunk copied");
+            return streamUntilDone(m, source, target, tables, stream, result, schemaActions, opts);
         } catch (SQLException e) {
             store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(), e.getMessage());
             throw new TandemException(ErrorCode.TARGET, "preparing the tables failed: " + m.target().scrub(
@@ -190,22 +251,227 @@ public final class MigrationRunner {
                 store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(), e.getMessage());
             }
             throw e;
+        } finally {
+            streamRunner = null;
+            if (stream != null) {
+                stream.stop(immediateStop);
+            }
         }
+    }
+
+    /**
+     * Catch-up: the stream applies until the operator stops it (tandem stop, Ctrl-C) or, with
+     * {@code continuous.stop_when: in_sync}, until a fence written on the source comes back applied with nothing held
+     * back: then the target holds every committed source row; sequences are set again, the slot and publication are
+     * dropped and the migration completes.
+     */
+    private MigrationOutcome streamUntilDone(Manifest m, Connector source, Connector target, List<TableInfo> tables,
+                                             ChangeStreamRunner stream, BackfillResult result,
+                                             List<String> schemaActions, Options opts) {
+        boolean inSync = m.continuous().stopWhen() == Continuous.StopWhen.IN_SYNC;
+        say.accept(inSync ? "Streaming changes until the target is in sync ..."
+                : "Streaming changes until stopped (tandem stop " + m.id() + ", or Ctrl-C) ...");
+        long nextReport = System.nanoTime();
+        long nextSync = System.nanoTime();
+        try {
+            while (true) {
+                Optional<Throwable> failure = stream.failure();
+                if (failure.isPresent()) {
+                    String why = m.target().scrub(m.source().scrub(String.valueOf(failure.get().getMessage())));
+                    Status failed = store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(),
+                            "change stream stopped: " + why).status();
+                    return new MigrationOutcome(m.id(), failed, result, schemaActions, ErrorCode.TARGET,
+                            "the change stream stopped: " + why + ". Fix the cause, then run tandem migrate -f MANIFEST "
+                            + "again: it resumes from the confirmed position");
+                }
+                Optional<Requests.Kind> request = store.requests().take(m.id());
+                if (request.isPresent() || stopped) {
+                    boolean immediate = request.orElse(Requests.Kind.STOP) == Requests.Kind.STOP_IMMEDIATE;
+                    immediateStop = immediate;
+                    stream.stop(immediate);
+                    String who = request.isPresent() ? "tandem stop" + (immediate ? " --immediate" : "")
+                            : "interrupted (Ctrl-C)";
+                    Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", who)
+                            .status();
+                    return new MigrationOutcome(m.id(), s, result, schemaActions, null, "streaming stopped by " + who
+                            + " at " + positionText(m.id()) + "; continue with: tandem migrate -f MANIFEST",
+                            request.isEmpty());
+                }
+                long now = System.nanoTime();
+                if (now >= nextReport) {
+                    LagSample s = stream.lastSample();
+                    if (s != null) {
+                        say.accept(String.format(java.util.Locale.ROOT, "  streaming: %,d changes applied; lag %.1f s, "
+                                + "%,d records, %s", stream.applier().applied(), s.seconds(), s.records(),
+                                dev.tandem.core.plan.Sizes.bytes(s.bytes())));
+                    }
+                    nextReport = now + TimeUnit.SECONDS.toNanos(5);
+                }
+                if (inSync && now >= nextSync) {
+                    nextSync = now + TimeUnit.SECONDS.toNanos(1);
+                    if (stream.syncedNow(Duration.ofSeconds(30))) {
+                        return completeInSync(m, source, target, tables, stream, result, schemaActions, opts);
+                    }
+                }
+                Thread.sleep(200);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stream.stop(true);
+            Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", "interrupted")
+                    .status();
+            return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted", true);
+        }
+    }
+
+    private MigrationOutcome completeInSync(Manifest m, Connector source, Connector target, List<TableInfo> tables,
+                                            ChangeStreamRunner stream, BackfillResult result,
+                                            List<String> schemaActions, Options opts) {
+        stream.stop(false);
+        String at = positionText(m.id());
+        say.accept("In sync at " + at + ": the target holds every change the source committed.");
+        try {
+            if (m.schema() == SchemaMode.CREATE) {
+                schemaActions.addAll(finish(source, target, tables, m.data().parallelism(), true));
+            }
+            dropStream(m, source);
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.SOURCE, "in sync, but finishing failed: " + m.source().scrub(
+                    m.target().scrub(e.getMessage())) + "; run tandem migrate -f MANIFEST again to finish", e);
+        }
+        store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CLEANUP, opts.actor(),
+                "in sync at " + at + " (continuous.stop_when: in_sync); slot and publication dropped");
+        Status done = store.migrations().transition(m.id(), LifecycleEvent.COMPLETE, null, opts.actor(),
+                "in sync at " + at).status();
+        return new MigrationOutcome(m.id(), done, result, schemaActions, null, "in sync at " + at
+                + "; the change stream's slot and publication were dropped");
+    }
+
+    private String positionText(String id) {
+        return store.positions().find(id, ChangeStreamRunner.FORWARD).map(p -> "position " + p.confirmed())
+                .orElse("the start");
+    }
+
+    /** DESIGN.md point 1: the change log is opened (slot created, P0 stored) before the first chunk is copied. */
+    private void openStream(Manifest m, Connector source, List<TableInfo> tables) throws SQLException {
+        if (store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isPresent()) {
+            return;
+        }
+        ChangeCapture capture = source.changeCapture().orElseThrow(() -> TandemException.badInput("cdc.method: the "
+                + source.name() + " connector cannot stream changes yet; set cdc: {method: none}"));
+        String name = ChangeStreamRunner.streamName(m.id());
+        try (Connection c = source.connect()) {
+            String p0 = capture.open(c, name, tables.stream().map(TableInfo::ref).toList());
+            store.positions().open(m.id(), ChangeStreamRunner.FORWARD, capture.positionKind(), p0);
+            say.accept("Opened the change stream " + name + " at " + p0 + " (publication and logical replication "
+                    + "slot on the source), before any row is copied");
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.SOURCE, "cannot open the change stream on the source: "
+                    + m.source().scrub(e.getMessage()) + "; tandem plan -f MANIFEST lists the privileges it needs", e);
+        }
+    }
+
+    private void dropStream(Manifest m, Connector source) throws SQLException {
+        Optional<ChangeCapture> capture = source.changeCapture();
+        if (capture.isEmpty()) {
+            return;
+        }
+        try (Connection c = source.connect()) {
+            capture.get().drop(c, ChangeStreamRunner.streamName(m.id()));
+        }
+    }
+
+    /** The apply side's view of each table: moved columns, key, conflict rule (seed 000's per-table overrides). */
+    private static Map<String, ChangeApplier.ApplyTable> applyTables(Manifest m, List<TableJob> jobs) {
+        Map<String, ChangeApplier.ApplyTable> out = new HashMap<>();
+        ConflictResolution cr = m.conflictResolution();
+        for (TableJob j : jobs) {
+            Optional<ConflictResolution.Override> o = cr.forTable(j.name());
+            if (o.isEmpty()) {
+                o = cr.forTable(j.source().ref().name());
+            }
+            ConflictResolution.Strategy st = o.map(ConflictResolution.Override::strategy).orElse(cr.defaultStrategy());
+            String ts = o.map(ConflictResolution.Override::timestampColumn).orElse(null);
+            if (ts == null) {
+                ts = cr.timestampColumn() != null ? cr.timestampColumn() : m.cdc().timestampColumn();
+            }
+            if (st == ConflictResolution.Strategy.NEWEST_WINS && (ts == null || j.target().column(ts).isEmpty())) {
+                throw TandemException.badInput("conflict_resolution: newest_wins for " + j.name() + " compares "
+                        + "timestamp_column '" + ts + "', which the table does not have; name one of its columns");
+            }
+            out.put(j.name(), new ChangeApplier.ApplyTable(j.target(), j.columns(), st, ts));
+        }
+        return out;
+    }
+
+    /** The run's chunks as gates for the stream, in the target's key types. */
+    private ChunkGates gates(RunRecord run, List<TableJob> jobs) {
+        Map<String, List<ChunkGates.ChunkSpec>> specs = new HashMap<>();
+        for (ChunkRecord c : store.runs().chunks(run.runId(), null)) {
+            if (c.status() == ChunkStatus.PASS) {
+                continue;
+            }
+            TableJob job = jobs.stream().filter(j -> j.name().equals(c.tableName())).findFirst().orElseThrow();
+            specs.computeIfAbsent(c.tableName(), k -> new ArrayList<>())
+                    .add(new ChunkGates.ChunkSpec(c.chunkNo(), job.targetRange(c)));
+        }
+        Path spill = store.spillDirectory().resolve("spill-" + run.runId());
+        ChunkGates gates = new ChunkGates(spill, HELD_MEMORY, APPLY_BATCH);
+        for (TableJob j : jobs) {
+            gates.addTable(j.name(), j.source().keyColumns(), specs.getOrDefault(j.name(), List.of()));
+        }
+        return gates;
+    }
+
+    private static ChunkHooks hooks(ChunkGates gates, StreamApplier applier) {
+        return new ChunkHooks() {
+            @Override
+            public void beforeSnapshot(String table, int chunkNo) {
+                gates.started(table, chunkNo);
+            }
+
+            @Override
+            public void afterCommit(String table, int chunkNo, Connection target) throws Exception {
+                gates.committed(table, chunkNo, (changes, scope) -> applier.drain(target, changes, scope));
+            }
+
+            @Override
+            public void tableFailed(String table) {
+                gates.tableFailed(table);
+            }
+        };
     }
 
     private MigrationOutcome paused(Manifest m, BackfillResult result, List<String> schemaActions) {
         Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator",
                 "interrupted (Ctrl-C)").status();
         String next = result == null ? "" : "; continue with: tandem migrate -f MANIFEST --prev-run " + result.runId();
-        return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted" + next);
+        return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted" + next, true);
     }
 
-    private static void refuseWhatIsNotBuiltYet(Manifest m) {
+    private static void refuseWhatIsNotBuiltYet(Manifest m, Options opts) {
+        Cdc.Method method = m.cdc().method();
+        if (method == Cdc.Method.BINLOG || method == Cdc.Method.TIMESTAMP_COLUMN) {
+            throw TandemException.badInput("cdc.method: '" + Enums.wire(method) + "' is not built yet; this version "
+                    + "streams PostgreSQL sources with logical_replication (or auto). To copy without change capture "
+                    + "set cdc: {method: none} (type full)");
+        }
         if (m.cdc().enabled()) {
-            throw TandemException.badInput("cdc.method: '" + Enums.wire(m.cdc().method()) + "' asks for change data "
-                    + "capture, which this version of tandem migrate does not do yet; to copy without it set "
-                    + "cdc: {method: none} (type full) — writes made on the source during the copy will then not reach "
-                    + "the target");
+            ConflictResolution cr = m.conflictResolution();
+            List<ConflictResolution.Strategy> used = new ArrayList<>();
+            used.add(cr.defaultStrategy());
+            cr.overrides().forEach(o -> used.add(o.strategy()));
+            for (ConflictResolution.Strategy st : used) {
+                if (st != ConflictResolution.Strategy.SOURCE_WINS && st != ConflictResolution.Strategy.NEWEST_WINS) {
+                    throw TandemException.badInput("conflict_resolution: '" + Enums.wire(st) + "' decides between "
+                            + "writes made on both sides, which only happen with dual writes (not built yet); before "
+                            + "cutover use source_wins or newest_wins");
+                }
+            }
+            if (opts.rangeMin() != null || opts.rangeMax() != null) {
+                throw TandemException.badInput("--range-min/--range-max copy part of each table, but a change stream "
+                        + "applies changes to every row; leave them out, or set cdc: {method: none}");
+            }
         }
         if (m.data().type() == DataMovement.Type.SNAPSHOT) {
             throw TandemException.badInput("data.type: 'snapshot' (one consistent snapshot for every table) is not "
@@ -232,6 +498,10 @@ public final class MigrationRunner {
         if (r.status().state().isTerminal()) {
             throw TandemException.badState("migration " + m.id() + " is " + r.status().state().wire()
                     + "; expected a migration still to finish. Use another id to migrate again");
+        }
+        if (!r.status().phase().isBefore(Phase.CATCH_UP)) {
+            // The copy is done; a rerun resumes streaming from the confirmed position.
+            return updated(r, m, json, opts, "resumed stream");
         }
         if (opts.prevRunId() == null) {
             Optional<RunRecord> last = store.runs().list(m.id()).stream().findFirst();
@@ -313,11 +583,12 @@ public final class MigrationRunner {
         }
     }
 
-    private List<String> finish(Connector source, Connector target, List<TableInfo> tables, int parallelism)
-            throws SQLException {
+    private List<String> finish(Connector source, Connector target, List<TableInfo> tables, int parallelism,
+                                boolean streaming) throws SQLException {
         say.accept("Building indexes and foreign keys, setting sequences ...");
         try (Connection s = source.connect()) {
-            List<String> done = schemaCopier(source, target).finishTables(s, target::connect, tables, parallelism);
+            List<String> done = schemaCopier(source, target).finishTables(s, target::connect, tables, parallelism,
+                    streaming);
             done.forEach(line -> say.accept("  " + line));
             return done;
         }

@@ -55,6 +55,16 @@ public interface Connector {
         return Optional.empty();
     }
 
+    /** Streaming the source's changes (CDC; DESIGN.md correctness points 1, 3 and 4). */
+    default Optional<ChangeCapture> changeCapture() {
+        return Optional.empty();
+    }
+
+    /** Applying streamed changes to this endpoint as a target. */
+    default Optional<ChangeApplier> changeApplier() {
+        return Optional.empty();
+    }
+
     /** Checksums of key ranges computed inside the database (verify). */
     default Optional<Checksums> checksums() {
         return Optional.empty();

@@ -42,4 +42,14 @@ public interface SchemaCopier {
      */
     List<String> finishTables(Connection source, ConnectionSource target, List<TableInfo> tables, int parallelism)
             throws SQLException;
+
+    /**
+     * {@link #finishTables} while a change stream keeps applying: foreign keys are then created without validating
+     * the existing rows (PostgreSQL: NOT VALID), because a batch boundary of the stream may briefly show a child row
+     * before its parent; they are validated at cutover, when the target is in sync and frozen.
+     */
+    default List<String> finishTables(Connection source, ConnectionSource target, List<TableInfo> tables,
+                                      int parallelism, boolean streaming) throws SQLException {
+        return finishTables(source, target, tables, parallelism);
+    }
 }

@@ -41,6 +41,8 @@ public final class ControlStore implements AutoCloseable {
     private final AuditLog audit;
     private final Runs runs;
     private final Positions positions;
+    private final LagSamples lag;
+    private final Requests requests;
     private final Leases leases;
 
     private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
@@ -51,6 +53,8 @@ public final class ControlStore implements AutoCloseable {
         this.migrations = new Migrations(this, audit);
         this.runs = new Runs(this);
         this.positions = new Positions(this);
+        this.lag = new LagSamples(this);
+        this.requests = new Requests(this);
         this.leases = new Leases(this);
     }
 
@@ -164,6 +168,14 @@ public final class ControlStore implements AutoCloseable {
         return positions;
     }
 
+    public LagSamples lag() {
+        return lag;
+    }
+
+    public Requests requests() {
+        return requests;
+    }
+
     public Leases leases() {
         return leases;
     }
@@ -172,12 +184,23 @@ public final class ControlStore implements AutoCloseable {
         return dataSource;
     }
 
+    /**
+     * Where changes held back for chunks being copied spill when they outgrow memory: {@code spill} in the store's
+     * directory, or the system temp directory with a PostgreSQL store. Owner-only, like the store: rows may be
+     * sensitive.
+     */
+    public java.nio.file.Path spillDirectory() {
+        java.nio.file.Path base = display.startsWith("jdbc:") ? java.nio.file.Path.of(System.getProperty(
+                "java.io.tmpdir"), "tandem-" + ProcessHandle.current().pid()) : java.nio.file.Path.of(display);
+        return base.resolve("spill");
+    }
+
     /** Where the store is, safe to print. */
     public String display() {
         return display;
     }
 
-    Instant now() {
+    public Instant now() {
         return clock.instant();
     }
 

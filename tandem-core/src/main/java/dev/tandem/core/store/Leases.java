@@ -64,6 +64,25 @@ public final class Leases {
         });
     }
 
+    /** The process working on the migration now, if one is (a fresh heartbeat, not a dead local process). */
+    public java.util.Optional<String> liveHolder(String migrationId) {
+        return store.transaction("read the lease of " + migrationId, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT owner, heartbeat_at FROM tandem_leases "
+                    + "WHERE migration_id = ?")) {
+                ps.setString(1, migrationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return java.util.Optional.<String>empty();
+                    }
+                    String holder = rs.getString(1);
+                    boolean fresh = ControlStore.instant(rs, "heartbeat_at").plus(STALE).isAfter(store.now());
+                    return fresh && !deadOnThisHost(holder) ? java.util.Optional.of(holder)
+                            : java.util.Optional.<String>empty();
+                }
+            }
+        });
+    }
+
     /** A lease owner name for this process: {@code host:pid:random}. */
     public static String ownerForThisProcess() {
         return hostName() + ":" + ProcessHandle.current().pid() + ":" + java.util.UUID.randomUUID().toString()

@@ -22,7 +22,8 @@ class ManifestReaderTest {
         Manifest m = reader.read(resource("seeds/seed000-block.yaml"), "seed000", ManifestReader.Purpose.RUN);
         assertThat(m.type()).isEqualTo(MigrationType.INCREMENTAL);
         assertThat(m.data().moves()).isTrue();
-        assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30)));
+        assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30),
+                Cdc.DEFAULT_HEARTBEAT_INTERVAL));
         assertThat(m.conflictResolution().defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
         assertThat(m.continuous()).isEqualTo(new Continuous(true, Continuous.StopWhen.MANUAL));
     }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = TandemCommand.Version.class,
         subcommands = {PlanCommand.class, MigrateCommand.class, StatusCommand.class, RunsCommand.class,
-                ChunksCommand.class, ThrottleCommand.class, DemoCommand.class},
+                ChunksCommand.class, ThrottleCommand.class, LagCommand.class, StopCommand.class, AbortCommand.class,
+                DemoCommand.class},
         description = {
                 "Moves a live database to a new one with zero downtime and zero divergence: copy what exists, stream "
                         + "what changes, prove both sides equal, shift traffic, cut over, roll back if needed.",

@@ -11,7 +11,11 @@ public final class DemoManifest {
     private DemoManifest() {
     }
 
-    public static String yaml(String sourceUrl, String targetUrl) {
+    /**
+     * @param stopWhen {@code manual} (stream until tandem stop) or {@code in_sync} (finish once the target holds
+     *                 everything the source committed)
+     */
+    public static String yaml(String sourceUrl, String targetUrl, String stopWhen) {
         return String.join("\n", List.of(
                 "# Written by `tandem demo`. Passwords come from the environment, never from this file.",
                 "id: " + ID,
@@ -27,12 +31,13 @@ public final class DemoManifest {
                 "scope:",
                 "  tables: [" + String.join(", ", DemoShop.TABLES) + "]",
                 "schema: create",
-                "data: {type: scan, replace: replace, chunk_rows: 5000, parallelism: 2}",
+                "data: {type: scan, replace: replace, chunk_rows: 2000, parallelism: 2, rows_per_second: 10000}",
                 "migration:",
-                "  # Change data capture is the next piece of Tandem to land; until then the demo copies without it.",
-                "  type: full",
+                "  type: incremental",
                 "  initial_load: {enabled: true}",
-                "  cdc: {method: none}",
+                "  cdc: {method: logical_replication, heartbeat_interval: 1s}",
+                "  conflict_resolution: source_wins",
+                "  continuous: {enabled: true, stop_when: " + stopWhen + "}",
                 "strategy:",
                 "  type: canary",
                 "  read_percentage: 0.05",

@@ -20,6 +20,9 @@ import java.util.Map;
 public final class DemoShop {
     public static final String DATABASE = "shop";
     public static final String MIGRATOR = "tandem_migrator";
+    /** Each table with its key, as an ORDER BY list, for the demo's row-for-row comparison. */
+    public static final Map<String, String> KEYS = keys();
+
     public static final String[] TABLES = {"public.customers", "public.products", "public.orders",
             "public.order_items", "public.inventory"};
 
@@ -60,6 +63,16 @@ public final class DemoShop {
             throw new IllegalStateException("cannot count the demo's rows: " + e.getMessage(), e);
         }
         return out;
+    }
+
+    private static Map<String, String> keys() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("public.customers", "id");
+        m.put("public.products", "id");
+        m.put("public.orders", "id");
+        m.put("public.order_items", "order_id, line_no");
+        m.put("public.inventory", "sku");
+        return m;
     }
 
     private static String resource(String name) {

@@ -1,0 +1,215 @@
+package dev.tandem.core.cdc;
+
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.ChangeCapture;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.LagSample;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One migration's forward change stream while it runs: the source's capture feeding a {@link StreamApplier}, the
+ * stream's offsets and confirmed position in the control store (tandem_positions), and a sampler that records the
+ * lag every second (tandem_lag) for {@code tandem lag}.
+ * <p>Lag: {@code bytes} is the change log between the last handled change and the source's newest position;
+ * {@code seconds} is how long ago the source stood at the position the target has reached (from the sampler's own
+ * history of source positions, so it is right on an idle source too), never less than the age of the oldest
+ * change held back; {@code records} the changes received and not yet applied.
+ */
+public final class ChangeStreamRunner implements AutoCloseable {
+    public static final String FORWARD = "forward";
+    private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
+
+    private final ControlStore store;
+    private final String migrationId;
+    private final String streamName;
+    private final Connector source;
+    private final ChangeCapture capture;
+    private final StreamApplier applier;
+    private final List<TableInfo> tables;
+    private final Duration heartbeat;
+    private final int maxBatch;
+    private ChangeCapture.ChangeStream stream;
+    private Thread sampler;
+    private final Deque<Instant> sampleTimes = new ArrayDeque<>();
+    private final Deque<String> samplePositions = new ArrayDeque<>();
+    private volatile LagSample last;
+
+    public ChangeStreamRunner(ControlStore store, String migrationId, String streamName, Connector source,
+                              Connector target, List<TableInfo> tables, Map<String, ChangeApplier.ApplyTable> apply,
+                              Duration heartbeat, int maxBatch, Consumer<String> warn) {
+        this.store = store;
+        this.migrationId = migrationId;
+        this.streamName = streamName;
+        this.source = source;
+        this.capture = source.changeCapture().orElseThrow(() -> TandemException.badInput("the " + source.name()
+                + " connector cannot stream changes yet; use cdc.method: none"));
+        ChangeApplier a = target.changeApplier().orElseThrow(() -> TandemException.badInput("the " + target.name()
+                + " connector cannot apply streamed changes yet; use cdc.method: none"));
+        this.applier = new StreamApplier(target, a, apply, warn);
+        this.tables = tables;
+        this.heartbeat = heartbeat;
+        this.maxBatch = maxBatch;
+    }
+
+    /** The slot/publication name of a migration's forward stream: {@code tandem_<id>}, folded to [a-z0-9_], ≤ 63. */
+    public static String streamName(String migrationId) {
+        String s = "tandem_" + migrationId.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        return s.length() <= 63 ? s : s.substring(0, 54) + "_" + Integer.toHexString(s.hashCode());
+    }
+
+    public StreamApplier applier() {
+        return applier;
+    }
+
+    /** Starts streaming from the stored offsets (or P0), and the lag sampler. */
+    public void start() {
+        ChangeCapture.OffsetStore offsets = new ChangeCapture.OffsetStore() {
+            @Override
+            public Optional<String> load() {
+                return store.positions().find(migrationId, FORWARD).map(p -> p.offsets());
+            }
+
+            @Override
+            public void save(String text, String confirmed) {
+                String at = confirmed != null ? confirmed
+                        : store.positions().find(migrationId, FORWARD).orElseThrow().confirmed();
+                store.positions().confirm(migrationId, FORWARD, at, text);
+            }
+        };
+        stream = capture.start(new ChangeCapture.StreamSpec(streamName, tables, heartbeat, maxBatch, offsets, applier));
+        sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
+    /** Why the stream stopped on its own, if it did. */
+    public Optional<Throwable> failure() {
+        return stream == null ? Optional.empty() : stream.failure();
+    }
+
+    public boolean running() {
+        return stream != null && stream.running();
+    }
+
+    /** The newest lag sample taken by this process, or null before the first. */
+    public LagSample lastSample() {
+        return last;
+    }
+
+    /**
+     * Whether the target holds everything the source committed up to now: writes a fence into the source's log and
+     * waits (up to {@code timeout}) until the stream applied it.
+     */
+    public boolean syncedNow(Duration timeout) throws InterruptedException {
+        String fence = "sync-" + UUID.randomUUID();
+        try (Connection c = source.connect()) {
+            capture.fence(c, fence);
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.SOURCE, "cannot write a sync marker on the source: "
+                    + source.endpoint().scrub(e.getMessage()), e);
+        }
+        return applier.awaitFence(fence, timeout.toMillis(), TimeUnit.MILLISECONDS) && applier.unapplied() == 0;
+    }
+
+    private void sampleLoop() {
+        Connection c = null;
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                if (c == null || c.isClosed()) {
+                    c = source.connect();
+                    c.setAutoCommit(true);
+                }
+                LagSample s = sample(capture.currentPosition(c));
+                last = s;
+                store.lag().record(migrationId, FORWARD, s);
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                break;
+            } catch (SQLException | RuntimeException e) {
+                log.warn("cannot sample the lag of {}: {}", migrationId, source.endpoint().scrub(e.getMessage()));
+                closeQuietly(c);
+                c = null;
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    break;
+                }
+            }
+        }
+        closeQuietly(c);
+    }
+
+    private LagSample sample(String sourcePosition) {
+        Instant now = store.now();
+        sampleTimes.addLast(now);
+        samplePositions.addLast(sourcePosition);
+        while (sampleTimes.size() > 3600) {
+            sampleTimes.removeFirst();
+            samplePositions.removeFirst();
+        }
+        String applied = applier.appliedPosition();
+        if (applied == null) {
+            applied = store.positions().find(migrationId, FORWARD).map(p -> p.confirmed()).orElse(sourcePosition);
+        }
+        long bytes = capture.distance(applied, sourcePosition);
+        double seconds = 0;
+        if (bytes > 0) {
+            // the earliest sample at which the source was already past the applied position
+            var times = sampleTimes.iterator();
+            var positions = samplePositions.iterator();
+            while (times.hasNext()) {
+                Instant t = times.next();
+                String p = positions.next();
+                if (capture.distance(applied, p) > 0) {
+                    seconds = Math.max(0, Duration.between(t, now).toMillis() / 1000.0);
+                    break;
+                }
+            }
+        }
+        return new LagSample(now, sourcePosition, applied, applier.appliedCommitAt(), seconds, applier.unapplied(),
+                bytes);
+    }
+
+    /** Stops the stream: graceful finishes the batch in flight; immediate rolls it back. */
+    public void stop(boolean immediate) {
+        applier.close(immediate);
+        if (stream != null) {
+            stream.close();
+        }
+        if (sampler != null) {
+            sampler.interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(false);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // gone
+            }
+        }
+    }
+}

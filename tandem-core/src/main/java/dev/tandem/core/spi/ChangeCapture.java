@@ -1,0 +1,85 @@
+package dev.tandem.core.spi;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reading the source's changes as a stream (DESIGN.md correctness points 1 and 4). The stream is named per
+ * migration ({@code tandem_<id>}); everything this capability creates on the source carries that name so abort
+ * can drop it.
+ */
+public interface ChangeCapture {
+
+    /** How positions read ({@code lsn}, ...); the same as the connector's {@link ChangeLog#positionKind()}. */
+    String positionKind();
+
+    /**
+     * Called in prepare, before the first chunk is copied: creates what the stream reads from (PostgreSQL: the
+     * publication for {@code tables} and a logical replication slot) unless it already exists, and returns P0, the
+     * position from which every change will be delivered. Idempotent: a second call returns the existing P0.
+     *
+     * @throws SQLException when the source refuses (privileges, slots exhausted); nothing half-made is left behind
+     */
+    String open(Connection source, String streamName, List<TableRef> tables) throws SQLException;
+
+    /** Drops what {@link #open} created (abort, cleanup). No error when it is already gone. */
+    void drop(Connection source, String streamName) throws SQLException;
+
+    /**
+     * Writes a marker into the change log and returns its position. The stream later delivers a
+     * {@link Change.Kind#MARKER} change carrying {@code marker}, after every change logged before it: once that
+     * marker is applied, the target holds everything the source had committed when this was called.
+     */
+    String fence(Connection source, String marker) throws SQLException;
+
+    /** The source's newest position, now (for lag). */
+    String currentPosition(Connection source) throws SQLException;
+
+    /** Bytes of change log from {@code from} to {@code to}; 0 when {@code to} is not after {@code from}. */
+    long distance(String from, String to);
+
+    /**
+     * Starts streaming on the capture's own threads, from the offsets {@code spec.offsets()} holds (or from P0 when
+     * it holds none). Returns at once.
+     */
+    ChangeStream start(StreamSpec spec);
+
+    /** What a stream needs. {@code heartbeat} also keeps an idle source's log position moving. */
+    record StreamSpec(String streamName, List<TableInfo> tables, Duration heartbeat, int maxBatch,
+                      OffsetStore offsets, ChangeSink sink) {
+    }
+
+    /**
+     * Receives changes in log order. {@link #accept} returns true only once each change of the batch is committed
+     * on the target, dropped, or held back for a chunk that will be copied again after a crash (correctness point
+     * 4): the stream then may confirm positions up to the batch's end. False: the sink is stopping and took nothing;
+     * the stream confirms nothing of the batch and should end. An exception stops the stream; nothing of the batch
+     * is confirmed.
+     */
+    interface ChangeSink {
+        boolean accept(List<Change> batch) throws Exception;
+    }
+
+    /** Where the stream keeps its own resume state (opaque text), and the confirmed position with it. */
+    interface OffsetStore {
+        Optional<String> load();
+
+        void save(String offsets, String confirmedPosition);
+    }
+
+    /** A running stream. */
+    interface ChangeStream extends AutoCloseable {
+        /** False once the stream ended, by {@link #close} or by a failure. */
+        boolean running();
+
+        /** Why the stream ended on its own, if it did. */
+        Optional<Throwable> failure();
+
+        /** Stops streaming and waits for the stream's threads; positions confirmed so far stay confirmed. */
+        @Override
+        void close();
+    }
+}

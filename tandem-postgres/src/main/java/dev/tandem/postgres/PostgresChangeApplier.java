@@ -1,0 +1,186 @@
+package dev.tandem.postgres;
+
+import dev.tandem.core.manifest.ConflictResolution;
+import dev.tandem.core.spi.Change;
+import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.KeyColumn;
+import dev.tandem.core.spi.KeyRange;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+
+/**
+ * Applies reduced changes as set operations: the batch's rows go by COPY into session temp tables (emptied at
+ * commit), then one DELETE ... USING for the deletes, one INSERT ... ON CONFLICT DO UPDATE for the whole rows, and
+ * one UPDATE ... FROM per set of present columns for the partial updates. All of it is idempotent. The session runs
+ * with session_replication_role = replica (as the backfill's), so target triggers and foreign-key checks do not fire
+ * for applied changes.
+ */
+final class PostgresChangeApplier implements ChangeApplier {
+
+    @Override
+    public List<String> prepare(Connection target) throws SQLException {
+        return new PostgresChunkWriter().prepare(target);
+    }
+
+    @Override
+    public void apply(Connection c, ApplyTable t, List<Change> changes) throws SQLException {
+        List<String> key = t.target().keyColumns().stream().map(KeyColumn::name).toList();
+        List<Change> deletes = new ArrayList<>();
+        List<Change> upserts = new ArrayList<>();
+        Map<List<String>, List<Change>> partials = new LinkedHashMap<>();
+        for (Change ch : changes) {
+            switch (ch.kind()) {
+                case DELETE -> deletes.add(ch);
+                case UPSERT -> upserts.add(ch);
+                case PARTIAL_UPDATE -> partials.computeIfAbsent(present(ch, t.columns()), k -> new ArrayList<>())
+                        .add(ch);
+                default -> {
+                }
+            }
+        }
+        String table = PgSql.table(t.target().ref());
+        String temp = temp(c, t);
+        boolean newest = t.strategy() == ConflictResolution.Strategy.NEWEST_WINS && t.timestampColumn() != null;
+        try (Statement st = c.createStatement()) {
+            if (!deletes.isEmpty()) {
+                copy(c, temp + "_k", key, deletes, true);
+                st.execute("DELETE FROM " + table + " t USING " + temp + "_k d WHERE " + match(key, "t", "d"));
+            }
+            if (!upserts.isEmpty()) {
+                copy(c, temp, t.columns(), upserts, false);
+                List<String> updated = t.columns().stream().filter(col -> !key.contains(col)).toList();
+                String conflict = updated.isEmpty() ? "DO NOTHING" : "DO UPDATE SET " + updated.stream()
+                        .map(col -> PgIdent.quote(col) + " = EXCLUDED." + PgIdent.quote(col))
+                        .collect(Collectors.joining(", "))
+                        + (newest ? " WHERE " + newer("EXCLUDED", "t", t.timestampColumn()) : "");
+                st.execute("INSERT INTO " + table + " AS t (" + PgSql.columns(t.columns()) + ") SELECT "
+                        + PgSql.columns(t.columns()) + " FROM " + temp + " ON CONFLICT (" + PgSql.columns(key) + ") "
+                        + conflict);
+                st.execute("DELETE FROM " + temp);
+            }
+            for (var e : partials.entrySet()) {
+                List<String> cols = e.getKey();
+                copy(c, temp, cols, e.getValue(), false);
+                List<String> set = cols.stream().filter(col -> !key.contains(col)).toList();
+                if (!set.isEmpty()) {
+                    boolean compare = newest && cols.contains(t.timestampColumn());
+                    st.execute("UPDATE " + table + " t SET " + set.stream()
+                            .map(col -> PgIdent.quote(col) + " = p." + PgIdent.quote(col))
+                            .collect(Collectors.joining(", ")) + " FROM " + temp + " p WHERE " + match(key, "t", "p")
+                            + (compare ? " AND " + newer("p", "t", t.timestampColumn()) : ""));
+                }
+                st.execute("DELETE FROM " + temp);
+            }
+        }
+    }
+
+    @Override
+    public void truncate(Connection c, ApplyTable t, KeyRange within, List<KeyRange> except) throws SQLException {
+        String table = PgSql.table(t.target().ref());
+        try (Statement st = c.createStatement()) {
+            if (within == null && except.isEmpty()) {
+                st.execute("TRUNCATE " + table);
+                return;
+            }
+            String keep = except.isEmpty() ? "" : " AND NOT (" + except.stream().map(PgSql::predicate)
+                    .collect(Collectors.joining(" OR ")) + ")";
+            st.execute("DELETE FROM " + table + " WHERE " + (within == null ? "TRUE" : PgSql.predicate(within)) + keep);
+        }
+    }
+
+    /** newest_wins: the incoming row's timestamp is not older than the target's (or the target has none). */
+    private static String newer(String incoming, String existing, String column) {
+        String col = PgIdent.quote(column);
+        return "(" + existing + "." + col + " IS NULL OR " + incoming + "." + col + " >= " + existing + "." + col + ")";
+    }
+
+    private static String match(List<String> key, String a, String b) {
+        return key.stream().map(k -> a + "." + PgIdent.quote(k) + " = " + b + "." + PgIdent.quote(k))
+                .collect(Collectors.joining(" AND "));
+    }
+
+    private static List<String> present(Change ch, List<String> columns) {
+        Set<String> have = Set.copyOf(ch.columns());
+        return columns.stream().filter(have::contains).toList();
+    }
+
+    /**
+     * The session's temp tables for {@code t}: one shaped like the moved columns, one like the key; created on first
+     * use in this session, emptied at every commit.
+     */
+    private static String temp(Connection c, ApplyTable t) throws SQLException {
+        String name = "tandem_apply_" + Integer.toHexString(t.target().ref().qualified().hashCode());
+        String table = PgSql.table(t.target().ref());
+        List<String> key = t.target().keyColumns().stream().map(KeyColumn::name).toList();
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + name + " ON COMMIT DELETE ROWS AS SELECT "
+                    + PgSql.columns(t.columns()) + " FROM " + table + " WITH NO DATA");
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + name + "_k ON COMMIT DELETE ROWS AS SELECT "
+                    + PgSql.columns(key) + " FROM " + table + " WITH NO DATA");
+        }
+        return name;
+    }
+
+    /** COPYs the given columns of {@code rows} (the key for deletes) into a temp table, in COPY's text format. */
+    private static void copy(Connection c, String temp, List<String> columns, List<Change> rows, boolean keysOnly)
+            throws SQLException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(rows.size() * 64);
+        StringBuilder line = new StringBuilder();
+        for (Change ch : rows) {
+            line.setLength(0);
+            for (int i = 0; i < columns.size(); i++) {
+                if (i > 0) {
+                    line.append('\t');
+                }
+                String v;
+                if (keysOnly) {
+                    v = ch.key().get(i);
+                } else {
+                    int at = ch.columns().indexOf(columns.get(i));
+                    v = at < 0 ? null : ch.values().get(at);
+                }
+                escape(line, v);
+            }
+            line.append('\n');
+            out.writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] data = out.toByteArray();
+        var copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + temp + " (" + PgSql.columns(columns)
+                + ") FROM STDIN");
+        try {
+            copy.writeToCopy(data, 0, data.length);
+            copy.endCopy();
+        } finally {
+            if (copy.isActive()) {
+                copy.cancelCopy();
+            }
+        }
+    }
+
+    private static void escape(StringBuilder sb, String v) {
+        if (v == null) {
+            sb.append("\\N");
+            return;
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char ch = v.charAt(i);
+            switch (ch) {
+                case '\\' -> sb.append("\\\\");
+                case '\t' -> sb.append("\\t");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                default -> sb.append(ch);
+            }
+        }
+    }
+}

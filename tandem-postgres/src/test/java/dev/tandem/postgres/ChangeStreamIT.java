@@ -1,0 +1,164 @@
+package dev.tandem.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.core.cdc.StreamApplier;
+import dev.tandem.core.manifest.ConflictResolution;
+import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Secret;
+import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.ChangeCapture;
+import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
+import dev.tandem.testkit.DatabaseExtension;
+import dev.tandem.testkit.EmbeddedPostgres;
+import dev.tandem.testkit.TableComparison;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The PostgreSQL change stream end to end at the SPI: a slot and publication, Debezium streaming from it, changes
+ * applied to a second database. Every kind of change reaches the target; positions are confirmed; an idle source's
+ * slot still moves.
+ */
+class ChangeStreamIT {
+    @RegisterExtension
+    static final DatabaseExtension<EmbeddedPostgres> PG = DatabaseExtension.postgres();
+
+    private static final String TABLE_DDL = "CREATE TABLE items (id bigint PRIMARY KEY, name text, big text, "
+            + "n numeric(20,4), ts timestamptz, tsn timestamp, d date, t time, iv interval, tags text[], ints int[], "
+            + "b bytea, f float8, r real, j jsonb, u uuid, ok boolean, bits bit(5))";
+
+    @BeforeAll
+    static void databases() {
+        PG.server().execute("CREATE DATABASE target", TABLE_DDL, "CREATE TABLE notes (k text PRIMARY KEY, v int)");
+        try (Connection t = PG.server().connect("target", EmbeddedPostgres.SUPERUSER, PG.server().superuserPassword());
+             Statement st = t.createStatement()) {
+            st.execute(TABLE_DDL);
+            st.execute("CREATE TABLE notes (k text PRIMARY KEY, v int)");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void streamsEveryKindOfChangeToTheTargetAndConfirmsPositions() throws Exception {
+        Endpoint source = endpoint(PG.server().jdbcUrl());
+        Endpoint target = endpoint(PG.server().jdbcUrl("target"));
+        PostgresConnector src = new PostgresConnector(source);
+        PostgresConnector tgt = new PostgresConnector(target);
+        ChangeCapture capture = src.changeCapture().orElseThrow();
+        List<TableInfo> tables = new ArrayList<>();
+        Map<String, ChangeApplier.ApplyTable> apply = new HashMap<>();
+        try (Connection s = src.connect(); Connection t = tgt.connect()) {
+            for (String name : List.of("items", "notes")) {
+                TableInfo info = src.introspector().describe(s, new TableRef("public", name)).orElseThrow();
+                TableInfo ti = tgt.introspector().describe(t, new TableRef("public", name)).orElseThrow();
+                tables.add(info);
+                apply.put(info.ref().qualified(), new ChangeApplier.ApplyTable(ti, info.copiedColumns(),
+                        ConflictResolution.Strategy.SOURCE_WINS, null));
+            }
+            String p0 = capture.open(s, "tandem_it", tables.stream().map(TableInfo::ref).toList());
+            assertThat(capture.open(s, "tandem_it", tables.stream().map(TableInfo::ref).toList())).isEqualTo(p0);
+        }
+        AtomicReference<String> confirmed = new AtomicReference<>();
+        AtomicReference<String> offsets = new AtomicReference<>();
+        ChangeCapture.OffsetStore store = new ChangeCapture.OffsetStore() {
+            @Override
+            public Optional<String> load() {
+                return Optional.ofNullable(offsets.get());
+            }
+
+            @Override
+            public void save(String o, String position) {
+                offsets.set(o);
+                confirmed.set(position);
+            }
+        };
+        StreamApplier applier = new StreamApplier(tgt, tgt.changeApplier().orElseThrow(), apply, w -> { });
+        ChangeCapture.ChangeStream stream = capture.start(new ChangeCapture.StreamSpec("tandem_it", tables,
+                Duration.ofMillis(500), 1024, store, applier));
+        try {
+            PG.server().execute(
+                    "INSERT INTO items SELECT g, 'n' || g, NULL, g * 1.5, now(), '2024-02-29 10:11:12.123456', "
+                            + "'2024-01-31', '23:59:59.5', '1 year 2 mons 3 days 04:05:06.7', ARRAY['a', NULL, 'c\"q'], "
+                            + "ARRAY[1, 2], '\\x00ff10'::bytea, 1.0 / 3, 0.1, '{\"k\": [1, 2]}', "
+                            + "md5(g::text)::uuid, g % 2 = 0, B'10110' FROM generate_series(1, 500) g",
+                    "UPDATE items SET name = 'changed', f = 'NaN' WHERE id % 10 = 0",
+                    "UPDATE items SET big = (SELECT string_agg(md5(x::text), '') FROM generate_series(1, 400) x) "
+                            + "WHERE id <= 20",
+                    // TOAST: big stays out of these updates' images
+                    "UPDATE items SET name = 'toast kept' WHERE id <= 10",
+                    "UPDATE items SET id = id + 100000 WHERE id BETWEEN 21 AND 30",
+                    "DELETE FROM items WHERE id BETWEEN 31 AND 40",
+                    "INSERT INTO notes SELECT 'k' || g, g FROM generate_series(1, 50) g",
+                    "TRUNCATE notes",
+                    "INSERT INTO notes VALUES ('after truncate', 1)");
+            try (Connection s = src.connect()) {
+                capture.fence(s, "fence-1");
+            }
+            assertThat(applier.awaitFence("fence-1", 60, TimeUnit.SECONDS)).as("fence applied").isTrue();
+            try (Connection s = PG.server().connect();
+                 Connection t = PG.server().connect("target", EmbeddedPostgres.SUPERUSER,
+                         PG.server().superuserPassword())) {
+                TableComparison.assertEqual(s, t, "items", "id");
+                TableComparison.assertEqual(s, t, "notes", "k");
+            }
+            // positions are confirmed after the apply; an idle source's slot still moves on heartbeats
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (confirmed.get() == null && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(confirmed.get()).isNotNull();
+            String before = slotFlush();
+            PG.server().execute("CREATE TABLE unrelated (x int)", "INSERT INTO unrelated SELECT generate_series(1, 1000)");
+            String walAfterWrites;
+            try (Connection s = src.connect()) {
+                walAfterWrites = capture.currentPosition(s);
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (capture.distance(slotFlush(), walAfterWrites) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(capture.distance(before, slotFlush())).as("slot flush moved past unrelated WAL").isPositive();
+            assertThat(capture.distance(slotFlush(), walAfterWrites)).isZero();
+            assertThat(stream.failure()).isEmpty();
+        } finally {
+            stream.close();
+            applier.close(false);
+            try (Connection s = src.connect()) {
+                capture.drop(s, "tandem_it");
+                try (Statement st = s.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isZero();
+                }
+            }
+        }
+    }
+
+    private static String slotFlush() throws Exception {
+        try (Connection c = PG.server().connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                     + "WHERE slot_name = 'tandem_it'")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static Endpoint endpoint(String url) {
+        return new Endpoint(url, EmbeddedPostgres.SUPERUSER, Secret.of(PG.server().superuserPassword()), Map.of());
+    }
+}

@@ -1,0 +1,90 @@
+package dev.tandem.server.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.LagReport;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.LagSample;
+import dev.tandem.core.store.StreamPosition;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tandem lag MIGRATION_ID [--json]}: seed 000's lag answer, from what the streaming process records. */
+@Command(name = "lag", header = "Show how far the target is behind the source (seconds, records, bytes, trend).",
+        mixinStandardHelpOptions = true,
+        description = "Read from the control store, where the process streaming the migration records its lag every "
+                + "second. --json prints seed 000's shape: "
+                + "{\"lag\":{\"seconds\",\"records\",\"bytes\"},\"trend\",\"estimated_catch_up\",\"cdc_position\"}.")
+final class LagCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MIGRATION_ID")
+    String migrationId;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Mixin
+    StoreOption store;
+
+    private final Map<String, String> env;
+
+    LagCommand(Map<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ControlStore cs = store.openExisting(env)) {
+            cs.migrations().get(migrationId);
+            StreamPosition pos = cs.positions().find(migrationId, ChangeStreamRunner.FORWARD).orElseThrow(() ->
+                    TandemException.badState("migration " + migrationId + " has no change stream (cdc.method none, "
+                            + "or it has not started); expected a streaming migration"));
+            List<LagSample> samples = cs.lag().recent(migrationId, ChangeStreamRunner.FORWARD, 120);
+            if (samples.isEmpty()) {
+                throw TandemException.badState("migration " + migrationId + " has not recorded its lag yet; it does "
+                        + "once its stream runs (tandem migrate -f MANIFEST)");
+            }
+            LagReport r = LagReport.of(samples, cs.now());
+            String engine = pos.kind().equals("lsn") ? "postgresql" : pos.kind().equals("binlog") ? "mysql"
+                    : pos.kind();
+            if (r.stale()) {
+                spec.commandLine().getErr().println("note: no process is streaming " + migrationId + " now; these "
+                        + "figures are from " + r.sampledAt() + " (continue with tandem migrate -f MANIFEST)");
+            }
+            if (json) {
+                ObjectNode root = Json.MAPPER.createObjectNode();
+                ObjectNode lag = root.putObject("lag");
+                lag.put("seconds", r.seconds());
+                lag.put("records", r.records());
+                lag.put("bytes", r.bytes());
+                root.put("trend", r.trend());
+                root.put("estimated_catch_up", r.estimatedCatchUp());
+                ObjectNode position = root.putObject("cdc_position").putObject(engine);
+                position.put(pos.kind().equals("lsn") ? "lsn" : "position", r.position());
+                position.put("timestamp", r.positionTime() == null ? null
+                        : r.positionTime().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+                out.println(Json.write(root));
+            } else {
+                out.printf(Locale.ROOT, "Migration %s: lag %.1f s, %,d records, %s; %s; caught up in %s.%n",
+                        migrationId, r.seconds(), r.records(), dev.tandem.core.plan.Sizes.bytes(r.bytes()), r.trend(),
+                        r.estimatedCatchUp());
+                out.printf(Locale.ROOT, "Applied up to %s %s (committed on the source at %s).%n",
+                        pos.kind(), r.position(), r.positionTime() == null ? "-" : r.positionTime());
+            }
+            return 0;
+        }
+    }
+}

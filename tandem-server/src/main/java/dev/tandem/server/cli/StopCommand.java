@@ -1,0 +1,79 @@
+package dev.tandem.server.cli;
+
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.Requests;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tandem stop MIGRATION_ID [--immediate]}: seed 000's stop, for the process streaming the migration. */
+@Command(name = "stop", header = "Stop a running migration: finish the batch being applied, then exit.",
+        mixinStandardHelpOptions = true,
+        description = {"The process working on the migration (tandem migrate) picks the request up within a second, "
+                + "finishes the batch it is applying, records its position and exits; the migration is paused and "
+                + "tandem migrate -f MANIFEST continues it. --immediate rolls the batch in flight back instead "
+                + "(nothing is lost: it is streamed again on restart).",
+                "Waits up to --wait seconds for the process to exit."})
+final class StopCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MIGRATION_ID")
+    String migrationId;
+
+    @Option(names = "--immediate", description = "Stop at once; the batch in flight rolls back.")
+    boolean immediate;
+
+    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long to wait for the process to exit (default ${DEFAULT-VALUE}).")
+    int waitSeconds;
+
+    @Mixin
+    StoreOption store;
+
+    private final Map<String, String> env;
+
+    StopCommand(Map<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ControlStore cs = store.openExisting(env)) {
+            cs.migrations().get(migrationId);
+            String holder = cs.leases().liveHolder(migrationId).orElseThrow(() -> TandemException.badState(
+                    "no process is working on migration " + migrationId + " (state " + cs.migrations().get(migrationId)
+                            .status() + "); expected a running tandem migrate, actual none"));
+            out.println("Asking " + holder + " to stop" + (immediate ? " at once" : " after its current batch")
+                    + "; waiting ...");
+            out.flush();
+            requestAndWait(cs, migrationId, holder, immediate ? Requests.Kind.STOP_IMMEDIATE : Requests.Kind.STOP,
+                    waitSeconds);
+            out.println("Migration " + migrationId + ": " + cs.migrations().get(migrationId).status()
+                    + ". Continue with: tandem migrate -f MANIFEST");
+            return 0;
+        }
+    }
+
+    /** Leaves the stop request for {@code holder} and waits until it gave the migration's lease back. */
+    static void requestAndWait(ControlStore cs, String migrationId, String holder, Requests.Kind kind, int seconds)
+            throws InterruptedException {
+        cs.requests().request(migrationId, kind, MigrateCommand.actor());
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (cs.leases().liveHolder(migrationId).isPresent()) {
+            if (System.nanoTime() > deadline) {
+                throw TandemException.badState("migration " + migrationId + " is still held by " + holder + " after "
+                        + seconds + " s; expected it to stop. The request stays pending: check that process");
+            }
+            Thread.sleep(200);
+        }
+    }
+}

@@ -104,7 +104,6 @@ public final class MigrationRunner {
     private static final long HELD_MEMORY = 64L << 20;
 
     private volatile BackfillRunner backfill;
-    private volatile ChangeStreamRunner streamRunner;
     private volatile boolean stopped;
     private volatile boolean immediateStop;
 
@@ -182,7 +181,6 @@ public final class MigrationRunner {
                 openStream(m, source, tables); // a no-op unless a crash came between creating the slot and storing P0
                 stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source, target,
                         tables, applyTables(m, jobs), m.cdc().heartbeatInterval(), APPLY_BATCH, say);
-                streamRunner = stream;
             }
             BackfillResult result = null;
             if (status.phase() == Phase.BACKFILL) {
@@ -252,7 +250,6 @@ public final class MigrationRunner {
             }
             throw e;
         } finally {
-            streamRunner = null;
             if (stream != null) {
                 stream.stop(immediateStop);
             }

@@ -26,6 +26,9 @@ import org.postgresql.PGConnection;
  * for applied changes.
  */
 final class PostgresChangeApplier implements ChangeApplier {
+    /** Temp tables already created per session, so a batch costs no CREATE round trips after the first. */
+    private final Map<Connection, Set<String>> created = java.util.Collections.synchronizedMap(
+            new java.util.WeakHashMap<>());
 
     @Override
     public List<String> prepare(Connection target) throws SQLException {
@@ -85,6 +88,11 @@ final class PostgresChangeApplier implements ChangeApplier {
     }
 
     @Override
+    public void rolledBack(Connection target) {
+        created.remove(target); // temp tables created in the rolled-back transaction are gone
+    }
+
+    @Override
     public void truncate(Connection c, ApplyTable t, KeyRange within, List<KeyRange> except) throws SQLException {
         String table = PgSql.table(t.target().ref());
         try (Statement st = c.createStatement()) {
@@ -118,8 +126,12 @@ final class PostgresChangeApplier implements ChangeApplier {
      * The session's temp tables for {@code t}: one shaped like the moved columns, one like the key; created on first
      * use in this session, emptied at every commit.
      */
-    private static String temp(Connection c, ApplyTable t) throws SQLException {
+    private String temp(Connection c, ApplyTable t) throws SQLException {
         String name = "tandem_apply_" + Integer.toHexString(t.target().ref().qualified().hashCode());
+        Set<String> made = created.computeIfAbsent(c, k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+        if (made.contains(name)) {
+            return name;
+        }
         String table = PgSql.table(t.target().ref());
         List<String> key = t.target().keyColumns().stream().map(KeyColumn::name).toList();
         try (Statement st = c.createStatement()) {
@@ -128,6 +140,7 @@ final class PostgresChangeApplier implements ChangeApplier {
             st.execute("CREATE TEMP TABLE IF NOT EXISTS " + name + "_k ON COMMIT DELETE ROWS AS SELECT "
                     + PgSql.columns(key) + " FROM " + table + " WITH NO DATA");
         }
+        made.add(name);
         return name;
     }
 

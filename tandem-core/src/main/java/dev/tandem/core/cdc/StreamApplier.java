@@ -210,7 +210,8 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
         }
     }
 
-    private static void rollback(Connection c) {
+    private void rollback(Connection c) {
+        applier.rolledBack(c);
         try {
             c.rollback();
         } catch (SQLException ignored) {

@@ -25,6 +25,10 @@ public interface ChangeApplier {
      */
     void apply(Connection target, ApplyTable table, List<Change> changes) throws SQLException;
 
+    /** The caller rolled back a transaction on {@code target}: forget session state made inside it. */
+    default void rolledBack(Connection target) {
+    }
+
     /**
      * A TRUNCATE on the source, while parts of the table may still be copying: removes the rows within
      * {@code within} (null: the whole table) except those in {@code except} (ranges whose copy and replay handle

@@ -1,9 +1,9 @@
 package dev.tandem.bench;
 
 /**
- * Entry point: {@code Bench backfill ROWS PARALLELISM}. Each benchmark measures Tandem and the raw limit in the same
- * run on the same databases and prints both rates and their ratio. Benchmarks are not tests: nothing here asserts
- * a time.
+ * Entry point: {@code Bench backfill ROWS PARALLELISM} or {@code Bench cdc CHANGES}. Each benchmark measures Tandem
+ * and the raw limit in the same run on the same databases and prints both rates and their ratio. Benchmarks are
+ * not tests: nothing here asserts a time.
  */
 public final class Bench {
     private Bench() {
@@ -15,8 +15,9 @@ public final class Bench {
         int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 4;
         switch (which) {
             case "backfill" -> new BackfillBench(rows, parallelism).run();
+            case "cdc" -> new CdcBench(rows).run();
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; known: backfill");
+                System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc");
                 System.exit(2);
             }
         }

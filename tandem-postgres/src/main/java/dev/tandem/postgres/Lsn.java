@@ -14,8 +14,23 @@ final class Lsn {
                 | Long.parseUnsignedLong(text.substring(slash + 1), 16);
     }
 
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    /** {@code hi/lo} in upper-case hex without leading zeros, as PostgreSQL prints it (called once per change). */
     static String format(long lsn) {
-        return Long.toHexString(lsn >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
-                + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase(java.util.Locale.ROOT);
+        char[] out = new char[17];
+        int n = hex(out, 0, lsn >>> 32);
+        out[n++] = '/';
+        n = hex(out, n, lsn & 0xFFFFFFFFL);
+        return new String(out, 0, n);
+    }
+
+    private static int hex(char[] out, int at, long v) {
+        int digits = Math.max(1, (67 - Long.numberOfLeadingZeros(v)) / 4);
+        for (int i = digits - 1; i >= 0; i--) {
+            out[at + i] = HEX[(int) (v & 0xF)];
+            v >>>= 4;
+        }
+        return at + digits;
     }
 }

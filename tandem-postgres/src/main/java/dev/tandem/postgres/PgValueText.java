@@ -28,11 +28,15 @@ final class PgValueText {
     }
 
     static String of(Schema schema, Object value, String sourceType) {
+        return text(schema, value, sourceType == null ? "" : sourceType.toLowerCase(Locale.ROOT));
+    }
+
+    /** As {@link #of}, with the source type already in lower case ("" when unknown). */
+    static String text(Schema schema, Object value, String type) {
         if (value == null) {
             return null;
         }
         String name = schema == null ? null : schema.name();
-        String type = sourceType == null ? "" : sourceType.toLowerCase(Locale.ROOT);
         if (name != null) {
             switch (name) {
                 case "io.debezium.time.Date":

@@ -149,19 +149,22 @@ final class PostgresChangeApplier implements ChangeApplier {
             throws SQLException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(rows.size() * 64);
         StringBuilder line = new StringBuilder();
+        List<String> layout = null; // the changes of one table share their column list; map it once
+        int[] at = null;
         for (Change ch : rows) {
             line.setLength(0);
+            if (!keysOnly && ch.columns() != layout) {
+                layout = ch.columns();
+                at = new int[columns.size()];
+                for (int i = 0; i < at.length; i++) {
+                    at[i] = layout.indexOf(columns.get(i));
+                }
+            }
             for (int i = 0; i < columns.size(); i++) {
                 if (i > 0) {
                     line.append('\t');
                 }
-                String v;
-                if (keysOnly) {
-                    v = ch.key().get(i);
-                } else {
-                    int at = ch.columns().indexOf(columns.get(i));
-                    v = at < 0 ? null : ch.values().get(at);
-                }
+                String v = keysOnly ? ch.key().get(i) : at[i] < 0 ? null : ch.values().get(at[i]);
                 escape(line, v);
             }
             line.append('\n');

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.core.lifecycle.Phase;
-import dev.tandem.core.store.ControlStore;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
 import dev.tandem.testkit.TableComparison;
@@ -75,14 +73,7 @@ class CdcIT {
         }
         CompletableFuture<CliRun> migrate = CompletableFuture.supplyAsync(() ->
                 CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store()));
-        try (ControlStore cs = waitForStore()) {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            while (cs.migrations().find("shop-cdc").map(r -> r.status().phase() != Phase.CATCH_UP).orElse(true)) {
-                assertThat(System.nanoTime()).as("reaches catch_up").isLessThan(deadline);
-                assertThat(migrate).as("migrate still running").isNotDone();
-                Thread.sleep(100);
-            }
-        }
+        StoreWait.catchUp(store(), ENV, "shop-cdc", migrate);
         Thread.sleep(3000); // the writer goes on after the backfill ended
         writer.stop.set(true);
         writing.join();
@@ -127,24 +118,6 @@ class CdcIT {
         }
         CliRun status = CliRun.of(ENV, "status", "shop-cdc", "--json", "--store", store());
         assertThat(JSON.readTree(status.out()).toString()).contains("completed");
-    }
-
-    private ControlStore waitForStore() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            try {
-                ControlStore cs = ControlStore.openExisting(store(), ENV::get);
-                if (cs.migrations().find("shop-cdc").isPresent()) {
-                    return cs;
-                }
-                cs.close();
-            } catch (RuntimeException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-            }
-            Thread.sleep(100);
-        }
     }
 
     private Path manifest(String stopWhen) throws Exception {

@@ -52,14 +52,14 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private volatile LagSample last;
 
     public ChangeStreamRunner(ControlStore store, String migrationId, String streamName, Connector source,
-                              Connector target, List<TableInfo> tables, Map<String, ChangeApplier.ApplyTable> apply,
-                              Duration heartbeat, int maxBatch, Consumer<String> warn) {
+                              ChangeCapture capture, Connector target, List<TableInfo> tables,
+                              Map<String, ChangeApplier.ApplyTable> apply, Duration heartbeat, int maxBatch,
+                              Consumer<String> warn) {
         this.store = store;
         this.migrationId = migrationId;
         this.streamName = streamName;
         this.source = source;
-        this.capture = source.changeCapture().orElseThrow(() -> TandemException.badInput("the " + source.name()
-                + " connector cannot stream changes yet; use cdc.method: none"));
+        this.capture = capture;
         ChangeApplier a = target.changeApplier().orElseThrow(() -> TandemException.badInput("the " + target.name()
                 + " connector cannot apply streamed changes yet; use cdc.method: none"));
         this.applier = new StreamApplier(target, a, apply, warn);
@@ -168,9 +168,10 @@ public final class ChangeStreamRunner implements AutoCloseable {
         if (applied == null) {
             applied = store.positions().find(migrationId, FORWARD).map(p -> p.confirmed()).orElse(sourcePosition);
         }
-        long bytes = capture.distance(applied, sourcePosition);
+        long distance = capture.distance(applied, sourcePosition);
+        long bytes = capture.distanceInBytes() ? distance : 0;
         double seconds = 0;
-        if (bytes > 0) {
+        if (distance > 0) {
             // the earliest sample at which the source was already past the applied position
             var times = sampleTimes.iterator();
             var positions = samplePositions.iterator();

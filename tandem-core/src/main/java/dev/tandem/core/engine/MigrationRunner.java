@@ -13,6 +13,7 @@ import dev.tandem.core.backfill.TableJob;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.ChunkGates;
 import dev.tandem.core.cdc.StreamApplier;
+import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
@@ -61,6 +62,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -165,6 +167,15 @@ public final class MigrationRunner {
         ChangeStreamRunner stream = null;
         try {
             List<TableInfo> tables = sourceTables(source, m);
+            if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
+                List<String> lacking = TimestampColumnCapture.lacking(m.cdc().timestampColumn(), tables);
+                if (!lacking.isEmpty()) {
+                    throw TandemException.badInput("cdc.timestamp_column: '" + m.cdc().timestampColumn() + "' is "
+                            + "not a column of " + String.join(", ", lacking) + "; timestamp polling needs it in "
+                            + "every table it moves: add it (set by every write), narrow scope, or use "
+                            + "logical_replication");
+                }
+            }
             if (status.phase() == Phase.PREPARE) {
                 schemaActions.addAll(prepare(m, source, target, tables));
                 if (streaming) {
@@ -179,8 +190,9 @@ public final class MigrationRunner {
             List<TableJob> jobs = jobs(source, target, tables);
             if (streaming) {
                 openStream(m, source, tables); // a no-op unless a crash came between creating the slot and storing P0
-                stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source, target,
-                        tables, applyTables(m, jobs), m.cdc().heartbeatInterval(), APPLY_BATCH, say);
+                stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source,
+                        capture(m, source, target, jobs), target, tables, applyTables(m, jobs),
+                        m.cdc().heartbeatInterval(), APPLY_BATCH, say);
             }
             BackfillResult result = null;
             if (status.phase() == Phase.BACKFILL) {
@@ -203,8 +215,20 @@ public final class MigrationRunner {
                 if (stopped) {
                     runner.stop();
                 }
-                result = runner.run(run, jobs);
+                Thread watchdog = stream == null ? null : watchdog(stream, runner);
+                try {
+                    result = runner.run(run, jobs);
+                } finally {
+                    if (watchdog != null) {
+                        watchdog.interrupt();
+                    }
+                }
                 backfill = null;
+                if (stream != null && stream.failure().isPresent()) {
+                    return streamFailed(m, stream.failure().get(), result, schemaActions, opts, "Fix the cause, "
+                            + "then: tandem migrate -f MANIFEST --prev-run " + run.runId() + " (the copied chunks "
+                            + "stay; the stream resumes from its confirmed position)");
+                }
                 if (result.interrupted()) {
                     return paused(m, result, schemaActions);
                 }
@@ -274,12 +298,8 @@ public final class MigrationRunner {
             while (true) {
                 Optional<Throwable> failure = stream.failure();
                 if (failure.isPresent()) {
-                    String why = m.target().scrub(m.source().scrub(String.valueOf(failure.get().getMessage())));
-                    Status failed = store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(),
-                            "change stream stopped: " + why).status();
-                    return new MigrationOutcome(m.id(), failed, result, schemaActions, ErrorCode.TARGET,
-                            "the change stream stopped: " + why + ". Fix the cause, then run tandem migrate -f MANIFEST "
-                            + "again: it resumes from the confirmed position");
+                    return streamFailed(m, failure.get(), result, schemaActions, opts, "Fix the cause, then run "
+                            + "tandem migrate -f MANIFEST again: it resumes from the confirmed position");
                 }
                 Optional<Requests.Kind> request = store.requests().take(m.id());
                 if (request.isPresent() || stopped) {
@@ -349,26 +369,75 @@ public final class MigrationRunner {
                 .orElse("the start");
     }
 
+    private MigrationOutcome streamFailed(Manifest m, Throwable failure, BackfillResult result,
+                                          List<String> schemaActions, Options opts, String fix) {
+        String why = m.target().scrub(m.source().scrub(String.valueOf(failure.getMessage())));
+        Status failed = store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(),
+                "change stream stopped: " + why).status();
+        return new MigrationOutcome(m.id(), failed, result, schemaActions, ErrorCode.TARGET,
+                "the change stream stopped: " + why + ". " + fix);
+    }
+
+    /**
+     * Stops the backfill as soon as the change stream fails: copying on would only grow what a rerun must redo, and
+     * the changes of copied chunks are no longer being applied.
+     */
+    private Thread watchdog(ChangeStreamRunner stream, BackfillRunner runner) {
+        Thread t = new Thread(() -> {
+            try {
+                while (stream.failure().isEmpty()) {
+                    Thread.sleep(200);
+                }
+                say.accept("The change stream stopped during the copy; stopping the copy");
+                runner.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "tandem-stream-watchdog");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     /** DESIGN.md point 1: the change log is opened (slot created, P0 stored) before the first chunk is copied. */
     private void openStream(Manifest m, Connector source, List<TableInfo> tables) throws SQLException {
         if (store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isPresent()) {
             return;
         }
-        ChangeCapture capture = source.changeCapture().orElseThrow(() -> TandemException.badInput("cdc.method: the "
-                + source.name() + " connector cannot stream changes yet; set cdc: {method: none}"));
+        ChangeCapture capture = capture(m, source, null, List.of());
         String name = ChangeStreamRunner.streamName(m.id());
         try (Connection c = source.connect()) {
             String p0 = capture.open(c, name, tables.stream().map(TableInfo::ref).toList());
             store.positions().open(m.id(), ChangeStreamRunner.FORWARD, capture.positionKind(), p0);
-            say.accept("Opened the change stream " + name + " at " + p0 + " (publication and logical replication "
-                    + "slot on the source), before any row is copied");
+            say.accept("Opened the change stream " + name + " at " + p0 + (capture instanceof TimestampColumnCapture
+                    ? " (polling " + m.cdc().timestampColumn() + " every " + m.cdc().pollInterval().toString().substring(2).toLowerCase(Locale.ROOT)
+                    + "; nothing is created on the source)"
+                    : " (publication and logical replication slot on the source)") + ", before any row is copied");
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "cannot open the change stream on the source: "
                     + m.source().scrub(e.getMessage()) + "; tandem plan -f MANIFEST lists the privileges it needs", e);
         }
     }
 
+    /**
+     * The capture of {@code cdc.method}: the source connector's log-based one, or timestamp polling (core, any
+     * JDBC source). {@code target} and {@code jobs} are only needed to stream (timestamp polling reads target keys).
+     */
+    private static ChangeCapture capture(Manifest m, Connector source, Connector target, List<TableJob> jobs) {
+        if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
+            Map<String, TableRef> targets = new HashMap<>();
+            jobs.forEach(j -> targets.put(j.source().ref().qualified(), j.target().ref()));
+            return new TimestampColumnCapture(source, target, m.cdc().timestampColumn(), m.cdc().pollInterval(),
+                    m.cdc().overlapWindow(), targets);
+        }
+        return source.changeCapture().orElseThrow(() -> TandemException.badInput("cdc.method: the " + source.name()
+                + " connector cannot stream changes yet; set cdc: {method: timestamp_column} or {method: none}"));
+    }
+
     private void dropStream(Manifest m, Connector source) throws SQLException {
+        if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
+            return; // nothing was created on the source
+        }
         Optional<ChangeCapture> capture = source.changeCapture();
         if (capture.isEmpty()) {
             return;
@@ -448,10 +517,10 @@ public final class MigrationRunner {
 
     private static void refuseWhatIsNotBuiltYet(Manifest m, Options opts) {
         Cdc.Method method = m.cdc().method();
-        if (method == Cdc.Method.BINLOG || method == Cdc.Method.TIMESTAMP_COLUMN) {
-            throw TandemException.badInput("cdc.method: '" + Enums.wire(method) + "' is not built yet; this version "
-                    + "streams PostgreSQL sources with logical_replication (or auto). To copy without change capture "
-                    + "set cdc: {method: none} (type full)");
+        if (method == Cdc.Method.BINLOG) {
+            throw TandemException.badInput("cdc.method: 'binlog' is not built yet; this version streams PostgreSQL "
+                    + "sources with logical_replication (or auto) and any source with timestamp_column. To copy "
+                    + "without change capture set cdc: {method: none} (type full)");
         }
         if (m.cdc().enabled()) {
             ConflictResolution cr = m.conflictResolution();

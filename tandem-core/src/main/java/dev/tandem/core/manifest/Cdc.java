@@ -7,13 +7,20 @@ import java.time.Duration;
  *
  * @param timestampColumn for {@code timestamp_column}: the column that every write sets to its time
  * @param pollInterval    for {@code timestamp_column}: how often to poll
+ * @param overlapWindow   for {@code timestamp_column}: how far behind its newest value each poll reads again, so a
+ *                        row whose transaction committed after a later-stamped one is not missed; must exceed the
+ *                        longest write transaction (plus clock skew between writers)
  */
-public record Cdc(Method method, String timestampColumn, Duration pollInterval, Duration heartbeatInterval) {
+public record Cdc(Method method, String timestampColumn, Duration pollInterval, Duration heartbeatInterval,
+                  Duration overlapWindow) {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_OVERLAP_WINDOW = Duration.ofMinutes(1);
     /** How often an idle stream still confirms a position, so an idle source keeps no growing log. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
-    public static final Cdc AUTO = new Cdc(Method.AUTO, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL);
-    public static final Cdc NONE = new Cdc(Method.NONE, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL);
+    public static final Cdc AUTO = new Cdc(Method.AUTO, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
+            DEFAULT_OVERLAP_WINDOW);
+    public static final Cdc NONE = new Cdc(Method.NONE, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
+            DEFAULT_OVERLAP_WINDOW);
 
     public enum Method {
         /** The best the source offers: logical replication on PostgreSQL, the binlog on MySQL/MariaDB. */

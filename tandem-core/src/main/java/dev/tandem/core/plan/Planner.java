@@ -136,11 +136,13 @@ public final class Planner {
                     : engine.equals("mysql") || engine.equals("mariadb") ? Cdc.Method.BINLOG : Cdc.Method.AUTO;
         }
         switch (method) {
-            case LOGICAL_REPLICATION -> steps.add(NOT_YET + "Open the change log before copying anything: create "
+            case LOGICAL_REPLICATION -> steps.add("Open the change log before copying anything: create "
                     + "publication and logical replication slot tandem_" + slotSafe(m.id()) + " (pgoutput), record P0");
             case BINLOG -> steps.add(NOT_YET + "Record the binlog position P0 before copying anything");
-            case TIMESTAMP_COLUMN -> steps.add(NOT_YET + "Record the newest " + cdc.timestampColumn() + " before "
-                    + "copying; poll it every " + cdc.pollInterval().toSeconds() + "s with an overlap window");
+            case TIMESTAMP_COLUMN -> steps.add("Record the newest " + cdc.timestampColumn() + " of each table before "
+                    + "copying; poll it every " + cdc.pollInterval().toSeconds() + "s re-reading an overlap window of "
+                    + cdc.overlapWindow().toSeconds() + "s; find deletes by comparing keys every "
+                    + cdc.pollInterval().multipliedBy(10).toSeconds() + "s");
             case NONE -> steps.add("No change capture (type full): writes made on the source during the copy will not "
                     + "reach the target");
             default -> steps.add("Open the source's change log before copying anything");
@@ -163,7 +165,7 @@ public final class Planner {
             steps.add("Copy no existing rows (data: none)");
         }
         if (cdc.enabled()) {
-            steps.add(NOT_YET + "Apply changes from P0 on, during and after the copy, until "
+            steps.add((method == Cdc.Method.BINLOG ? NOT_YET : "") + "Apply changes from P0 on, during and after the copy, until "
                     + (m.continuous().stopWhen() == dev.tandem.core.manifest.Continuous.StopWhen.IN_SYNC
                     ? "source and target are in sync" : "stopped (continuous, stop_when: manual)")
                     + "; conflicts: " + Enums.wire(m.conflictResolution().defaultStrategy()));

@@ -42,6 +42,14 @@ public interface ChangeCapture {
     long distance(String from, String to);
 
     /**
+     * Whether {@link #distance} counts bytes of log. A capture with no log (timestamp polling) measures it in
+     * milliseconds of source clock instead, and its lag reports no bytes.
+     */
+    default boolean distanceInBytes() {
+        return true;
+    }
+
+    /**
      * Starts streaming on the capture's own threads, from the offsets {@code spec.offsets()} holds (or from P0 when
      * it holds none). Returns at once.
      */

@@ -23,7 +23,7 @@ class ManifestReaderTest {
         assertThat(m.type()).isEqualTo(MigrationType.INCREMENTAL);
         assertThat(m.data().moves()).isTrue();
         assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30),
-                Cdc.DEFAULT_HEARTBEAT_INTERVAL));
+                Cdc.DEFAULT_HEARTBEAT_INTERVAL, Cdc.DEFAULT_OVERLAP_WINDOW));
         assertThat(m.conflictResolution().defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
         assertThat(m.continuous()).isEqualTo(new Continuous(true, Continuous.StopWhen.MANUAL));
     }

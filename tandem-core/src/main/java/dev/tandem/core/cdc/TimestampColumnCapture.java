@@ -531,7 +531,7 @@ public final class TimestampColumnCapture implements ChangeCapture {
         }
     }
 
-    /** A column's value as the apply side's text input: bytes as {@code \x} hex, everything else as the driver's text. */
+    /** A column's value as the apply side's text input: bytes as {@code \x} hex, the rest as the driver's text. */
     static String text(ResultSet rs, int i, int jdbcType) throws SQLException {
         switch (jdbcType) {
             case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY, Types.BLOB -> {

@@ -409,9 +409,9 @@ public final class MigrationRunner {
         try (Connection c = source.connect()) {
             String p0 = capture.open(c, name, tables.stream().map(TableInfo::ref).toList());
             store.positions().open(m.id(), ChangeStreamRunner.FORWARD, capture.positionKind(), p0);
+            String every = m.cdc().pollInterval().toString().substring(2).toLowerCase(Locale.ROOT);
             say.accept("Opened the change stream " + name + " at " + p0 + (capture instanceof TimestampColumnCapture
-                    ? " (polling " + m.cdc().timestampColumn() + " every " + m.cdc().pollInterval().toString().substring(2).toLowerCase(Locale.ROOT)
-                    + "; nothing is created on the source)"
+                    ? " (polling " + m.cdc().timestampColumn() + " every " + every + "; nothing is created on the source)"
                     : " (publication and logical replication slot on the source)") + ", before any row is copied");
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "cannot open the change stream on the source: "

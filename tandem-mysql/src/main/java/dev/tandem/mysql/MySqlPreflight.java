@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
@@ -69,11 +70,9 @@ final class MySqlPreflight implements Preflight {
         }
         if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
             for (TableInfo t : request.sourceTables()) {
-                if (t.column(m.cdc().timestampColumn()).isEmpty()) {
-                    out.add(Finding.error("timestamp_column", t.ref().qualified(), "table " + t.ref().qualified()
-                            + " has no column " + m.cdc().timestampColumn() + " to poll", "add the column (set on "
-                            + "every write), exclude the table, or use cdc.method: binlog"));
-                }
+                TimestampColumnCapture.whyNotPollable(m.cdc().timestampColumn(), t).ifPresent(why -> out.add(
+                        Finding.error("timestamp_column", t.ref().qualified(), why, "add a timestamp column set on "
+                                + "every write (or name another), exclude the table, or use cdc.method: binlog")));
             }
         }
         boolean binlog = m.type() == MigrationType.INCREMENTAL

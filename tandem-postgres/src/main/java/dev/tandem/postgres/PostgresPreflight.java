@@ -1,5 +1,6 @@
 package dev.tandem.postgres;
 
+import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
@@ -75,11 +76,9 @@ final class PostgresPreflight implements Preflight {
                 && (method == Cdc.Method.AUTO || method == Cdc.Method.LOGICAL_REPLICATION);
         if (method == Cdc.Method.TIMESTAMP_COLUMN) {
             for (TableInfo t : request.sourceTables()) {
-                if (t.column(m.cdc().timestampColumn()).isEmpty()) {
-                    out.add(Finding.error("timestamp_column", t.ref().qualified(), "table " + t.ref().qualified()
-                            + " has no column " + m.cdc().timestampColumn() + " to poll", "add the column (set on every "
-                            + "write), exclude the table, or use cdc.method: logical_replication"));
-                }
+                TimestampColumnCapture.whyNotPollable(m.cdc().timestampColumn(), t).ifPresent(why -> out.add(
+                        Finding.error("timestamp_column", t.ref().qualified(), why, "add a timestamp column set on "
+                                + "every write (or name another), exclude the table, or use cdc.method: logical_replication")));
             }
         }
         if (!logical) {

@@ -130,6 +130,24 @@ class TimestampCdcIT {
         }
     }
 
+    @Test
+    void aColumnThatCannotBePolledIsRefusedBeforeAnythingIsCreated() throws Exception {
+        Path manifest = dir.resolve("bad-ts.yaml");
+        Files.writeString(manifest, String.join("\n",
+                "id: bad-ts",
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [app.items, app.labels]}",
+                "schema: create",
+                "cdc: {method: timestamp_column, timestamp_column: n}",
+                ""));
+        CliRun run = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", dir.resolve("bad").toString());
+        assertThat(run.exitCode()).as(run.all()).isNotZero();
+        assertThat(run.all()).contains("nothing was changed",
+                "table app.items has no column n to poll", "app.labels.n is integer, not a timestamp",
+                "use cdc.method: logical_replication").doesNotContain("\tat ");
+    }
+
     private String store() {
         return dir.resolve("store").toString();
     }

@@ -89,9 +89,20 @@ public final class TimestampColumnCapture implements ChangeCapture {
         this.targets = Map.copyOf(targets);
     }
 
-    /** The tables of {@code tables} that lack the column; a timestamp-column stream cannot move those. */
-    public static List<String> lacking(String column, List<TableInfo> tables) {
-        return tables.stream().filter(t -> t.column(column).isEmpty()).map(t -> t.ref().qualified()).toList();
+    /**
+     * Why {@code column} of {@code table} cannot be polled (missing, or not a date/time type), or empty when it can;
+     * the connectors' preflights report it.
+     */
+    public static Optional<String> whyNotPollable(String column, TableInfo table) {
+        Optional<String> type = table.column(column).map(c -> c.nativeType().toLowerCase(java.util.Locale.ROOT));
+        if (type.isEmpty()) {
+            return Optional.of("table " + table.ref().qualified() + " has no column " + column + " to poll");
+        }
+        if (!type.get().contains("timestamp") && !type.get().contains("date")) {
+            return Optional.of(table.ref().qualified() + "." + column + " is " + type.get() + ", not a timestamp, "
+                    + "so it cannot be polled");
+        }
+        return Optional.empty();
     }
 
     @Override

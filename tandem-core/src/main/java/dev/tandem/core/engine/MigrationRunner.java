@@ -167,15 +167,6 @@ public final class MigrationRunner {
         ChangeStreamRunner stream = null;
         try {
             List<TableInfo> tables = sourceTables(source, m);
-            if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
-                List<String> lacking = TimestampColumnCapture.lacking(m.cdc().timestampColumn(), tables);
-                if (!lacking.isEmpty()) {
-                    throw TandemException.badInput("cdc.timestamp_column: '" + m.cdc().timestampColumn() + "' is "
-                            + "not a column of " + String.join(", ", lacking) + "; timestamp polling needs it in "
-                            + "every table it moves: add it (set by every write), narrow scope, or use "
-                            + "logical_replication");
-                }
-            }
             if (status.phase() == Phase.PREPARE) {
                 schemaActions.addAll(prepare(m, source, target, tables));
                 if (streaming) {

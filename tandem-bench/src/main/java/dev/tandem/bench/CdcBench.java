@@ -48,9 +48,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * of each runs from the moment its consumer starts (Tandem: the resumed {@code migrate}, Debezium's start
  * included; native: {@code ALTER SUBSCRIPTION ... ENABLE}) to the moment the backlog's last transaction is
  * visible on its target. The target server runs with fsync on. Every copy is compared with the source at the end.
+ * <p>{@code -Dtandem.bench.apply=source_transactions} (the pom's {@code -Dapply=}) measures Tandem with one target
+ * transaction per source transaction; native-synchronous is the fair comparison then.
  */
 final class CdcBench {
     private static final String ID = "cdcbench";
+    private static final String APPLY = System.getProperty("tandem.bench.apply", "group_commit");
     private static final int ACCOUNTS = 100_000;
 
     private final long changes;
@@ -147,7 +150,7 @@ final class CdcBench {
                 say("");
                 say("native subscription, synchronous_commit off: %,10.0f changes/s", nativeAsync);
                 say("native subscription, synchronous_commit on : %,10.0f changes/s", nativeSync);
-                say("tandem (durable positions, sync commit)    : %,10.0f changes/s", tandem);
+                say("tandem (durable positions, sync commit)    : %,10.0f changes/s (cdc.apply: %s)", tandem, APPLY);
                 say("capture ceiling (read + convert, no apply) : %,10.0f changes/s (Debezium reading the same "
                         + "backlog, changes discarded)", ceiling);
                 say("ratio: %.2f x native-synchronous (goal 4), %.2f x native-asynchronous (goal 0.6)",
@@ -165,7 +168,7 @@ final class CdcBench {
                 "schema: create",
                 "data: {type: scan, chunk_rows: 50000, parallelism: 2}",
                 "migration:",
-                "  cdc: {method: logical_replication}",
+                "  cdc: {method: logical_replication, apply: " + APPLY + "}",
                 "  continuous: {enabled: true, stop_when: " + stopWhen + "}", "");
         ManifestDocument doc = new ManifestReader(env::get).document(yaml, "cdcbench", ManifestReader.Purpose.RUN);
         Thread pauser = null;
@@ -228,7 +231,7 @@ final class CdcBench {
                         }
                     }
                     return true;
-                }))) {
+                }, false))) {
             if (!done.await(10, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("the capture did not reach the backlog's end: " + stream.failure());
             }

@@ -8,6 +8,8 @@ import dev.tandem.core.spi.KeyRange;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -26,8 +28,14 @@ import org.postgresql.PGConnection;
  * for applied changes.
  */
 final class PostgresChangeApplier implements ChangeApplier {
+    static final String POSITIONS = "tandem_apply_position";
+    /** Up to this many changes of a table are applied as plain statements, more by COPY into a temp table. */
+    private static final int SMALL = 32;
     /** Temp tables already created per session, so a batch costs no CREATE round trips after the first. */
     private final Map<Connection, Set<String>> created = java.util.Collections.synchronizedMap(
+            new java.util.WeakHashMap<>());
+    /** Statements of small change sets held back per session until {@link #flush}. */
+    private final Map<Connection, List<String>> held = java.util.Collections.synchronizedMap(
             new java.util.WeakHashMap<>());
 
     @Override
@@ -52,23 +60,24 @@ final class PostgresChangeApplier implements ChangeApplier {
             }
         }
         String table = PgSql.table(t.target().ref());
-        String temp = temp(c, t);
         boolean newest = t.strategy() == ConflictResolution.Strategy.NEWEST_WINS && t.timestampColumn() != null;
+        if (changes.size() <= SMALL) {
+            applySmall(pending(c), t, key, deletes, upserts, partials, newest);
+            return;
+        }
+        flush(c);
+        String temp = temp(c, t);
         try (Statement st = c.createStatement()) {
             if (!deletes.isEmpty()) {
                 copy(c, temp + "_k", key, deletes, true);
                 st.execute("DELETE FROM " + table + " t USING " + temp + "_k d WHERE " + match(key, "t", "d"));
+                st.execute("DELETE FROM " + temp + "_k"); // the same transaction may apply more (one by one, a part)
             }
             if (!upserts.isEmpty()) {
                 copy(c, temp, t.columns(), upserts, false);
                 List<String> updated = t.columns().stream().filter(col -> !key.contains(col)).toList();
-                String conflict = updated.isEmpty() ? "DO NOTHING" : "DO UPDATE SET " + updated.stream()
-                        .map(col -> PgIdent.quote(col) + " = EXCLUDED." + PgIdent.quote(col))
-                        .collect(Collectors.joining(", "))
-                        + (newest ? " WHERE " + newer("EXCLUDED", "t", t.timestampColumn()) : "");
                 st.execute("INSERT INTO " + table + " AS t (" + PgSql.columns(t.columns()) + ") SELECT "
-                        + PgSql.columns(t.columns()) + " FROM " + temp + " ON CONFLICT (" + PgSql.columns(key) + ") "
-                        + conflict);
+                        + PgSql.columns(t.columns()) + " FROM " + temp + onConflict(t, key, newest));
                 st.execute("DELETE FROM " + temp);
             }
             for (var e : partials.entrySet()) {
@@ -87,13 +96,161 @@ final class PostgresChangeApplier implements ChangeApplier {
         }
     }
 
+    /**
+     * A few changes (the common case when the stream keeps up, and per source transaction): one round trip of plain
+     * statements with the values as literals (the database's own text form, quoted; standard_conforming_strings is
+     * on in every Tandem session) instead of COPY into a temp table and three statements.
+     */
+    private static void applySmall(List<String> st, ApplyTable t, List<String> key, List<Change> deletes,
+                                   List<Change> upserts, Map<List<String>, List<Change>> partials, boolean newest) {
+        String table = PgSql.table(t.target().ref());
+        List<KeyColumn> keyColumns = t.target().keyColumns();
+        {
+            if (!deletes.isEmpty()) {
+                st.add("DELETE FROM " + table + " WHERE " + PgSql.tuple(keyColumns) + " IN (" + deletes.stream()
+                        .map(d -> PgSql.values(keyColumns, d.key())).collect(Collectors.joining(", ")) + ")");
+            }
+            if (!upserts.isEmpty()) {
+                StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" AS t (")
+                        .append(PgSql.columns(t.columns())).append(") VALUES ");
+                for (int r = 0; r < upserts.size(); r++) {
+                    Change u = upserts.get(r);
+                    sql.append(r == 0 ? "(" : ", (");
+                    for (int i = 0; i < t.columns().size(); i++) {
+                        int at = u.columns().indexOf(t.columns().get(i));
+                        sql.append(i == 0 ? "" : ", ").append(literalOrNull(at < 0 ? null : u.values().get(at)));
+                    }
+                    sql.append(')');
+                }
+                st.add(sql.append(onConflict(t, key, newest)).toString());
+            }
+            for (var e : partials.entrySet()) {
+                List<String> set = e.getKey().stream().filter(col -> !key.contains(col)).toList();
+                if (set.isEmpty()) {
+                    continue;
+                }
+                boolean compare = newest && e.getKey().contains(t.timestampColumn());
+                for (Change p : e.getValue()) {
+                    String assignments = set.stream().map(col -> PgIdent.quote(col) + " = "
+                            + literalOrNull(p.values().get(p.columns().indexOf(col))))
+                            .collect(Collectors.joining(", "));
+                    String where = PgSql.tuple(keyColumns) + " = " + PgSql.values(keyColumns, p.key());
+                    if (compare) {
+                        String col = PgIdent.quote(t.timestampColumn());
+                        where += " AND (t." + col + " IS NULL OR "
+                                + literalOrNull(p.values().get(p.columns().indexOf(t.timestampColumn()))) + " >= t."
+                                + col + ")";
+                    }
+                    st.add("UPDATE " + table + " t SET " + assignments + " WHERE " + where);
+                }
+            }
+        }
+    }
+
+    /** Statements held back on a connection, sent in one round trip by {@link #flush}. */
+    private List<String> pending(Connection c) {
+        return held.computeIfAbsent(c, k -> new ArrayList<>());
+    }
+
+    @Override
+    public void flush(Connection c) throws SQLException {
+        List<String> statements = held.get(c);
+        if (statements == null || statements.isEmpty()) {
+            return;
+        }
+        try (Statement st = c.createStatement()) {
+            for (String sql : statements) {
+                st.addBatch(sql);
+            }
+            statements.clear(); // sent or failed: either way not to be sent again
+            st.executeBatch();
+        } catch (java.sql.BatchUpdateException e) {
+            throw e.getNextException() != null ? e.getNextException() : e;
+        }
+    }
+
+    private static String literalOrNull(String v) {
+        return v == null ? "NULL" : PgSql.literal(v);
+    }
+
+    /** {@code ON CONFLICT (key) DO UPDATE SET every other column} (newest_wins: only over an older row). */
+    private static String onConflict(ApplyTable t, List<String> key, boolean newest) {
+        List<String> updated = t.columns().stream().filter(col -> !key.contains(col)).toList();
+        return " ON CONFLICT (" + PgSql.columns(key) + ") " + (updated.isEmpty() ? "DO NOTHING" : "DO UPDATE SET "
+                + updated.stream().map(col -> PgIdent.quote(col) + " = EXCLUDED." + PgIdent.quote(col))
+                .collect(Collectors.joining(", "))
+                + (newest ? " WHERE " + newer("EXCLUDED", "t", t.timestampColumn()) : ""));
+    }
+
     @Override
     public void rolledBack(Connection target) {
         created.remove(target); // temp tables created in the rolled-back transaction are gone
+        held.remove(target);
+    }
+
+    @Override
+    public String appliedPosition(Connection c, String stream) throws SQLException {
+        if (!positionTableExists(c)) {
+            return null;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT position FROM " + POSITIONS + " WHERE stream = ?")) {
+            ps.setString(1, stream);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /**
+     * One row per stream in {@value #POSITIONS}, a table in the target's current schema (created on first use; the
+     * migrating user creates the target's tables anyway). Dropped again when the last stream is forgotten.
+     */
+    @Override
+    public void recordPosition(Connection c, String stream, String position) throws SQLException {
+        Set<String> made = created.computeIfAbsent(c, k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+        try (Statement st = c.createStatement()) {
+            if (!made.contains(POSITIONS)) {
+                st.execute("CREATE TABLE IF NOT EXISTS " + POSITIONS + " (stream text PRIMARY KEY, position text NOT "
+                        + "NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+                made.add(POSITIONS);
+            }
+        }
+        pending(c).add("INSERT INTO " + POSITIONS + " (stream, position) VALUES (" + PgSql.literal(stream) + ", "
+                + PgSql.literal(position) + ") ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position, "
+                + "applied_at = now()");
+    }
+
+    @Override
+    public void forgetPosition(Connection c, String stream) throws SQLException {
+        if (!positionTableExists(c)) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + POSITIONS + " WHERE stream = ?")) {
+            ps.setString(1, stream);
+            ps.execute();
+        }
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1 FROM " + POSITIONS)) {
+            if (!rs.next()) {
+                st.execute("DROP TABLE " + POSITIONS);
+            }
+        }
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+        created.remove(c);
+    }
+
+    private static boolean positionTableExists(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT to_regclass('" + POSITIONS + "') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
     }
 
     @Override
     public void truncate(Connection c, ApplyTable t, KeyRange within, List<KeyRange> except) throws SQLException {
+        flush(c);
         String table = PgSql.table(t.target().ref());
         try (Statement st = c.createStatement()) {
             if (within == null && except.isEmpty()) {

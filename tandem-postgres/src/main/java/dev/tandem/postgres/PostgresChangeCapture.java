@@ -57,6 +57,7 @@ final class PostgresChangeCapture implements ChangeCapture {
     static final String HEARTBEAT = "tandem-heartbeat";
     private static final String UNCHANGED = "__tandem_unchanged_toast__";
     private static final String TOPIC = "tandem";
+    private static final String TRANSACTION_TOPIC = TOPIC + ".transaction";
 
     private final Endpoint endpoint;
 
@@ -186,6 +187,19 @@ final class PostgresChangeCapture implements ChangeCapture {
                 .notifying((List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) -> {
                     List<Change> changes = new ArrayList<>(records.size());
+                    int durable = records.size() - 1; // the last record after which no source transaction is open
+                    if (spec.keepTransactions()) {
+                        durable = -1;
+                        for (int i = 0; i < records.size(); i++) {
+                            String status = transactionStatus(records.get(i).record());
+                            if (status != null) {
+                                stream.inTransaction = status.equals("BEGIN");
+                            }
+                            if (!stream.inTransaction) {
+                                durable = i;
+                            }
+                        }
+                    }
                     for (RecordChangeEvent<SourceRecord> r : records) {
                         Change c = convert(r.record(), shapes);
                         if (c != null) {
@@ -205,8 +219,10 @@ final class PostgresChangeCapture implements ChangeCapture {
                     if (!taken) {
                         return;
                     }
-                    for (RecordChangeEvent<SourceRecord> r : records) {
-                        committer.markProcessed(r);
+                    // Only records up to a transaction's end are confirmed; with keepTransactions the sink holds the
+                    // rest applied but uncommitted, and after a restart the stream delivers that transaction again.
+                    for (int i = 0; i <= durable; i++) {
+                        committer.markProcessed(records.get(i));
                     }
                     committer.markBatchFinished();
                 })
@@ -268,6 +284,9 @@ final class PostgresChangeCapture implements ChangeCapture {
         p.setProperty("max.queue.size", String.valueOf(spec.maxBatch() * 2));
         p.setProperty("poll.interval.ms", "50");
         p.setProperty("errors.max.retries", "0");
+        if (spec.keepTransactions()) {
+            p.setProperty("provide.transaction.metadata", "true"); // BEGIN/END records around each transaction
+        }
         return p;
     }
 
@@ -284,6 +303,14 @@ final class PostgresChangeCapture implements ChangeCapture {
         Struct value = (Struct) r.value();
         if (r.topic().startsWith("__debezium-heartbeat")) {
             return Change.marker(position, null, null);
+        }
+        String txStatus = transactionStatus(r);
+        if (txStatus != null) {
+            if (!txStatus.equals("END")) {
+                return null;
+            }
+            Object ms = value.schema().field("ts_ms") == null ? null : value.get("ts_ms");
+            return Change.commit(position, ms instanceof Number n ? Instant.ofEpochMilli(n.longValue()) : null);
         }
         Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
         Instant committed = source == null ? null : commitTime(source);
@@ -453,6 +480,15 @@ final class PostgresChangeCapture implements ChangeCapture {
         return false;
     }
 
+    /** BEGIN or END for a transaction metadata record (provide.transaction.metadata), else null. */
+    private static String transactionStatus(SourceRecord r) {
+        if (!r.topic().equals(TRANSACTION_TOPIC) || !(r.value() instanceof Struct v)
+                || v.schema().field("status") == null) {
+            return null;
+        }
+        return v.getString("status");
+    }
+
     private static String position(SourceRecord r) {
         Object lsn = r.sourceOffset() == null ? null : r.sourceOffset().get("lsn");
         return lsn instanceof Number n ? Lsn.format(n.longValue()) : null;
@@ -496,6 +532,8 @@ final class PostgresChangeCapture implements ChangeCapture {
         volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
         volatile boolean closing;
         volatile boolean done;
+        /** keepTransactions: between a BEGIN and its END record (the engine's handler thread only). */
+        boolean inTransaction;
 
         Stream(String offsetId, AtomicReference<Throwable> failure) {
             this.offsetId = offsetId;

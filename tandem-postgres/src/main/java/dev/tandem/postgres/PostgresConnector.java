@@ -2,6 +2,7 @@ package dev.tandem.postgres;
 
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChangeLog;
 import dev.tandem.core.spi.ChunkReader;
@@ -74,6 +75,11 @@ public final class PostgresConnector implements Connector {
     @Override
     public Optional<ChangeApplier> changeApplier() {
         return Optional.of(new PostgresChangeApplier());
+    }
+
+    @Override
+    public Optional<Checksums> checksums() {
+        return Optional.of(new PostgresChecksums());
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.tandem.core.cdc.StreamApplier;
 import dev.tandem.core.manifest.ConflictResolution;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.Secret;
+import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.TableInfo;
@@ -89,7 +90,7 @@ class ChangeStreamIT {
         };
         StreamApplier applier = new StreamApplier(tgt, tgt.changeApplier().orElseThrow(), apply, w -> { });
         ChangeCapture.ChangeStream stream = capture.start(new ChangeCapture.StreamSpec("tandem_it", tables,
-                Duration.ofMillis(500), 1024, store, applier));
+                Duration.ofMillis(500), 1024, store, applier, false));
         try {
             PG.server().execute(
                     "INSERT INTO items SELECT g, 'n' || g, NULL, g * 1.5, now(), '2024-02-29 10:11:12.123456', "
@@ -147,6 +148,101 @@ class ChangeStreamIT {
                 }
             }
         }
+    }
+
+    /**
+     * keepTransactions: every source transaction ends with a COMMIT change, and a transaction split over batches is
+     * not confirmed in part: a stream stopped after the first batch of a 3000-row transaction delivers that whole
+     * transaction again after a restart (with group commit only its rest would come).
+     */
+    @Test
+    void keepsSourceTransactionsWholeAcrossBatchesAndRestarts() throws Exception {
+        PostgresConnector src = new PostgresConnector(endpoint(PG.server().jdbcUrl()));
+        ChangeCapture capture = src.changeCapture().orElseThrow();
+        PG.server().execute("CREATE TABLE ledger (k text PRIMARY KEY, v int)");
+        List<TableInfo> tables;
+        try (Connection s = src.connect()) {
+            tables = List.of(src.introspector().describe(s, new TableRef("public", "ledger")).orElseThrow());
+            capture.open(s, "tandem_tx", List.of(tables.get(0).ref()));
+        }
+        AtomicReference<String> offsets = new AtomicReference<>();
+        ChangeCapture.OffsetStore store = new ChangeCapture.OffsetStore() {
+            @Override
+            public Optional<String> load() {
+                return Optional.ofNullable(offsets.get());
+            }
+
+            @Override
+            public void save(String o, String position) {
+                offsets.set(o);
+            }
+        };
+        List<Change> first = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        ChangeCapture.ChangeStream stream = capture.start(new ChangeCapture.StreamSpec("tandem_tx", tables,
+                Duration.ofSeconds(30), 1024, store, batch -> {
+                    if (first.stream().anyMatch(c -> c.key().size() == 1 && c.key().get(0).startsWith("big"))) {
+                        stopped.countDown();
+                        return false; // the sink stops after the first part of the big transaction
+                    }
+                    first.addAll(batch);
+                    return true;
+                }, true));
+        try {
+            PG.server().execute("INSERT INTO ledger VALUES ('small1', 1)",
+                    "INSERT INTO ledger SELECT 'big' || g, g FROM generate_series(1, 3000) g",
+                    "INSERT INTO ledger VALUES ('small2', 2)");
+            assertThat(stopped.await(60, TimeUnit.SECONDS)).as("the stream reached the big transaction").isTrue();
+        } finally {
+            stream.close();
+        }
+        List<String> firstRun = shape(first);
+        assertThat(firstRun.get(0)).isEqualTo("small1");
+        assertThat(firstRun.get(1)).isEqualTo("COMMIT");
+        long bigSeen = firstRun.stream().filter(k -> k.startsWith("big")).count();
+        assertThat(bigSeen).as("the first run saw part of the big transaction").isBetween(1L, 2999L);
+
+        List<Change> second = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        stream = capture.start(new ChangeCapture.StreamSpec("tandem_tx", tables, Duration.ofSeconds(30), 1024, store,
+                batch -> {
+                    second.addAll(batch);
+                    if (shape(second).contains("small2")
+                            && second.get(second.size() - 1).kind() == Change.Kind.COMMIT) {
+                        done.countDown();
+                    }
+                    return true;
+                }, true));
+        try {
+            assertThat(done.await(60, TimeUnit.SECONDS)).as("the restarted stream reached small2").isTrue();
+        } finally {
+            stream.close();
+            try (Connection s = src.connect()) {
+                capture.drop(s, "tandem_tx");
+            }
+        }
+        List<String> secondRun = shape(second);
+        List<String> expected = new ArrayList<>();
+        for (int g = 1; g <= 3000; g++) {
+            expected.add("big" + g);
+        }
+        expected.addAll(List.of("COMMIT", "small2", "COMMIT"));
+        assertThat(secondRun).as("the big transaction again from its start, then small2").isEqualTo(expected);
+    }
+
+    /** The keys of data changes and COMMIT for transaction ends, in order; heartbeats left out. */
+    private static List<String> shape(List<Change> changes) {
+        List<String> out = new ArrayList<>();
+        synchronized (changes) {
+            for (Change c : changes) {
+                if (c.kind() == Change.Kind.COMMIT) {
+                    out.add("COMMIT");
+                } else if (c.kind() != Change.Kind.MARKER) {
+                    out.add(c.key().get(0));
+                }
+            }
+        }
+        return out;
     }
 
     private static String slotFlush() throws Exception {

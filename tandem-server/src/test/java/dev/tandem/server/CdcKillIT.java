@@ -105,15 +105,7 @@ class CdcKillIT {
     }
 
     private Process migrate(Path manifest, String store, String log, String... more) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-jar",
-                Path.of("target", "tandem.jar").toAbsolutePath().toString(), "migrate", "-f", manifest.toString(),
-                "--store", store));
-        cmd.addAll(List.of(more));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve(log).toFile());
-        pb.environment().put("PW", PW);
-        return pb.start();
+        return ChildMigrate.start(manifest, store, dir.resolve(log), Map.of("PW", PW), more);
     }
 
     private static long awaitPassed(ControlStore cs, Process child, int n) throws Exception {

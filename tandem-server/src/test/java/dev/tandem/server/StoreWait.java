@@ -21,6 +21,9 @@ final class StoreWait {
                     return cs;
                 }
                 cs.close();
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(id + " was not registered in " + store + " within 60 s");
+                }
             } catch (RuntimeException e) {
                 if (System.nanoTime() > deadline) {
                     throw e;

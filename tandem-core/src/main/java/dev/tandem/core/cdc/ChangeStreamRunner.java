@@ -45,6 +45,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private final List<TableInfo> tables;
     private final Duration heartbeat;
     private final int maxBatch;
+    private final boolean keepTransactions;
     private ChangeCapture.ChangeStream stream;
     private Thread sampler;
     private final Deque<Instant> sampleTimes = new ArrayDeque<>();
@@ -54,7 +55,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
     public ChangeStreamRunner(ControlStore store, String migrationId, String streamName, Connector source,
                               ChangeCapture capture, Connector target, List<TableInfo> tables,
                               Map<String, ChangeApplier.ApplyTable> apply, Duration heartbeat, int maxBatch,
-                              Consumer<String> warn) {
+                              boolean keepTransactions, Consumer<String> warn) {
         this.store = store;
         this.migrationId = migrationId;
         this.streamName = streamName;
@@ -62,7 +63,14 @@ public final class ChangeStreamRunner implements AutoCloseable {
         this.capture = capture;
         ChangeApplier a = target.changeApplier().orElseThrow(() -> TandemException.badInput("the " + target.name()
                 + " connector cannot apply streamed changes yet; use cdc.method: none"));
-        this.applier = new StreamApplier(target, a, apply, warn);
+        if (keepTransactions && !capture.knowsTransactions()) {
+            throw TandemException.badInput("cdc.apply: source_transactions needs a change log that records the "
+                    + "source's transactions; " + capture.positionKind() + " capture has none; use cdc.apply: "
+                    + "group_commit");
+        }
+        this.applier = new StreamApplier(target, a, apply, keepTransactions ? streamName : null, capture::distance,
+                warn);
+        this.keepTransactions = keepTransactions;
         this.tables = tables;
         this.heartbeat = heartbeat;
         this.maxBatch = maxBatch;
@@ -93,7 +101,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
                 store.positions().confirm(migrationId, FORWARD, at, text);
             }
         };
-        stream = capture.start(new ChangeCapture.StreamSpec(streamName, tables, heartbeat, maxBatch, offsets, applier));
+        stream = capture.start(new ChangeCapture.StreamSpec(streamName, tables, heartbeat, maxBatch, offsets, applier,
+                keepTransactions));
         sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
         sampler.setDaemon(true);
         sampler.start();
@@ -186,6 +195,20 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         return new LagSample(now, sourcePosition, applied, applier.appliedCommitAt(), seconds, applier.unapplied(),
                 bytes);
+    }
+
+    /**
+     * Source-transaction mode: removes the target's record of the position this stream applied up to (a new
+     * stream starts, or the stream was dropped).
+     */
+    public static void forgetAppliedPosition(Connector target, String streamName) throws SQLException {
+        Optional<ChangeApplier> a = target.changeApplier();
+        if (a.isEmpty()) {
+            return;
+        }
+        try (Connection c = target.connect()) {
+            a.get().forgetPosition(c, streamName);
+        }
     }
 
     /** Stops the stream: graceful finishes the batch in flight; immediate rolls it back. */

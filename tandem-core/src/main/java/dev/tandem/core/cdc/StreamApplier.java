@@ -8,6 +8,7 @@ import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.KeyRange;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.ToLongBiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * (group commit). Returns from {@link #accept} only after that commit, so the stream confirms positions only past
  * changes the target holds (correctness point 4). Retryable target errors (connection lost, serialization) are
  * retried with backoff on a new connection; the apply is idempotent, so a batch applied twice is harmless.
+ * <p>Keeping source transactions ({@code cdc.apply: source_transactions}): each source transaction becomes one
+ * target transaction, committed at its {@link Change.Kind#COMMIT}, so a reader of the target only ever sees states
+ * the source had. A batch that ends inside a transaction leaves that part applied and uncommitted on the target
+ * connection; the next batch continues it (the stream confirms nothing past the last COMMIT meanwhile). A retryable
+ * error while such a part is open cannot be retried here (its changes are gone from memory): the stream fails and
+ * a restart delivers the transaction again from its start. While chunks are still copying the target is not a
+ * consistent state of the source anyway; the boundaries matter from the end of the backfill on.
  * <p>Replays of held-back changes ({@link #drain}) run on the copy worker's connection, in the same way.
  */
 public final class StreamApplier implements ChangeCapture.ChangeSink {
@@ -37,6 +46,13 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private final ChangeApplier applier;
     private final Map<String, ChangeApplier.ApplyTable> tables;
     private final Consumer<String> warn;
+    private final boolean keepTransactions;
+    private final String streamName;
+    private final ToLongBiFunction<String, String> distance;
+    /** Source-transaction mode: transactions ending at or before this position are on the target already. */
+    private String skipThrough;
+    private boolean skipRead;
+    private final AtomicLong skipped = new AtomicLong();
     private volatile ChunkGates gates;
     private Connection connection;
 
@@ -48,6 +64,8 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private final AtomicLong applied = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
     private volatile long pending;
+    /** Source-transaction mode: changes of an unfinished source transaction applied, not committed, on the target. */
+    private volatile long carried;
     private volatile String appliedPosition;
     private volatile Instant appliedCommitAt;
     private volatile long lastApplyNanos = System.nanoTime();
@@ -55,9 +73,23 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
 
     public StreamApplier(Connector target, ChangeApplier applier, Map<String, ChangeApplier.ApplyTable> tables,
                          Consumer<String> warn) {
+        this(target, applier, tables, null, null, warn);
+    }
+
+    /**
+     * @param transactionsOf keep source transactions: the stream's name, under which the target records the
+     *                       position of the last transaction it committed ({@link ChangeApplier#recordPosition});
+     *                       null for group commit
+     * @param distance       the capture's {@link ChangeCapture#distance}, to skip transactions the target has
+     */
+    public StreamApplier(Connector target, ChangeApplier applier, Map<String, ChangeApplier.ApplyTable> tables,
+                         String transactionsOf, ToLongBiFunction<String, String> distance, Consumer<String> warn) {
         this.target = target;
         this.applier = applier;
         this.tables = Map.copyOf(tables);
+        this.keepTransactions = transactionsOf != null;
+        this.streamName = transactionsOf;
+        this.distance = distance;
         this.warn = warn;
     }
 
@@ -74,42 +106,20 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
             }
             pending = batch.size();
             received.addAndGet(batch.size());
-            ChunkGates g = gates;
             List<Change> apply = new ArrayList<>(batch.size());
             Map<String, List<KeyRange>> keep = new HashMap<>();
             List<String> markers = new ArrayList<>();
-            for (Change c : batch) {
-                switch (c.kind()) {
-                    case MARKER -> {
-                        if (c.marker() != null) {
-                            markers.add(c.marker());
-                        }
-                    }
-                    case TRUNCATE -> {
-                        List<KeyRange> except = g == null ? List.of() : g.truncate(c);
-                        if (except != null) {
-                            apply.add(c);
-                            keep.put(c.table(), except);
-                        }
-                    }
-                    default -> {
-                        if (g == null || g.route(c) == ChunkGates.Route.APPLY) {
-                            apply.add(c);
-                        }
-                    }
+            if (keepTransactions) {
+                acceptTransactions(batch, apply, keep, markers);
+            } else {
+                for (Change c : batch) {
+                    route(c, apply, keep, markers);
                 }
-            }
-            if (!apply.isEmpty()) {
-                applyWithRetries(apply, keep, null);
-                applied.addAndGet(apply.size());
-            }
-            Change last = batch.get(batch.size() - 1);
-            appliedPosition = last.position();
-            for (int i = batch.size() - 1; i >= 0; i--) {
-                if (batch.get(i).committedAt() != null) {
-                    appliedCommitAt = batch.get(i).committedAt();
-                    break;
+                if (!apply.isEmpty()) {
+                    applyWithRetries(apply, keep, null);
+                    applied.addAndGet(apply.size());
                 }
+                handled(batch.size() - 1, batch);
             }
             pending = 0;
             batches.incrementAndGet();
@@ -119,6 +129,186 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
             }
             return true;
         }
+    }
+
+    /** Sorts one change: a marker noted, a change the gates let through added to {@code apply}, others held/dropped. */
+    private void route(Change c, List<Change> apply, Map<String, List<KeyRange>> keep, List<String> markers) {
+        ChunkGates g = gates;
+        switch (c.kind()) {
+            case MARKER -> {
+                if (c.marker() != null) {
+                    markers.add(c.marker());
+                }
+            }
+            case COMMIT -> {
+            }
+            case TRUNCATE -> {
+                List<KeyRange> except = g == null ? List.of() : g.truncate(c);
+                if (except != null) {
+                    apply.add(c);
+                    keep.put(c.table(), except);
+                }
+            }
+            default -> {
+                if (g == null || g.route(c) == ChunkGates.Route.APPLY) {
+                    apply.add(c);
+                }
+            }
+        }
+    }
+
+    /** Everything of {@code changes} up to index {@code last} (inclusive) is handled: for lag. */
+    private void handled(int last, List<Change> changes) {
+        appliedPosition = changes.get(last).position();
+        for (int i = last; i >= 0; i--) {
+            if (changes.get(i).committedAt() != null) {
+                appliedCommitAt = changes.get(i).committedAt();
+                break;
+            }
+        }
+    }
+
+    /**
+     * Source-transaction mode: one target commit per source COMMIT; the changes after the batch's last COMMIT are
+     * applied into the open target transaction, which the next batch continues.
+     */
+    private void acceptTransactions(List<Change> batch, List<Change> apply, Map<String, List<KeyRange>> keep,
+                                    List<String> markers) throws Exception {
+        if (!skipRead) {
+            skipThrough = applier.appliedPosition(connection(), streamName);
+            skipRead = true;
+            if (skipThrough != null) {
+                log.info("the target holds the source transactions up to {}; the stream skips them", skipThrough);
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Change c = batch.get(i);
+            route(c, apply, keep, markers);
+            if (c.kind() == Change.Kind.COMMIT) {
+                if (skipThrough != null && c.position() != null
+                        && distance.applyAsLong(skipThrough, c.position()) == 0) {
+                    discard(apply, keep); // delivered again after a restart; committed here before
+                } else {
+                    applyPart(apply, keep, c.position());
+                }
+                handled(i, batch);
+            } else if (c.kind() == Change.Kind.MARKER && apply.isEmpty() && carried == 0) {
+                handled(i, batch); // between transactions: a heartbeat or fence moves the position
+            }
+        }
+        if (!apply.isEmpty()) {
+            applyPart(apply, keep, null);
+        }
+    }
+
+    /** A source transaction the target already holds: its part applied in the open transaction is rolled back. */
+    private void discard(List<Change> apply, Map<String, List<KeyRange>> keep) {
+        if (carried > 0 && connection != null) {
+            rollback(connection);
+        }
+        carried = 0;
+        skipped.incrementAndGet();
+        apply.clear();
+        keep.clear();
+    }
+
+    /**
+     * Applies the changes of one source transaction seen so far on the stream's connection, after the part an
+     * earlier batch left open there; when the transaction ended ({@code commitAt} its position), records that
+     * position on the target and commits. Empties {@code apply} and {@code keep}.
+     */
+    private void applyPart(List<Change> apply, Map<String, List<KeyRange>> keep, String commitAt) throws Exception {
+        boolean commit = commitAt != null;
+        for (int attempt = 0; ; attempt++) {
+            Connection c = connection();
+            inFlight = c;
+            try {
+                if (carried > 0) {
+                    if (!apply.isEmpty()) {
+                        applyAfterSavepoint(c, apply, keep);
+                    }
+                    if (commit) {
+                        applier.recordPosition(c, streamName, commitAt);
+                        applier.flush(c);
+                    }
+                } else {
+                    // the changes and the position go in one round trip where the applier can
+                    try {
+                        applyReduced(c, apply, keep, null, false);
+                        if (commit) {
+                            applier.recordPosition(c, streamName, commitAt);
+                        }
+                        applier.flush(c);
+                    } catch (SQLException e) {
+                        if (!isConstraint(e)) {
+                            throw e;
+                        }
+                        rollback(c);
+                        applyOneByOne(c, apply, keep, null, e);
+                        if (commit) {
+                            applier.recordPosition(c, streamName, commitAt);
+                        }
+                        applier.flush(c);
+                    }
+                }
+                if (commit) {
+                    c.commit();
+                    applied.addAndGet(carried + apply.size());
+                    carried = 0;
+                } else {
+                    carried += apply.size();
+                }
+                apply.clear();
+                keep.clear();
+                return;
+            } catch (SQLException | RuntimeException e) {
+                boolean open = carried > 0;
+                rollback(c);
+                closeConnection();
+                carried = 0;
+                boolean retryable = e instanceof SQLException se && SqlErrors.isRetryable(se);
+                if (open || closing || attempt >= RETRIES || !retryable) {
+                    throw e;
+                }
+                log.warn("applying a source transaction failed (attempt {}), retrying: {}", attempt + 1,
+                        target.endpoint().scrub(String.valueOf(e.getMessage())));
+                Thread.sleep(Math.min(10_000, 200L << attempt));
+            } finally {
+                inFlight = null;
+            }
+        }
+    }
+
+    /** A further part of an open transaction; a constraint error undoes only this part, applied again in order. */
+    private void applyAfterSavepoint(Connection c, List<Change> apply, Map<String, List<KeyRange>> keep)
+            throws SQLException {
+        Savepoint sp = c.setSavepoint();
+        try {
+            applyReduced(c, apply, keep, null, false);
+            applier.flush(c);
+        } catch (SQLException e) {
+            if (!isConstraint(e)) {
+                throw e;
+            }
+            c.rollback(sp);
+            applier.rolledBack(c);
+            applyOneByOne(c, apply, keep, null, e);
+            applier.flush(c);
+        }
+        c.releaseSavepoint(sp);
+    }
+
+    private void applyOneByOne(Connection c, List<Change> changes, Map<String, List<KeyRange>> keep, KeyRange scope,
+                               SQLException why) throws SQLException {
+        log.info("a folded batch hit a constraint ({}); applying its {} changes one by one", why.getSQLState(),
+                changes.size());
+        for (Change ch : changes) {
+            applyReduced(c, List.of(ch), keep, scope, false);
+        }
+    }
+
+    private static boolean isConstraint(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("23");
     }
 
     /** Replays a gate's held-back changes on a copy worker's connection; commits. */
@@ -158,16 +348,13 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
         } catch (SQLException e) {
             // A unique or foreign key of the target may reject the folded batch where the source's order would not
             // (two rows swapping a unique value): apply it once more change by change, in log order.
-            if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+            if (!isConstraint(e)) {
                 throw e;
             }
-            log.info("a folded batch hit a constraint ({}); applying its {} changes one by one", e.getSQLState(),
-                    changes.size());
             inFlight = c;
             try {
-                for (Change ch : changes) {
-                    applyReduced(c, List.of(ch), keep, scope, false);
-                }
+                applyOneByOne(c, changes, keep, scope, e);
+                applier.flush(c);
                 c.commit();
             } catch (SQLException | RuntimeException again) {
                 rollback(c);
@@ -206,6 +393,7 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
             }
         }
         if (commit) {
+            applier.flush(c);
             c.commit();
         }
     }
@@ -272,7 +460,7 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     /** Changes received and not applied yet: the batch being applied and those held back for chunks copying. */
     public long unapplied() {
         ChunkGates g = gates;
-        return pending + (g == null ? 0 : g.held());
+        return pending + carried + (g == null ? 0 : g.held());
     }
 
     public long received() {
@@ -291,6 +479,11 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     /** The source commit time of the last change handled, or null. */
     public Instant appliedCommitAt() {
         return appliedCommitAt;
+    }
+
+    /** Source transactions skipped because the target held them already (after a restart). */
+    public long skipped() {
+        return skipped.get();
     }
 
     public long batches() {

@@ -149,6 +149,12 @@ public final class TimestampColumnCapture implements ChangeCapture {
         }
     }
 
+    /** Polling sees rows, not the transactions that wrote them. */
+    @Override
+    public boolean knowsTransactions() {
+        return false;
+    }
+
     @Override
     public boolean distanceInBytes() {
         return false;

@@ -170,7 +170,7 @@ public final class MigrationRunner {
             if (status.phase() == Phase.PREPARE) {
                 schemaActions.addAll(prepare(m, source, target, tables));
                 if (streaming) {
-                    openStream(m, source, tables);
+                    openStream(m, source, target, tables);
                 }
                 status = store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.BACKFILL, opts.actor(),
                         schemaActions.size() + " schema changes on the target").status();
@@ -180,10 +180,11 @@ public final class MigrationRunner {
             }
             List<TableJob> jobs = jobs(source, target, tables);
             if (streaming) {
-                openStream(m, source, tables); // a no-op unless a crash came between creating the slot and storing P0
+                openStream(m, source, target, tables); // a no-op unless a crash came between creating the slot and storing P0
                 stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source,
                         capture(m, source, target, jobs), target, tables, applyTables(m, jobs),
-                        m.cdc().heartbeatInterval(), APPLY_BATCH, say);
+                        m.cdc().heartbeatInterval(), APPLY_BATCH,
+                        m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS, say);
             }
             BackfillResult result = null;
             if (status.phase() == Phase.BACKFILL) {
@@ -343,6 +344,9 @@ public final class MigrationRunner {
                 schemaActions.addAll(finish(source, target, tables, m.data().parallelism(), true));
             }
             dropStream(m, source);
+            if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
+                ChangeStreamRunner.forgetAppliedPosition(target, ChangeStreamRunner.streamName(m.id()));
+            }
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "in sync, but finishing failed: " + m.source().scrub(
                     m.target().scrub(e.getMessage())) + "; run tandem migrate -f MANIFEST again to finish", e);
@@ -391,9 +395,14 @@ public final class MigrationRunner {
     }
 
     /** DESIGN.md point 1: the change log is opened (slot created, P0 stored) before the first chunk is copied. */
-    private void openStream(Manifest m, Connector source, List<TableInfo> tables) throws SQLException {
+    private void openStream(Manifest m, Connector source, Connector target, List<TableInfo> tables)
+            throws SQLException {
         if (store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isPresent()) {
             return;
+        }
+        if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
+            // a record left by an earlier stream of the same name would make this one skip transactions
+            ChangeStreamRunner.forgetAppliedPosition(target, ChangeStreamRunner.streamName(m.id()));
         }
         ChangeCapture capture = capture(m, source, null, List.of());
         String name = ChangeStreamRunner.streamName(m.id());
@@ -609,7 +618,7 @@ public final class MigrationRunner {
         }
     }
 
-    private List<TableInfo> sourceTables(Connector source, Manifest m) throws SQLException {
+    static List<TableInfo> sourceTables(Connector source, Manifest m) throws SQLException {
         try (Connection c = source.connect()) {
             var in = source.introspector();
             ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), in.listTables(c), in.defaultSchema(c),

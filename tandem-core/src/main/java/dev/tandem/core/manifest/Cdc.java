@@ -10,17 +10,18 @@ import java.time.Duration;
  * @param overlapWindow   for {@code timestamp_column}: how far behind its newest value each poll reads again, so a
  *                        row whose transaction committed after a later-stamped one is not missed; must exceed the
  *                        longest write transaction (plus clock skew between writers)
+ * @param apply           how streamed changes are committed on the target
  */
 public record Cdc(Method method, String timestampColumn, Duration pollInterval, Duration heartbeatInterval,
-                  Duration overlapWindow) {
+                  Duration overlapWindow, Apply apply) {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(30);
     public static final Duration DEFAULT_OVERLAP_WINDOW = Duration.ofMinutes(1);
     /** How often an idle stream still confirms a position, so an idle source keeps no growing log. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
     public static final Cdc AUTO = new Cdc(Method.AUTO, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
-            DEFAULT_OVERLAP_WINDOW);
+            DEFAULT_OVERLAP_WINDOW, Apply.GROUP_COMMIT);
     public static final Cdc NONE = new Cdc(Method.NONE, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
-            DEFAULT_OVERLAP_WINDOW);
+            DEFAULT_OVERLAP_WINDOW, Apply.GROUP_COMMIT);
 
     public enum Method {
         /** The best the source offers: logical replication on PostgreSQL, the binlog on MySQL/MariaDB. */
@@ -30,6 +31,20 @@ public record Cdc(Method method, String timestampColumn, Duration pollInterval, 
         /** Poll a timestamp column; works on any JDBC source, with the limits stated in the docs. */
         TIMESTAMP_COLUMN,
         NONE
+    }
+
+    /** {@code cdc.apply}. */
+    public enum Apply {
+        /**
+         * Many source transactions per target transaction, folded per key (fastest). A reader of the target may see
+         * part of a source transaction until the next batch commits.
+         */
+        GROUP_COMMIT,
+        /**
+         * One target transaction per source transaction, committed in source order: the target only ever shows
+         * states the source had (from the end of the backfill on). Slower: one target commit per source commit.
+         */
+        SOURCE_TRANSACTIONS
     }
 
     public boolean enabled() {

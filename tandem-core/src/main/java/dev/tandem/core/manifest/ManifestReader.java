@@ -53,7 +53,7 @@ public final class ManifestReader {
     private static final Set<String> DATA = keys("type", "replace", "chunk_rows", "parallelism", "rows_per_second");
     private static final Set<String> INITIAL_LOAD = keys("enabled");
     private static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
-            "overlap_window", "conflict_resolution");
+            "overlap_window", "apply", "conflict_resolution");
     private static final Set<String> CONFLICT = keys("default", "timestamp_column", "merge_class", "overrides");
     private static final Set<String> OVERRIDE = keys("table", "strategy", "timestamp_column", "merge_class");
     private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
@@ -319,6 +319,12 @@ public final class ManifestReader {
             Duration poll = s.duration("poll_interval", Cdc.DEFAULT_POLL_INTERVAL);
             Duration heartbeat = s.duration("heartbeat_interval", Cdc.DEFAULT_HEARTBEAT_INTERVAL);
             Duration overlap = s.duration("overlap_window", Cdc.DEFAULT_OVERLAP_WINDOW);
+            Cdc.Apply apply = s.enumOf("apply", Cdc.Apply.class, Cdc.Apply.GROUP_COMMIT);
+            if (method == Cdc.Method.TIMESTAMP_COLUMN && apply == Cdc.Apply.SOURCE_TRANSACTIONS) {
+                reading.problem(s.pathOf("apply"), "'source_transactions'", "needs a change log that records the "
+                        + "source's transactions, but timestamp_column polling sees rows only",
+                        "use cdc.apply: group_commit, or a log-based cdc.method");
+            }
             if (method == Cdc.Method.TIMESTAMP_COLUMN) {
                 s.requirePresent("timestamp_column", tsColumn,
                         "timestamp_column polling needs the column every write sets, such as updated_at");
@@ -339,7 +345,7 @@ public final class ManifestReader {
                             + "source is " + engine, "use binlog or auto");
                 }
             }
-            return new Cdc(method, tsColumn, poll, heartbeat, overlap);
+            return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply);
         }
 
         private DataMovement data(Section root, Section migration) {

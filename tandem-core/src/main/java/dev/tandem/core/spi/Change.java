@@ -31,11 +31,20 @@ public record Change(Kind kind, String table, List<String> key, List<String> col
         /** Every row of the table removed. */
         TRUNCATE,
         /** Nothing to apply: a heartbeat or a fence; it moves the position. */
-        MARKER
+        MARKER,
+        /**
+         * The end of a source transaction: the changes since the previous one were one transaction, committed at
+         * {@link #committedAt}. Only sent when the stream was asked to keep transaction boundaries.
+         */
+        COMMIT
     }
 
     public static Change marker(String position, Instant committedAt, String marker) {
         return new Change(Kind.MARKER, null, List.of(), List.of(), List.of(), position, committedAt, marker);
+    }
+
+    public static Change commit(String position, Instant committedAt) {
+        return new Change(Kind.COMMIT, null, List.of(), List.of(), List.of(), position, committedAt, null);
     }
 
     /** Roughly the memory this change holds, for bounding buffers. */

@@ -21,9 +21,39 @@ public interface ChangeApplier {
 
     /**
      * Applies one table's changes: deletes by key, upserts of whole rows, updates of the columns present.
-     * {@code newest_wins} leaves a row whose timestamp column is newer than the change's.
+     * {@code newest_wins} leaves a row whose timestamp column is newer than the change's. The applier may hold
+     * statements back to send several in one round trip: they reach the target, in order, at {@link #flush} (which
+     * the caller must call before it commits) or with the next statement that cannot wait.
      */
     void apply(Connection target, ApplyTable table, List<Change> changes) throws SQLException;
+
+    /** Sends what {@link #apply} and {@link #recordPosition} held back on this connection; errors surface here. */
+    default void flush(Connection target) throws SQLException {
+    }
+
+    /**
+     * {@code cdc.apply: source_transactions}: the position of the last source transaction that stream
+     * {@code stream} committed on this target, or null. Recorded with {@link #recordPosition} inside the same
+     * target transaction as the changes, so after a crash the stream skips the transactions the target already has
+     * instead of applying them again (which would briefly show older rows next to newer ones: a state the source
+     * never had).
+     */
+    default String appliedPosition(Connection target, String stream) throws SQLException {
+        return null;
+    }
+
+    /**
+     * Records, in the caller's open transaction, that stream {@code stream} applied up to {@code position} (may be
+     * held back until {@link #flush}, like {@link #apply}).
+     */
+    default void recordPosition(Connection target, String stream, String position) throws SQLException {
+        throw new java.sql.SQLFeatureNotSupportedException("this target cannot record applied positions; use "
+                + "cdc.apply: group_commit");
+    }
+
+    /** Forgets {@link #recordPosition}'s record of {@code stream} (a new stream, or the stream dropped); commits. */
+    default void forgetPosition(Connection target, String stream) throws SQLException {
+    }
 
     /** The caller rolled back a transaction on {@code target}: forget session state made inside it. */
     default void rolledBack(Connection target) {

@@ -55,9 +55,20 @@ public interface ChangeCapture {
      */
     ChangeStream start(StreamSpec spec);
 
-    /** What a stream needs. {@code heartbeat} also keeps an idle source's log position moving. */
+    /**
+     * What a stream needs. {@code heartbeat} also keeps an idle source's log position moving.
+     * <p>{@code keepTransactions}: the stream marks the end of each source transaction with a
+     * {@link Change.Kind#COMMIT} change, and confirms positions only at those ends: a batch may end inside a source
+     * transaction, and the sink may hold that part applied but not committed on the target until the transaction's
+     * COMMIT comes in a later batch; after a restart the stream delivers that transaction again from its start.
+     */
     record StreamSpec(String streamName, List<TableInfo> tables, Duration heartbeat, int maxBatch,
-                      OffsetStore offsets, ChangeSink sink) {
+                      OffsetStore offsets, ChangeSink sink, boolean keepTransactions) {
+    }
+
+    /** Whether {@link StreamSpec#keepTransactions} can be honoured: the log knows the source's transactions. */
+    default boolean knowsTransactions() {
+        return true;
     }
 
     /**

@@ -2,14 +2,38 @@ package dev.tandem.core.spi;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
 
-/** Count and order-independent checksum of a key range, computed inside the database. */
+/**
+ * Comparing data where it lives (verify, DESIGN.md correctness point 5): a count and an order-independent checksum
+ * of a key range computed inside the database, the hash of every row of a range, and single rows. Both sides of a
+ * same-engine pair compute these the same way, over the same columns, so equal rows give equal hashes.
+ */
 public interface Checksums {
 
-    /** The range's row count and checksum; both sides of a same-engine pair compute it the same way. */
-    RangeChecksum checksum(Connection connection, TableInfo table, KeyRange range) throws SQLException;
+    /** The range's row count and checksum (the sum of its rows' 64-bit hashes, as decimal text). */
+    RangeChecksum checksum(Connection connection, TableInfo table, List<String> columns, KeyRange range)
+            throws SQLException;
+
+    /** Streams every row of the range as its key values (text) and its 64-bit hash, in no particular order. */
+    void rowHashes(Connection connection, TableInfo table, List<String> columns, KeyRange range, RowHashSink sink)
+            throws SQLException;
+
+    /** One row by key: its hash and its values as text (null for SQL NULL), or empty when there is none. */
+    Optional<Row> row(Connection connection, TableInfo table, List<String> columns, List<String> key)
+            throws SQLException;
 
     /** A range's row count and checksum. */
-    record RangeChecksum(long rows, long checksum) {
+    record RangeChecksum(long rows, String checksum) {
+    }
+
+    /** One row: its hash and values, parallel to the columns asked for. */
+    record Row(long hash, List<String> values) {
+    }
+
+    /** Receives row hashes. */
+    interface RowHashSink {
+        void accept(List<String> key, long hash) throws SQLException;
     }
 }

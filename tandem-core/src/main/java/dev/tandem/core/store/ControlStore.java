@@ -44,6 +44,7 @@ public final class ControlStore implements AutoCloseable {
     private final LagSamples lag;
     private final Requests requests;
     private final Leases leases;
+    private final DriftLog drift;
 
     private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
         this.dataSource = dataSource;
@@ -56,6 +57,7 @@ public final class ControlStore implements AutoCloseable {
         this.lag = new LagSamples(this);
         this.requests = new Requests(this);
         this.leases = new Leases(this);
+        this.drift = new DriftLog(this);
     }
 
     /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
@@ -166,6 +168,10 @@ public final class ControlStore implements AutoCloseable {
 
     public Positions positions() {
         return positions;
+    }
+
+    public DriftLog drift() {
+        return drift;
     }
 
     public LagSamples lag() {

@@ -23,7 +23,7 @@ class ManifestReaderTest {
         assertThat(m.type()).isEqualTo(MigrationType.INCREMENTAL);
         assertThat(m.data().moves()).isTrue();
         assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30),
-                Cdc.DEFAULT_HEARTBEAT_INTERVAL, Cdc.DEFAULT_OVERLAP_WINDOW));
+                Cdc.DEFAULT_HEARTBEAT_INTERVAL, Cdc.DEFAULT_OVERLAP_WINDOW, Cdc.Apply.GROUP_COMMIT));
         assertThat(m.conflictResolution().defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
         assertThat(m.continuous()).isEqualTo(new Continuous(true, Continuous.StopWhen.MANUAL));
     }
@@ -153,6 +153,24 @@ class ManifestReaderTest {
         assertThat(draft("\"cdc\": {\"method\": \"none\"}").type()).isEqualTo(MigrationType.FULL);
         assertThat(draft("\"migration\": {\"initial_load\": \"skip\"}").data().moves()).isFalse();
         assertThat(draft("\"initial_load\": {\"enabled\": false}").data().moves()).isFalse();
+    }
+
+    @Test
+    void readsTheApplyModeAndRefusesSourceTransactionsForTimestampPolling() {
+        assertThat(draft("\"cdc\": {\"apply\": \"source_transactions\"}").cdc().apply())
+                .isEqualTo(Cdc.Apply.SOURCE_TRANSACTIONS);
+        assertThat(draft("\"cdc\": {\"method\": \"logical_replication\"}").cdc().apply())
+                .isEqualTo(Cdc.Apply.GROUP_COMMIT);
+        assertThatThrownBy(() -> draft("\"cdc\": {\"method\": \"timestamp_column\", \"timestamp_column\": \"ts\", "
+                + "\"apply\": \"source_transactions\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly("cdc.apply: 'source_transactions' needs a change "
+                                + "log that records the source's transactions, but timestamp_column polling sees rows "
+                                + "only; use cdc.apply: group_commit, or a log-based cdc.method"));
+        assertThatThrownBy(() -> draft("\"cdc\": {\"apply\": \"per_txn\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly("cdc.apply: 'per_txn' is unknown; expected one of "
+                                + "group_commit, source_transactions"));
     }
 
     @Test

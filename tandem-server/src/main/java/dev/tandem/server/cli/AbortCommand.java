@@ -4,6 +4,7 @@ import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
+import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.spi.ChangeCapture;
@@ -77,6 +78,10 @@ final class AbortCommand implements Callable<Integer> {
                             capture.get().drop(c, name);
                         }
                         out.println("Dropped the change stream " + name + " (slot and publication) on the source.");
+                    }
+                    if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
+                        ChangeStreamRunner.forgetAppliedPosition(ConnectorRegistry.load().select(m.target(), "target"),
+                                name);
                     }
                 } catch (SQLException e) {
                     throw new TandemException(ErrorCode.SOURCE, "migration " + migrationId + " is rolling_back, but "

@@ -211,9 +211,10 @@ final class DemoCommand implements Callable<Integer> {
     private static void whatIsNext(PrintWriter out) {
         out.println("Done: manifest validation, preflight on both databases, schema creation, the chunked,");
         out.println("tracked, resumable copy, and change data capture (logical replication applied live during and");
-        out.println("after the copy; tandem lag, tandem stop, resume from the confirmed position).");
+        out.println("after the copy; tandem lag, tandem stop, resume from the confirmed position), and");
+        out.println("tandem verify -f MANIFEST [--repair] (chunk checksums, row diffs, repair; not run by this demo).");
         out.println("Still to come in Tandem (not done by this demo yet):");
-        out.println("  - verification: checksums, row diffs, repair, drift detection, abort thresholds");
+        out.println("  - verification while streaming: lag-aware rechecks, continuous drift checks, abort thresholds");
         out.println("  - control plane: REST API, auth, dashboard, metrics");
         out.println("  - router: canary 5% -> 25% -> 75%, sub-second cutover, rollback");
         out.println();

@@ -34,7 +34,9 @@ import picocli.CommandLine.Spec;
                         + "the control store: if the run stops (an error, Ctrl-C, kill -9), run it again with "
                         + "--prev-run RUN_ID and only the ranges not yet done are copied.",
                 "",
-                "This version copies without change data capture: the manifest must say cdc: {method: none}.",
+                "With cdc enabled (logical_replication or timestamp_column), the change stream opens before the first "
+                        + "range is copied and streams alongside; afterwards it keeps streaming until tandem stop "
+                        + "(continuous.stop_when: manual) or until the target is in sync (in_sync).",
                 "",
                 "Exit codes: 0 done, 2 bad manifest or options, 3 bad state, 4 source problem, 5 target problem, "
                         + "130 interrupted."},

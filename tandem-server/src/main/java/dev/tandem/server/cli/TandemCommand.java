@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         versionProvider = TandemCommand.Version.class,
         subcommands = {PlanCommand.class, MigrateCommand.class, StatusCommand.class, RunsCommand.class,
                 ChunksCommand.class, ThrottleCommand.class, LagCommand.class, StopCommand.class, AbortCommand.class,
-                DemoCommand.class},
+                VerifyCommand.class, DemoCommand.class},
         description = {
                 "Moves a live database to a new one with zero downtime and zero divergence: copy what exists, stream "
                         + "what changes, prove both sides equal, shift traffic, cut over, roll back if needed.",

@@ -1,7 +1,8 @@
 package dev.tandem.bench;
 
 /**
- * Entry point: {@code Bench backfill ROWS PARALLELISM} or {@code Bench cdc CHANGES}. Each benchmark measures Tandem
+ * Entry point: {@code Bench backfill ROWS PARALLELISM}, {@code Bench cdc CHANGES} or
+ * {@code Bench verify ROWS}. Each benchmark measures Tandem
  * and the raw limit in the same run on the same databases and prints both rates and their ratio. Benchmarks are
  * not tests: nothing here asserts a time.
  */
@@ -16,8 +17,9 @@ public final class Bench {
         switch (which) {
             case "backfill" -> new BackfillBench(rows, parallelism).run();
             case "cdc" -> new CdcBench(rows).run();
+            case "verify" -> new VerifyBench(rows).run();
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc");
+                System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc, verify");
                 System.exit(2);
             }
         }

@@ -61,6 +61,28 @@ final class PostgresChecksums implements Checksums {
     }
 
     @Override
+    public void hashesOf(Connection c, TableInfo table, List<String> columns, List<List<String>> keys,
+                         RowHashSink sink) throws SQLException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        PgSession.configure(c);
+        List<KeyColumn> key = table.keyColumns();
+        String in = keys.stream().map(k -> PgSql.values(key, k)).collect(Collectors.joining(", "));
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + keyText(key) + ", " + hash(columns) + " FROM "
+                     + PgSql.table(table.ref()) + " WHERE " + PgSql.tuple(key) + " IN (" + in + ")")) {
+            while (rs.next()) {
+                String[] k = new String[key.size()];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = rs.getString(i + 1);
+                }
+                sink.accept(Arrays.asList(k), rs.getLong(key.size() + 1));
+            }
+        }
+    }
+
+    @Override
     public Optional<Row> row(Connection c, TableInfo table, List<String> columns, List<String> key)
             throws SQLException {
         PgSession.configure(c);

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChangeStreamRunner implements AutoCloseable {
     public static final String FORWARD = "forward";
+    /**
+     * Prefix of the fences other processes write into this stream's log ({@code tandem verify}); each is recorded in
+     * the store (tandem_fences) once applied.
+     */
+    public static final String FOREIGN_FENCE = "await-";
     private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
 
     private final ControlStore store;
@@ -71,6 +76,11 @@ public final class ChangeStreamRunner implements AutoCloseable {
         this.applier = new StreamApplier(target, a, apply, keepTransactions ? streamName : null, capture::distance,
                 warn);
         this.keepTransactions = keepTransactions;
+        this.applier.onFence(marker -> {
+            if (marker.startsWith(FOREIGN_FENCE)) {
+                store.fences().applied(migrationId, marker);
+            }
+        });
         this.tables = tables;
         this.heartbeat = heartbeat;
         this.maxBatch = maxBatch;
@@ -127,6 +137,15 @@ public final class ChangeStreamRunner implements AutoCloseable {
      * waits (up to {@code timeout}) until the stream applied it.
      */
     public boolean syncedNow(Duration timeout) throws InterruptedException {
+        return fenceApplied(timeout) && applier.unapplied() == 0;
+    }
+
+    /**
+     * Whether the target holds every change the source committed before this call (changes held back for chunks
+     * still copying aside): writes a fence into the source's log and waits up to {@code timeout} until the stream
+     * applied it. The lag-aware recheck of continuous verification waits on this.
+     */
+    public boolean fenceApplied(Duration timeout) throws InterruptedException {
         String fence = "sync-" + UUID.randomUUID();
         try (Connection c = source.connect()) {
             capture.fence(c, fence);
@@ -134,7 +153,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
             throw new TandemException(ErrorCode.SOURCE, "cannot write a sync marker on the source: "
                     + source.endpoint().scrub(e.getMessage()), e);
         }
-        return applier.awaitFence(fence, timeout.toMillis(), TimeUnit.MILLISECONDS) && applier.unapplied() == 0;
+        return applier.awaitFence(fence, timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void sampleLoop() {

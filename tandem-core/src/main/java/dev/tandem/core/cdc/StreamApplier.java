@@ -70,6 +70,16 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private volatile Instant appliedCommitAt;
     private volatile long lastApplyNanos = System.nanoTime();
     private final Map<String, CountDownLatch> fences = new ConcurrentHashMap<>();
+    private volatile AppliedListener appliedListener;
+    private volatile Consumer<String> fenceListener;
+    private final AtomicLong attempts = new AtomicLong();
+    private final AtomicLong failedAttempts = new AtomicLong();
+
+    /** Told of each batch once it is handled (continuous verification re-checks the rows it touched). */
+    public interface AppliedListener {
+        /** Called on the stream's thread: must only take note, never block. */
+        void applied(List<Change> batch);
+    }
 
     public StreamApplier(Connector target, ChangeApplier applier, Map<String, ChangeApplier.ApplyTable> tables,
                          Consumer<String> warn) {
@@ -91,6 +101,26 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
         this.streamName = transactionsOf;
         this.distance = distance;
         this.warn = warn;
+    }
+
+    /** Tells {@code listener} of every batch handled from now on (null: nobody). */
+    public void onApplied(AppliedListener listener) {
+        this.appliedListener = listener;
+    }
+
+    /** Tells {@code listener} each fence marker once everything before it is committed on the target. */
+    public void onFence(Consumer<String> listener) {
+        this.fenceListener = listener;
+    }
+
+    /** Target transactions attempted by the stream (each retry counts), for the error rate. */
+    public long attempts() {
+        return attempts.get();
+    }
+
+    /** Target transactions of the stream that failed (retried or not). */
+    public long failedAttempts() {
+        return failedAttempts.get();
     }
 
     /** Routes changes through {@code gates} from now on (null: apply every change). */
@@ -126,6 +156,18 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
             lastApplyNanos = System.nanoTime();
             for (String m : markers) {
                 fences.computeIfAbsent(m, k -> new CountDownLatch(1)).countDown();
+            }
+            Consumer<String> fenceListener = this.fenceListener;
+            if (fenceListener != null) {
+                markers.forEach(fenceListener);
+            }
+            if (fences.size() > 1000) {
+                // markers nobody here waits for (fences of another process, e.g. a verify): forget them
+                fences.values().removeIf(l -> l.getCount() == 0);
+            }
+            AppliedListener l = appliedListener;
+            if (l != null) {
+                l.applied(batch);
             }
             return true;
         }
@@ -220,6 +262,7 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private void applyPart(List<Change> apply, Map<String, List<KeyRange>> keep, String commitAt) throws Exception {
         boolean commit = commitAt != null;
         for (int attempt = 0; ; attempt++) {
+            attempts.incrementAndGet();
             Connection c = connection();
             inFlight = c;
             try {
@@ -262,6 +305,7 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
                 keep.clear();
                 return;
             } catch (SQLException | RuntimeException e) {
+                failedAttempts.incrementAndGet();
                 boolean open = carried > 0;
                 rollback(c);
                 closeConnection();
@@ -326,10 +370,12 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private void applyWithRetries(List<Change> changes, Map<String, List<KeyRange>> keep, KeyRange scope)
             throws Exception {
         for (int attempt = 0; ; attempt++) {
+            attempts.incrementAndGet();
             try {
                 applyOn(connection(), changes, keep, scope);
                 return;
             } catch (SQLException e) {
+                failedAttempts.incrementAndGet();
                 closeConnection();
                 if (closing || attempt >= RETRIES || !SqlErrors.isRetryable(e)) {
                     throw e;
@@ -435,7 +481,9 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
      * @return false on timeout
      */
     public boolean awaitFence(String fence, long timeout, TimeUnit unit) throws InterruptedException {
-        return fences.computeIfAbsent(fence, k -> new CountDownLatch(1)).await(timeout, unit);
+        boolean arrived = fences.computeIfAbsent(fence, k -> new CountDownLatch(1)).await(timeout, unit);
+        fences.remove(fence);
+        return arrived;
     }
 
     /**

@@ -28,6 +28,7 @@ import dev.tandem.core.manifest.Enums;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.SchemaMode;
+import dev.tandem.core.manifest.Validation;
 import dev.tandem.core.plan.EndpointReport;
 import dev.tandem.core.plan.PlanReport;
 import dev.tandem.core.plan.Planner;
@@ -255,7 +256,7 @@ public final class MigrationRunner {
             } else {
                 stream.start();
             }
-            return streamUntilDone(m, source, target, tables, stream, result, schemaActions, opts);
+            return streamUntilDone(m, source, target, tables, jobs, stream, result, schemaActions, opts);
         } catch (SQLException e) {
             store.migrations().transition(m.id(), LifecycleEvent.FAIL, null, opts.actor(), e.getMessage());
             throw new TandemException(ErrorCode.TARGET, "preparing the tables failed: " + m.target().scrub(
@@ -279,9 +280,46 @@ public final class MigrationRunner {
      * dropped and the migration completes.
      */
     private MigrationOutcome streamUntilDone(Manifest m, Connector source, Connector target, List<TableInfo> tables,
-                                             ChangeStreamRunner stream, BackfillResult result,
+                                             List<TableJob> jobs, ChangeStreamRunner stream, BackfillResult result,
                                              List<String> schemaActions, Options opts) {
+        ContinuousVerifier verifier = continuousVerifier(m, source, target, jobs, stream);
+        try {
+            return streamUntilDone(m, source, target, tables, stream, verifier, result, schemaActions, opts);
+        } finally {
+            if (verifier != null) {
+                stream.applier().onApplied(null);
+                verifier.close();
+            }
+        }
+    }
+
+    /** Continuous verification of {@code validation}, started; null when it is off or cannot run here. */
+    private ContinuousVerifier continuousVerifier(Manifest m, Connector source, Connector target, List<TableJob> jobs,
+                                                  ChangeStreamRunner stream) {
+        if (!m.validation().continuous() || m.validation().mode() == Validation.Mode.NONE) {
+            return null;
+        }
+        Optional<String> why = ContinuousVerifier.whyNot(source, target);
+        if (why.isPresent()) {
+            say.accept("Not verifying continuously: " + why.get());
+            return null;
+        }
+        ContinuousVerifier v = new ContinuousVerifier(store, m.id(), source, target, jobs, stream::fenceApplied,
+                m.validation().repair(), m.validation().rowsPerSecond(), m.data().chunkRows(), say);
+        stream.applier().onApplied(v);
+        v.start();
+        say.accept("Verifying continuously (run " + v.runId() + "): every applied row shortly after its apply, and "
+                + "full passes at up to " + m.validation().rowsPerSecond() + " rows/s"
+                + (m.validation().repair() ? "; drift is repaired from the source" : ""));
+        return v;
+    }
+
+    private MigrationOutcome streamUntilDone(Manifest m, Connector source, Connector target, List<TableInfo> tables,
+                                             ChangeStreamRunner stream, ContinuousVerifier verifier,
+                                             BackfillResult result, List<String> schemaActions, Options opts) {
         boolean inSync = m.continuous().stopWhen() == Continuous.StopWhen.IN_SYNC;
+        AbortWatch watch = new AbortWatch(m.abortThresholds());
+        long nextCheck = System.nanoTime();
         say.accept(inSync ? "Streaming changes until the target is in sync ..."
                 : "Streaming changes until stopped (tandem stop " + m.id() + ", or Ctrl-C) ...");
         long nextReport = System.nanoTime();
@@ -307,12 +345,26 @@ public final class MigrationRunner {
                             request.isEmpty());
                 }
                 long now = System.nanoTime();
+                if (now >= nextCheck) {
+                    nextCheck = now + TimeUnit.SECONDS.toNanos(1);
+                    LagSample s = stream.lastSample();
+                    Optional<AbortWatch.Crossing> crossed = watch.check(now, verifier == null ? -1
+                            : verifier.driftRows(), s == null ? -1 : s.seconds(), stream.applier().attempts(),
+                            stream.applier().failedAttempts());
+                    if (crossed.isPresent()) {
+                        return abortOnThreshold(m, source, target, stream, verifier, crossed.get(), result,
+                                schemaActions);
+                    }
+                }
                 if (now >= nextReport) {
                     LagSample s = stream.lastSample();
                     if (s != null) {
                         say.accept(String.format(java.util.Locale.ROOT, "  streaming: %,d changes applied; lag %.1f s, "
-                                + "%,d records, %s", stream.applier().applied(), s.seconds(), s.records(),
-                                dev.tandem.core.plan.Sizes.bytes(s.bytes())));
+                                + "%,d records, %s%s", stream.applier().applied(), s.seconds(), s.records(),
+                                dev.tandem.core.plan.Sizes.bytes(s.bytes()), verifier == null ? ""
+                                        : String.format(java.util.Locale.ROOT, "; verified %,d applied rows, %d "
+                                        + "passes, drift %d", verifier.keysChecked(), verifier.passes(),
+                                        verifier.confirmed())));
                     }
                     nextReport = now + TimeUnit.SECONDS.toNanos(5);
                 }
@@ -331,6 +383,43 @@ public final class MigrationRunner {
                     .status();
             return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted", true);
         }
+    }
+
+    /**
+     * An abort threshold was crossed: the migration aborts by itself (DESIGN.md control plane), like
+     * {@code tandem abort}: the stream stops at once, the migration goes rolling_back (the audit row names the
+     * threshold, the value and the limit), the slot and publication are dropped, rolled_back. The target's tables
+     * are left as they are, for inspection.
+     */
+    private MigrationOutcome abortOnThreshold(Manifest m, Connector source, Connector target,
+                                              ChangeStreamRunner stream, ContinuousVerifier verifier,
+                                              AbortWatch.Crossing crossed, BackfillResult result,
+                                              List<String> schemaActions) {
+        String why = crossed.describe();
+        say.accept("ABORTING: " + why);
+        immediateStop = true;
+        stream.stop(true);
+        if (verifier != null) {
+            verifier.close();
+        }
+        String actor = "tandem (abort_thresholds)";
+        store.migrations().transition(m.id(), LifecycleEvent.ABORT, null, actor, why);
+        ErrorCode code = crossed.threshold().equals("drift_rows") ? ErrorCode.DRIFT_FOUND : ErrorCode.BAD_STATE;
+        try {
+            dropStream(m, source);
+            if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
+                ChangeStreamRunner.forgetAppliedPosition(target, ChangeStreamRunner.streamName(m.id()));
+            }
+        } catch (SQLException e) {
+            return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result, schemaActions, code,
+                    why + "; the migration is rolling_back, but dropping its change stream failed: " + m.source()
+                    .scrub(e.getMessage()) + ". Finish with: tandem abort " + m.id());
+        }
+        Status done = store.migrations().transition(m.id(), LifecycleEvent.ROLLBACK_DONE, null, actor,
+                "nothing routed to the target before cutover; stream dropped").status();
+        return new MigrationOutcome(m.id(), done, result, schemaActions, code, why + "; the migration was aborted ("
+                + done.state().wire() + "): its change stream was dropped, the target's tables were left as they are"
+                + (verifier == null ? "" : "; drift is listed under verify run " + verifier.runId()));
     }
 
     private MigrationOutcome completeInSync(Manifest m, Connector source, Connector target, List<TableInfo> tables,
@@ -423,7 +512,7 @@ public final class MigrationRunner {
      * The capture of {@code cdc.method}: the source connector's log-based one, or timestamp polling (core, any
      * JDBC source). {@code target} and {@code jobs} are only needed to stream (timestamp polling reads target keys).
      */
-    private static ChangeCapture capture(Manifest m, Connector source, Connector target, List<TableJob> jobs) {
+    static ChangeCapture capture(Manifest m, Connector source, Connector target, List<TableJob> jobs) {
         if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
             Map<String, TableRef> targets = new HashMap<>();
             jobs.forEach(j -> targets.put(j.source().ref().qualified(), j.target().ref()));

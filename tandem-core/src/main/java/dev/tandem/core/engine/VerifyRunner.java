@@ -5,10 +5,11 @@ import dev.tandem.core.backfill.KeyJson;
 import dev.tandem.core.backfill.TableJob;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.manifest.ConflictResolution;
+import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
-import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorRegistry;
@@ -19,10 +20,14 @@ import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
+import dev.tandem.core.cdc.TimestampColumnCapture;
+import dev.tandem.core.store.LagSample;
+import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,6 +35,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
@@ -40,13 +50,16 @@ import java.util.function.Consumer;
  * differing row is stored with its key (tandem_drift), the chunk becomes DIFF; with repair, each such row is copied
  * again from the source — only if the source row still has the hash it had when compared, so a newer write is never
  * clobbered — and the chunk becomes DIFF_CORRECTED once all of its rows are repaired.
- * <p>Not yet here: the lag-aware recheck of a running change stream (a difference is reported as found), a
- * cross-engine comparison, parallel chunk workers.
+ * <p>Lag-aware: when the manifest's migration streams changes (catch-up), a differing row is only a suspect until
+ * {@link RowRecheck} confirms it after the target applied past the source position of the comparison; rows that keep
+ * changing are reported as in flight, never as drift.
+ * <p>Not yet here: a cross-engine comparison, parallel chunk workers (each chunk's two scans do run at once).
  */
 public final class VerifyRunner {
     /** Differing rows reported per table with their columns; all of them are stored. */
     static final int SAMPLES = 10;
-    private static final int ABBREVIATE = 64;
+    /** How long a recheck waits for the change stream to apply past the source position. */
+    private static final Duration RECHECK_TIMEOUT = Duration.ofSeconds(60);
 
     private final ControlStore store;
     private final ConnectorRegistry registry;
@@ -68,13 +81,23 @@ public final class VerifyRunner {
 
     /** Per table, as Vitess VDiff reports it. */
     public record TableReport(String table, long processed, long matching, long mismatched, long extraOnSource,
-                              long extraOnTarget, long repaired, long changedSinceCompared, List<Sample> samples) {
+                              long extraOnTarget, long repaired, long changedSinceCompared, long inFlight,
+                              List<Sample> samples) {
         public long differing() {
             return mismatched + extraOnSource + extraOnTarget;
         }
     }
 
-    public record Report(long runId, String migrationId, List<TableReport> tables, double seconds) {
+    /**
+     * @param lagAware    differences were rechecked against a running change stream
+     * @param whyInFlight null, or why some differences could not be rechecked (the stream did not catch up)
+     */
+    public record Report(long runId, String migrationId, List<TableReport> tables, double seconds, boolean lagAware,
+                         String whyInFlight) {
+        public long inFlight() {
+            return tables.stream().mapToLong(TableReport::inFlight).sum();
+        }
+
         public long differing() {
             return tables.stream().mapToLong(TableReport::differing).sum();
         }
@@ -95,9 +118,15 @@ public final class VerifyRunner {
                     + "checksum support (PostgreSQL); " + source.name() + " to " + target.name() + " is not supported "
                     + "yet");
         }
+        ExecutorService targetSide = Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "tandem-verify-target");
+            th.setDaemon(true);
+            return th;
+        });
         try {
             Map<String, TableJob> jobs = jobs(m, source, target);
             String migrationId = store.migrations().find(m.id()).isPresent() ? m.id() : null;
+            CaughtUp caughtUp = migrationId == null ? null : streamOf(m, source);
             RunRecord run = createRun(m, migrationId, source, jobs, opts);
             List<ChunkRecord> chunks = store.runs().chunks(run.runId(), null);
             say.accept("Verify run " + run.runId() + ": " + chunks.size() + " chunks of " + jobs.size() + " tables"
@@ -122,7 +151,9 @@ public final class VerifyRunner {
                     Tally tally = tallies.get(chunk.tableName());
                     store.runs().markChunk(run.runId(), chunk.tableName(), chunk.chunkNo(), ChunkStatus.NOT_STARTED,
                             ChunkStatus.STARTED, 0, 0, null);
-                    ChunkStatus status = verifyChunk(run.runId(), chunk, job, s, t, sourceSums, targetSums,
+                    RowRecheck.Side ss = new RowRecheck.Side(s, sourceSums, job.source(), job.columns());
+                    RowRecheck.Side ts = new RowRecheck.Side(t, targetSums, job.target(), job.columns());
+                    ChunkStatus status = verifyChunk(run.runId(), chunk, job, ss, ts, targetSide, caughtUp,
                             repairer.orElse(null), tally);
                     store.runs().markChunk(run.runId(), chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
                             status, tally.lastChunkRows, 0, null);
@@ -139,13 +170,93 @@ public final class VerifyRunner {
             }
             store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED);
             List<TableReport> tables = new ArrayList<>();
-            tallies.forEach((name, x) -> tables.add(new TableReport(name, x.processed, x.matching, x.mismatched,
-                    x.extraOnSource, x.extraOnTarget, x.repaired, x.changed, List.copyOf(x.samples))));
-            return new Report(run.runId(), migrationId, tables, (System.nanoTime() - t0) / 1e9);
+            String whyInFlight = null;
+            for (Map.Entry<String, Tally> e : tallies.entrySet()) {
+                Tally x = e.getValue();
+                tables.add(new TableReport(e.getKey(), x.processed, x.matching, x.mismatched, x.extraOnSource,
+                        x.extraOnTarget, x.repaired, x.changed, x.inFlight, List.copyOf(x.samples)));
+                whyInFlight = whyInFlight != null ? whyInFlight : x.whyInFlight;
+            }
+            return new Report(run.runId(), migrationId, tables, (System.nanoTime() - t0) / 1e9, caughtUp != null,
+                    whyInFlight);
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "verify failed: " + m.source().scrub(m.target().scrub(
                     String.valueOf(e.getMessage()))), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TandemException(ErrorCode.BAD_STATE, "verify was interrupted; continue with --prev-run", e);
+        } finally {
+            targetSide.shutdownNow();
         }
+    }
+
+    /**
+     * The lag-aware mode: when the manifest's migration has a change stream that is not finished, differences are
+     * rechecked after the target applied past the source position: a fence written into the source's change log,
+     * which the streaming process records in the store once it committed everything before it. Null when there is
+     * no stream to wait for.
+     */
+    private CaughtUp streamOf(Manifest m, Connector source) {
+        MigrationRecord r = store.migrations().get(m.id());
+        if (r.status().state().isTerminal() || store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isEmpty()) {
+            return null;
+        }
+        if (r.status().phase().isBefore(Phase.CATCH_UP)) {
+            throw TandemException.badState("migration " + m.id() + " is still copying (phase " + r.status().phase()
+                    .wire() + "): the target lacks rows by design until the backfill ends. Verify once it is in "
+                    + "catch_up (tandem status " + m.id() + ")");
+        }
+        ChangeCapture capture = MigrationRunner.capture(m, source, null, List.of());
+        say.accept("Migration " + m.id() + " streams changes: a difference counts only if it is still there after "
+                + "the target applied past the source position of its comparison");
+        if (capture instanceof TimestampColumnCapture) {
+            return polledPast(m, source, capture);
+        }
+        return timeout -> {
+            String fence = ChangeStreamRunner.FOREIGN_FENCE + UUID.randomUUID();
+            try (Connection c = source.connect()) {
+                c.setAutoCommit(true);
+                capture.fence(c, fence);
+            } catch (SQLException e) {
+                throw new TandemException(ErrorCode.SOURCE, "cannot write a fence into the source's change log: "
+                        + m.source().scrub(e.getMessage()), e);
+            }
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                if (store.fences().take(m.id(), fence)) {
+                    return true;
+                }
+                Thread.sleep(100);
+            }
+            return false;
+        };
+    }
+
+    /**
+     * Timestamp polling has no log to write a fence into: the wait ends when the streaming process's lag samples
+     * show a poll cycle that started after now (its watermark; changes stamped within the overlap window before it
+     * are read again by that cycle).
+     */
+    private CaughtUp polledPast(Manifest m, Connector source, ChangeCapture capture) {
+        return timeout -> {
+            String now;
+            try (Connection c = source.connect()) {
+                now = capture.currentPosition(c);
+            } catch (SQLException e) {
+                throw new TandemException(ErrorCode.SOURCE, "cannot read the source's clock: "
+                        + m.source().scrub(e.getMessage()), e);
+            }
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                List<LagSample> last = store.lag().recent(m.id(), ChangeStreamRunner.FORWARD, 1);
+                if (!last.isEmpty() && last.get(0).appliedPosition() != null
+                        && capture.distance(last.get(0).appliedPosition(), now) == 0) {
+                    return true;
+                }
+                Thread.sleep(200);
+            }
+            return false;
+        };
     }
 
     /** Running counts of one table. */
@@ -157,17 +268,22 @@ public final class VerifyRunner {
         long extraOnTarget;
         long repaired;
         long changed;
+        long inFlight;
+        String whyInFlight;
         long lastChunkRows;
         final List<Sample> samples = new ArrayList<>();
     }
 
-    private ChunkStatus verifyChunk(long runId, ChunkRecord chunk, TableJob job, Connection s, Connection t,
-                                    Checksums sourceSums, Checksums targetSums, ChangeApplier repairer, Tally tally)
-            throws SQLException {
+    private ChunkStatus verifyChunk(long runId, ChunkRecord chunk, TableJob job, RowRecheck.Side s,
+                                    RowRecheck.Side t, ExecutorService targetSide, CaughtUp caughtUp,
+                                    ChangeApplier repairer, Tally tally) throws SQLException, InterruptedException {
         KeyRange sourceRange = job.sourceRange(chunk);
         KeyRange targetRange = job.targetRange(chunk);
-        Checksums.RangeChecksum sc = sourceSums.checksum(s, job.source(), job.columns(), sourceRange);
-        Checksums.RangeChecksum tc = targetSums.checksum(t, job.target(), job.columns(), targetRange);
+        // both databases scan at once
+        Future<Checksums.RangeChecksum> there = targetSide.submit(() -> t.sums().checksum(t.connection(), t.table(),
+                t.columns(), targetRange));
+        Checksums.RangeChecksum sc = s.sums().checksum(s.connection(), s.table(), s.columns(), sourceRange);
+        Checksums.RangeChecksum tc = await(there);
         tally.processed += sc.rows();
         tally.lastChunkRows = sc.rows();
         if (sc.equals(tc)) {
@@ -176,93 +292,79 @@ public final class VerifyRunner {
         }
         // Row by row: the source's hashes of this chunk in memory, the target's streamed against them.
         Map<List<String>, Long> sourceRows = new HashMap<>();
-        sourceSums.rowHashes(s, job.source(), job.columns(), sourceRange, (key, hash) -> sourceRows.put(key, hash));
-        List<Diff> diffs = new ArrayList<>();
+        s.sums().rowHashes(s.connection(), s.table(), s.columns(), sourceRange, sourceRows::put);
+        List<RowRecheck.Suspect> diffs = new ArrayList<>();
         long[] matching = {0};
-        targetSums.rowHashes(t, job.target(), job.columns(), targetRange, (key, hash) -> {
+        t.sums().rowHashes(t.connection(), t.table(), t.columns(), targetRange, (key, hash) -> {
             Long sh = sourceRows.remove(key);
-            if (sh == null) {
-                diffs.add(new Diff(key, "extra_on_target", null));
-            } else if (sh != hash) {
-                diffs.add(new Diff(key, "mismatch", sh));
+            if (sh == null || sh != hash) {
+                diffs.add(new RowRecheck.Suspect(key, sh, hash));
             } else {
                 matching[0]++;
             }
         });
-        sourceRows.forEach((key, hash) -> diffs.add(new Diff(key, "missing_on_target", hash)));
+        sourceRows.forEach((key, hash) -> diffs.add(new RowRecheck.Suspect(key, hash, null)));
         tally.matching += matching[0];
+        List<RowRecheck.Suspect> confirmed = diffs;
+        if (caughtUp != null && !diffs.isEmpty()) {
+            RowRecheck.Outcome o = RowRecheck.recheck(diffs, s, t, caughtUp, RECHECK_TIMEOUT);
+            confirmed = o.confirmed();
+            tally.matching += o.resolved();
+            tally.inFlight += o.inFlight();
+            if (o.whyInFlight() != null) {
+                tally.whyInFlight = o.whyInFlight();
+            }
+        }
         int repaired = 0;
-        for (Diff d : diffs) {
-            List<String> columns = null;
-            if (d.kind.equals("mismatch")) {
-                tally.mismatched++;
-            } else if (d.kind.equals("missing_on_target")) {
-                tally.extraOnSource++;
-            } else {
-                tally.extraOnTarget++;
+        for (RowRecheck.Suspect d : confirmed) {
+            switch (d.kind()) {
+                case "mismatch" -> tally.mismatched++;
+                case "missing_on_target" -> tally.extraOnSource++;
+                default -> tally.extraOnTarget++;
             }
-            Optional<Checksums.Row> now = sourceSums.row(s, job.source(), job.columns(), d.key);
-            Optional<Checksums.Row> there = targetSums.row(t, job.target(), job.columns(), d.key);
-            Map<String, List<String>> differing = new LinkedHashMap<>();
-            if (now.isPresent() && there.isPresent()) {
-                for (int i = 0; i < job.columns().size(); i++) {
-                    String a = now.get().values().get(i);
-                    String b = there.get().values().get(i);
-                    if (a == null ? b != null : !a.equals(b)) {
-                        differing.put(job.columns().get(i), java.util.Arrays.asList(shown(job.columns().get(i), a),
-                                shown(job.columns().get(i), b)));
-                    }
-                }
-                columns = new ArrayList<>(differing.keySet());
-            }
-            String keyJson = KeyJson.write(d.key);
-            store.drift().record(new DriftLog.DriftRow(runId, job.name(), chunk.chunkNo(), keyJson, d.kind,
-                    columns == null ? null : KeyJson.write(columns), null, null));
+            Map<String, List<String>> differing = d.kind().equals("mismatch")
+                    ? DriftRows.differingColumns(s, t, d.key()) : Map.of();
+            String keyJson = KeyJson.write(d.key());
+            store.drift().record(new DriftLog.DriftRow(runId, job.name(), chunk.chunkNo(), keyJson, d.kind(),
+                    d.kind().equals("mismatch") ? KeyJson.write(new ArrayList<>(differing.keySet())) : null, null,
+                    null));
             if (tally.samples.size() < SAMPLES) {
-                tally.samples.add(new Sample(d.key, d.kind, differing));
+                tally.samples.add(new Sample(d.key(), d.kind(), differing));
             }
             if (repairer != null) {
-                boolean unchanged = d.sourceHash == null ? now.isEmpty()
-                        : now.isPresent() && now.get().hash() == d.sourceHash;
-                if (!unchanged) {
+                if (!DriftRows.repair(s, t, repairer, job.name(), d)) {
                     tally.changed++;
                     continue;
                 }
-                ChangeApplier.ApplyTable at = new ChangeApplier.ApplyTable(job.target(), job.columns(),
-                        ConflictResolution.Strategy.SOURCE_WINS, null);
-                Change fix = now.isEmpty()
-                        ? new Change(Change.Kind.DELETE, job.name(), d.key, List.of(), List.of(), null, null, null)
-                        : new Change(Change.Kind.UPSERT, job.name(), d.key, job.columns(), now.get().values(), null,
-                        null, null);
-                repairer.apply(t, at, List.of(fix));
-                repairer.flush(t);
-                t.commit();
                 store.drift().repaired(runId, job.name(), keyJson);
                 tally.repaired++;
                 repaired++;
             }
         }
-        if (diffs.isEmpty()) {
-            return ChunkStatus.PASS; // the sums differed only in a way the rows do not (cannot happen with equal rows)
+        if (confirmed.isEmpty()) {
+            // the sums differed only through rows in flight (or, without a stream, not at all row by row)
+            return ChunkStatus.PASS;
         }
-        return repaired == diffs.size() ? ChunkStatus.DIFF_CORRECTED : ChunkStatus.DIFF;
+        return repaired == confirmed.size() ? ChunkStatus.DIFF_CORRECTED : ChunkStatus.DIFF;
     }
 
-    /** A differing row; {@code sourceHash} null when the source has no such row. */
-    private record Diff(List<String> key, String kind, Long sourceHash) {
+    private static <T> T await(Future<T> f) throws SQLException, InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException se) {
+                throw se;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** A value as reports show it: long ones abbreviated, those of secret-looking columns masked. */
     static String shown(String column, String value) {
-        if (value == null) {
-            return null;
-        }
-        String c = column.toLowerCase(Locale.ROOT);
-        if (c.contains("password") || c.contains("secret") || c.contains("token") || c.contains("api_key")) {
-            return "***";
-        }
-        return value.length() <= ABBREVIATE ? value : value.substring(0, ABBREVIATE) + "... (" + value.length()
-                + " chars)";
+        return DriftRows.shown(column, value);
     }
 
     private Connector connector(Manifest m, boolean sourceSide) {
@@ -284,6 +386,26 @@ public final class VerifyRunner {
                 List<String> columns = s.copiedColumns().stream().filter(col -> ti.column(col).isPresent()).toList();
                 out.put(s.ref().qualified(), new TableJob(s, ti, columns, null));
             }
+        }
+        return out;
+    }
+
+    /**
+     * A table's chunks for comparing. Unlike a copy's, the first and last ranges are open: rows only the target has,
+     * below the source's least key or above its greatest, are differences too. An empty table is one unbounded chunk.
+     */
+    static List<ChunkRecord> chunks(ChunkPlanner planner, Connection source, TableJob job) throws SQLException {
+        List<ChunkPlanner.PlannedChunk> planned = planner.plan(source, job.source(),
+                KeyRange.all(job.source().keyColumns()));
+        List<ChunkRecord> out = new ArrayList<>();
+        for (int no = 0; no < planned.size(); no++) {
+            KeyRange r = planned.get(no).range();
+            out.add(ChunkRecord.planned(job.name(), no, no == 0 ? null : KeyJson.write(r.lower()),
+                    no != 0 && r.lowerInclusive(), no == planned.size() - 1 ? null : KeyJson.write(r.upper()),
+                    planned.get(no).estimatedRows(), false));
+        }
+        if (planned.isEmpty()) {
+            out.add(ChunkRecord.planned(job.name(), 0, null, false, null, 0, false));
         }
         return out;
     }
@@ -312,19 +434,7 @@ public final class VerifyRunner {
         List<ChunkRecord> chunks = new ArrayList<>();
         try (Connection c = source.connect()) {
             for (TableJob job : jobs.values()) {
-                List<ChunkPlanner.PlannedChunk> planned = planner.plan(c, job.source(),
-                        KeyRange.all(job.source().keyColumns()));
-                // Unlike a copy's, the first and last ranges are open: rows only the target has, below the
-                // source's least key or above its greatest, are differences too.
-                for (int no = 0; no < planned.size(); no++) {
-                    KeyRange r = planned.get(no).range();
-                    chunks.add(ChunkRecord.planned(job.name(), no, no == 0 ? null : KeyJson.write(r.lower()),
-                            no != 0 && r.lowerInclusive(), no == planned.size() - 1 ? null : KeyJson.write(r.upper()),
-                            planned.get(no).estimatedRows(), false));
-                }
-                if (planned.isEmpty()) {
-                    chunks.add(ChunkRecord.planned(job.name(), 0, null, false, null, 0, false));
-                }
+                chunks.addAll(chunks(planner, c, job));
             }
         }
         return store.runs().create(migrationId, RunRecord.Kind.VERIFY, null, null, null,

@@ -58,7 +58,8 @@ public final class ManifestReader {
     private static final Set<String> OVERRIDE = keys("table", "strategy", "timestamp_column", "merge_class");
     private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
     private static final Set<String> WRITE_MODE = keys("mode", "policy", "write_percentage");
-    private static final Set<String> VALIDATION = keys("mode", "continuous", "shadow_reads", "repair");
+    private static final Set<String> VALIDATION = keys("mode", "continuous", "shadow_reads", "repair",
+            "rows_per_second");
     private static final Set<String> SHADOW_READS = keys("sample");
     private static final Set<String> ABORT = keys("lag_seconds", "drift_rows", "shadow_mismatch_rate", "error_rate");
     private static final Set<String> FAILURE = keys("type", "retry_count");
@@ -632,6 +633,7 @@ public final class ManifestReader {
             Validation.Mode mode = s.enumOf("mode", Validation.Mode.class, Validation.Mode.CHECKSUM);
             boolean continuous = s.bool("continuous", true);
             boolean repair = s.bool("repair", false);
+            long rps = s.integer("rows_per_second", 1, Long.MAX_VALUE, Validation.DEFAULT.rowsPerSecond());
             double sample = 0.0;
             Section shadow = s.section("shadow_reads", "write shadow_reads: {sample: 0.01}", SHADOW_READS);
             if (shadow != null) {
@@ -639,7 +641,7 @@ public final class ManifestReader {
                 shadow.finish();
             }
             s.finish();
-            return new Validation(mode, continuous, sample, repair);
+            return new Validation(mode, continuous, sample, repair, rps);
         }
 
         private AbortThresholds abortThresholds(Section root) {

@@ -20,6 +20,13 @@ public interface Checksums {
     void rowHashes(Connection connection, TableInfo table, List<String> columns, KeyRange range, RowHashSink sink)
             throws SQLException;
 
+    /**
+     * The hashes of the rows with the given keys (point reads, one round trip per call; callers pass at most a few
+     * hundred keys). A key with no row is not passed to {@code sink}.
+     */
+    void hashesOf(Connection connection, TableInfo table, List<String> columns, List<List<String>> keys,
+                  RowHashSink sink) throws SQLException;
+
     /** One row by key: its hash and its values as text (null for SQL NULL), or empty when there is none. */
     Optional<Row> row(Connection connection, TableInfo table, List<String> columns, List<String> key)
             throws SQLException;

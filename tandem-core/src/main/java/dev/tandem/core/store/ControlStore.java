@@ -45,6 +45,7 @@ public final class ControlStore implements AutoCloseable {
     private final Requests requests;
     private final Leases leases;
     private final DriftLog drift;
+    private final Fences fences;
 
     private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
         this.dataSource = dataSource;
@@ -58,6 +59,7 @@ public final class ControlStore implements AutoCloseable {
         this.requests = new Requests(this);
         this.leases = new Leases(this);
         this.drift = new DriftLog(this);
+        this.fences = new Fences(this);
     }
 
     /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
@@ -172,6 +174,10 @@ public final class ControlStore implements AutoCloseable {
 
     public DriftLog drift() {
         return drift;
+    }
+
+    public Fences fences() {
+        return fences;
     }
 
     public LagSamples lag() {

@@ -54,7 +54,7 @@ class ManifestReaderTest {
         assertThat(m.conflictResolution().forTable("inventory")).isPresent();
         assertThat(m.strategy()).isEqualTo(new Strategy.Canary(0.05,
                 new WriteMode(WriteMode.Mode.DUAL_WRITE, WriteMode.Policy.OLD_AUTHORITATIVE, null)));
-        assertThat(m.validation()).isEqualTo(new Validation(Validation.Mode.CHECKSUM, true, 0.01, false));
+        assertThat(m.validation()).isEqualTo(new Validation(Validation.Mode.CHECKSUM, true, 0.01, false, 50_000));
         assertThat(m.abortThresholds()).isEqualTo(new AbortThresholds(300.0, 0L, 0.001, 0.01));
         assertThat(m.failureHandling()).isEqualTo(new FailureHandling(FailureHandling.Type.RETRY_THEN_ALL, 3));
     }

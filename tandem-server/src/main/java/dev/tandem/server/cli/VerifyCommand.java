@@ -35,8 +35,13 @@ import picocli.CommandLine.Spec;
                         + "since it was compared. Works on any two databases the manifest names, with or without a "
                         + "migration in the store.",
                 "",
+                "While the manifest's migration streams changes (catch-up), a difference counts only if it is still "
+                        + "there after the target applied past the source position of its comparison; rows that "
+                        + "keep changing are reported as in flight, not as drift.",
+                "",
                 "Exit codes: 0 equal (or every difference repaired), 1 differences remain, 2 bad manifest or "
-                        + "options, 4 source problem, 5 target problem."},
+                        + "options, 3 the migration's stream did not catch up to recheck differences (or it is still "
+                        + "copying), 4 source problem, 5 target problem."},
         footer = {"", "Examples:", "  tandem verify -f orders.yaml", "  tandem verify -f orders.yaml --repair",
                 "  tandem verify -f orders.yaml --prev-run 1763721234000000000 --json"})
 final class VerifyCommand implements Callable<Integer> {
@@ -86,7 +91,17 @@ final class VerifyCommand implements Callable<Integer> {
             } else {
                 print(out, report);
             }
-            return report.unrepaired() == 0 ? 0 : 1;
+            if (report.unrepaired() > 0) {
+                return 1;
+            }
+            if (report.whyInFlight() != null) {
+                talk.println(report.inFlight() + " differing rows could not be confirmed or cleared: "
+                        + report.whyInFlight() + ". Verify again once the stream runs: tandem verify -f MANIFEST "
+                        + "--prev-run " + report.runId());
+                talk.flush();
+                return 3;
+            }
+            return 0;
         }
     }
 
@@ -97,6 +112,8 @@ final class VerifyCommand implements Callable<Integer> {
         root.put("equal", r.differing() == 0);
         root.put("differing_rows", r.differing());
         root.put("unrepaired_rows", r.unrepaired());
+        root.put("lag_aware", r.lagAware());
+        root.put("in_flight_rows", r.inFlight());
         root.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
         ArrayNode tables = root.putArray("tables");
         for (VerifyRunner.TableReport t : r.tables()) {
@@ -109,6 +126,7 @@ final class VerifyCommand implements Callable<Integer> {
             n.put("extra_rows_target", t.extraOnTarget());
             n.put("repaired_rows", t.repaired());
             n.put("changed_since_compared", t.changedSinceCompared());
+            n.put("in_flight_rows", t.inFlight());
             ArrayNode samples = n.putArray("samples");
             for (VerifyRunner.Sample s : t.samples()) {
                 ObjectNode sn = samples.addObject();
@@ -141,6 +159,10 @@ final class VerifyCommand implements Callable<Integer> {
             if (t.differing() > t.samples().size()) {
                 out.println("  " + t.table() + ": " + (t.differing() - t.samples().size()) + " more differing rows "
                         + "(all stored in the control store with run " + r.runId() + ")");
+            }
+            if (t.inFlight() > 0) {
+                out.println("  " + t.table() + ": " + t.inFlight() + " rows kept changing while compared (in flight, "
+                        + "not drift)");
             }
             if (t.changedSinceCompared() > 0) {
                 out.println("  " + t.table() + ": " + t.changedSinceCompared() + " rows changed on the source since "

@@ -1,0 +1,123 @@
+package dev.tandem.core.engine;
+
+import dev.tandem.core.spi.Checksums;
+import dev.tandem.core.spi.TableInfo;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The lag-aware recheck of rows found different while a change stream runs (DESIGN.md correctness point 5). Each
+ * suspect carries the source hash it had when compared. A round waits until the target caught up with the source
+ * (everything committed before the wait began is applied), then reads the suspects on the target and only then on
+ * the source:
+ * <ul>
+ *   <li>equal now: the difference was a change in flight; resolved;</li>
+ *   <li>still different and the source row is as it was when compared: the target applied every change made up to
+ *       a point after that comparison and still differs — confirmed drift;</li>
+ *   <li>the source row changed meanwhile: suspect again, with the new source hash, for the next round.</li>
+ * </ul>
+ * Rows still changing after the last round are reported as in flight, never as drift. Reading the target before the
+ * source matters: a source change after the target read can only make the source differ from its earlier hash
+ * (another round), never produce a false confirmation.
+ */
+final class RowRecheck {
+    static final int ROUNDS = 3;
+    private static final int BATCH = 500;
+
+    private RowRecheck() {
+    }
+
+    /** One side of a comparison. */
+    record Side(Connection connection, Checksums sums, TableInfo table, List<String> columns) {
+        /** Hashes of the rows with these keys, by key (rows missing on this side are absent from the map). */
+        Map<List<String>, Long> hashes(Collection<List<String>> keys) throws SQLException {
+            Map<List<String>, Long> out = new HashMap<>();
+            List<List<String>> batch = new ArrayList<>(Math.min(BATCH, keys.size()));
+            for (List<String> k : keys) {
+                batch.add(k);
+                if (batch.size() == BATCH) {
+                    sums.hashesOf(connection, table, columns, batch, out::put);
+                    batch.clear();
+                }
+            }
+            sums.hashesOf(connection, table, columns, batch, out::put);
+            return out;
+        }
+    }
+
+    /**
+     * A row that differed: its key (in the databases' text form), and its hashes when last read (null: no such
+     * row on that side).
+     */
+    record Suspect(List<String> key, Long sourceHash, Long targetHash) {
+        String kind() {
+            return sourceHash == null ? "extra_on_target" : targetHash == null ? "missing_on_target" : "mismatch";
+        }
+    }
+
+    /**
+     * @param confirmed  drift, with the hashes of the confirming read
+     * @param resolved   suspects found equal (changes that were in flight)
+     * @param inFlight   suspects still changing after the last round, or not rechecked because the target did not
+     *                   catch up in time
+     * @param whyInFlight null, or why suspects could not be rechecked
+     */
+    record Outcome(List<Suspect> confirmed, long resolved, long inFlight, String whyInFlight) {
+    }
+
+    /** Confirms or clears {@code suspects}; the target side is read before the source side in every round. */
+    static Outcome recheck(List<Suspect> suspects, Side source, Side target, CaughtUp caughtUp, Duration timeout)
+            throws SQLException, InterruptedException {
+        List<Suspect> confirmed = new ArrayList<>();
+        List<Suspect> open = suspects;
+        long resolved = 0;
+        for (int round = 0; round < ROUNDS && !open.isEmpty(); round++) {
+            if (!caughtUp.await(timeout)) {
+                return new Outcome(confirmed, resolved, open.size(), "the change stream did not apply the source's "
+                        + "changes within " + timeout.toSeconds() + " s (is it running? tandem lag ID)");
+            }
+            List<List<String>> keys = open.stream().map(Suspect::key).toList();
+            Map<List<String>, Long> t = target.hashes(keys);
+            Map<List<String>, Long> s = source.hashes(keys);
+            List<Suspect> next = new ArrayList<>();
+            for (Suspect sp : open) {
+                Long th = t.get(sp.key());
+                Long sh = s.get(sp.key());
+                if (Objects.equals(th, sh)) {
+                    resolved++;
+                } else if (Objects.equals(sh, sp.sourceHash())) {
+                    confirmed.add(new Suspect(sp.key(), sh, th));
+                } else {
+                    next.add(new Suspect(sp.key(), sh, th));
+                }
+            }
+            open = next;
+        }
+        return new Outcome(confirmed, resolved, open.size(), null);
+    }
+
+    /**
+     * Compares rows by key on both sides (target first) and returns those that differ, as suspects carrying the
+     * hashes just read. Keys are taken as the databases print them, so the caller's text forms need not match.
+     */
+    static List<Suspect> compare(Collection<List<String>> keys, Side source, Side target) throws SQLException {
+        Map<List<String>, Long> t = target.hashes(keys);
+        Map<List<String>, Long> s = source.hashes(keys);
+        List<Suspect> out = new ArrayList<>();
+        s.forEach((k, sh) -> {
+            Long th = t.remove(k);
+            if (!sh.equals(th)) {
+                out.add(new Suspect(k, sh, th));
+            }
+        });
+        t.forEach((k, th) -> out.add(new Suspect(k, null, th)));
+        return out;
+    }
+}

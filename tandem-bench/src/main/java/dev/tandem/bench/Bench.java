@@ -2,7 +2,7 @@ package dev.tandem.bench;
 
 /**
  * Entry point: {@code Bench backfill ROWS PARALLELISM}, {@code Bench cdc CHANGES} or
- * {@code Bench verify ROWS}. Each benchmark measures Tandem
+ * {@code Bench verify ROWS PARALLELISM}. Each benchmark measures Tandem
  * and the raw limit in the same run on the same databases and prints both rates and their ratio. Benchmarks are
  * not tests: nothing here asserts a time.
  */
@@ -17,7 +17,7 @@ public final class Bench {
         switch (which) {
             case "backfill" -> new BackfillBench(rows, parallelism).run();
             case "cdc" -> new CdcBench(rows).run();
-            case "verify" -> new VerifyBench(rows).run();
+            case "verify" -> new VerifyBench(rows, parallelism).run();
             default -> {
                 System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc, verify");
                 System.exit(2);

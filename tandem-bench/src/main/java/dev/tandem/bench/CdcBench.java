@@ -169,7 +169,10 @@ final class CdcBench {
                 "data: {type: scan, chunk_rows: 50000, parallelism: 2}",
                 "migration:",
                 "  cdc: {method: logical_replication, apply: " + APPLY + "}",
-                "  continuous: {enabled: true, stop_when: " + stopWhen + "}", "");
+                "  continuous: {enabled: true, stop_when: " + stopWhen + "}",
+                // the apply alone, as the native subscription it is compared with; -Dtandem.bench.verify=true adds
+                // continuous verification (every applied row read again on both sides)
+                "validation: {continuous: " + Boolean.getBoolean("tandem.bench.verify") + "}", "");
         ManifestDocument doc = new ManifestReader(env::get).document(yaml, "cdcbench", ManifestReader.Purpose.RUN);
         Thread pauser = null;
         if (pauseInCatchUp) {

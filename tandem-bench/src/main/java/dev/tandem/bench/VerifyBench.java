@@ -26,9 +26,11 @@ final class VerifyBench {
     private static final String SCAN = "SELECT count(*), sum(hashtextextended(ROW(aid, bid, abalance, filler)::text, "
             + "0))::text FROM pgbench_accounts";
     private final long rows;
+    private final int parallelism;
 
-    VerifyBench(long rows) {
+    VerifyBench(long rows, int parallelism) {
         this.rows = rows;
+        this.parallelism = parallelism;
     }
 
     void run() throws Exception {
@@ -83,15 +85,20 @@ final class VerifyBench {
                 "source: {url: '" + source.jdbcUrl() + "', user: postgres, password: ${env:PW_SRC}}",
                 "target: {url: '" + target.jdbcUrl() + "', user: postgres, password: ${env:PW_DST}}",
                 "scope: {tables: [public.pgbench_accounts]}",
-                "data: {chunk_rows: 100000}",
+                "data: {chunk_rows: " + Integer.getInteger("tandem.bench.chunk_rows", 100_000) + ", parallelism: "
+                        + parallelism + "}",
                 "cdc: {method: none}", "");
         Map<String, String> env = Map.of("PW_SRC", source.superuserPassword(), "PW_DST", target.superuserPassword());
         ManifestDocument doc = new ManifestReader(env::get).document(yaml, "bench", ManifestReader.Purpose.RUN);
         long t0 = System.nanoTime();
         VerifyRunner.Report report;
+        double verifySeconds;
         try (ControlStore store = ControlStore.open(dir.resolve("store").toString(), env::get)) {
+            say("  %6.2f s  control store open", seconds(t0));
+            long v0 = System.nanoTime();
             report = new VerifyRunner(store, ConnectorRegistry.load(), line -> say("  %6.2f s  %s", seconds(t0), line))
                     .verify(doc.manifest(), new VerifyRunner.Options(null, false));
+            verifySeconds = seconds(v0);
         }
         double total = seconds(t0);
         long processed = report.tables().stream().mapToLong(VerifyRunner.TableReport::processed).sum();
@@ -99,8 +106,8 @@ final class VerifyBench {
             throw new IllegalStateException("verify found " + report.differing() + " differing rows, processed "
                     + processed);
         }
-        say("tandem verify: %,d rows equal in %.1f s (plan, chunks on both sides at once, tracked in the store)",
-                processed, total);
+        say("tandem verify: %,d rows equal in %.1f s (%.1f s in the verify itself: plan, chunks on both sides at once, "
+                + "tracked in the store)", processed, total, verifySeconds);
         return rows / total;
     }
 

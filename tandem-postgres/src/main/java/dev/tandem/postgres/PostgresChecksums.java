@@ -4,7 +4,9 @@ import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.KeyRange;
 import dev.tandem.core.spi.TableInfo;
+import java.math.BigInteger;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,17 +24,67 @@ import java.util.stream.Collectors;
  */
 final class PostgresChecksums implements Checksums {
     private static final int FETCH = 10_000;
+    /** Pages per step of a whole-table scan: 64 MB of 8 kB pages, a fraction of a second each. */
+    static final long BLOCKS_PER_STEP = 8192;
 
     @Override
     public RangeChecksum checksum(Connection c, TableInfo table, List<String> columns, KeyRange range)
             throws SQLException {
         PgSession.configure(c);
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*), coalesce(sum(" + hash(columns) + "), 0)::text FROM "
-                     + PgSql.table(table.ref()) + PgSql.where(range))) {
-            rs.next();
-            return new RangeChecksum(rs.getLong(1), rs.getString(2));
+        try (Statement st = c.createStatement()) {
+            // A range of the key read through a bitmap of the key's index: pages in physical order, no per-row index
+            // lookups (measured ~25 % less CPU than an index scan for 100,000-row chunks, see VerifyBench)
+            st.execute("SET enable_indexscan = off");
+            RangeChecksum sum;
+            try (ResultSet rs = st.executeQuery("SELECT count(*), coalesce(sum(" + hash(columns) + "), 0)::text FROM "
+                    + PgSql.table(table.ref()) + PgSql.where(range))) {
+                rs.next();
+                sum = new RangeChecksum(rs.getLong(1), rs.getString(2));
+            }
+            st.execute("RESET enable_indexscan");
+            return sum;
         }
+    }
+
+    /**
+     * TID range scans (PostgreSQL 14+) of {@link #BLOCKS_PER_STEP} pages at a time, up to the table's size when the
+     * scan began (pages added later are read too: the last step is open-ended). The steps' sums are added in Java.
+     */
+    @Override
+    public Optional<RangeChecksum> tableChecksum(Connection c, TableInfo table, List<String> columns)
+            throws SQLException {
+        if (c.getMetaData().getDatabaseMajorVersion() < 14) {
+            return Optional.empty();
+        }
+        PgSession.configure(c);
+        long pages;
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_relation_size(?::regclass) / "
+                + "current_setting('block_size')::bigint")) {
+            ps.setString(1, PgSql.table(table.ref()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                pages = rs.getLong(1);
+            }
+        }
+        long rows = 0;
+        BigInteger sum = BigInteger.ZERO;
+        try (Statement st = c.createStatement()) {
+            for (long from = 0; ; from += BLOCKS_PER_STEP) {
+                boolean last = from + BLOCKS_PER_STEP >= pages;
+                String where = " WHERE ctid >= '(" + from + ",0)'::tid"
+                        + (last ? "" : " AND ctid < '(" + (from + BLOCKS_PER_STEP) + ",0)'::tid");
+                try (ResultSet rs = st.executeQuery("SELECT count(*), coalesce(sum(" + hash(columns) + "), 0)::text "
+                        + "FROM " + PgSql.table(table.ref()) + where)) {
+                    rs.next();
+                    rows += rs.getLong(1);
+                    sum = sum.add(new BigInteger(rs.getString(2)));
+                }
+                if (last) {
+                    break;
+                }
+            }
+        }
+        return Optional.of(new RangeChecksum(rows, sum.toString()));
     }
 
     @Override

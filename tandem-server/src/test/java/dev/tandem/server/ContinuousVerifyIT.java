@@ -9,6 +9,7 @@ import dev.tandem.core.store.DriftLog;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
+import dev.tandem.testkit.TableComparison;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * background passes), and a row a target trigger alters as the stream applies it (found by re-verifying applied
  * rows) — is detected; the measured detection latency is printed. Nothing else is reported as drift. With {@code abort_thresholds: {drift_rows: 2}} a third
  * drifting row aborts the migration by itself: rolled_back, an audit row naming the threshold, the value and the
- * limit, the slot dropped.
+ * limit, the slot dropped. With {@code validation.repair: true} drift is repaired by itself and, repaired, never counts
+ * toward the threshold; the tables end equal.
  */
 class ContinuousVerifyIT {
     @RegisterExtension
@@ -82,7 +84,7 @@ class ContinuousVerifyIT {
         StoreWait.catchUp(store(), ENV, ID, migrate);
         SourceWriter writer = new Writer().start();
         try (ControlStore cs = ControlStore.openExisting(store(), ENV::get)) {
-            long run = continuousRun(cs);
+            long run = continuousRun(cs, ID);
             Thread.sleep(3000); // the writer and the verification run a while: no drift
 
             // 1. a row nobody writes, changed on the target: the background pass finds it
@@ -134,11 +136,67 @@ class ContinuousVerifyIT {
         }
     }
 
+    @Test
+    void repairsDriftByItselfWhenConfigured() throws Exception {
+        TARGET.server().execute("CREATE DATABASE repaired OWNER migrator");
+        String id = "cv-repair";
+        Path manifest = dir.resolve("repair.yaml");
+        Files.writeString(manifest, String.join("\n",
+                "id: " + id,
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl("repaired") + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [stock]}",
+                "schema: create",
+                "data: {type: scan, chunk_rows: 4000, parallelism: 2}",
+                "cdc: {method: logical_replication, heartbeat_interval: 1s}",
+                "continuous: {enabled: true, stop_when: manual}",
+                "validation: {continuous: true, repair: true, rows_per_second: 20000}",
+                // repaired drift does not count: a row repaired at once never aborts
+                "abort_thresholds: {drift_rows: 0}",
+                ""));
+        CompletableFuture<CliRun> migrate = CompletableFuture.supplyAsync(() ->
+                CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store()));
+        StoreWait.catchUp(store(), ENV, id, migrate);
+        SourceWriter writer = new Writer().start();
+        try (ControlStore cs = ControlStore.openExisting(store(), ENV::get);
+             Connection t = TARGET.server().connect("repaired", "migrator", PW);
+             Statement st = t.createStatement()) {
+            long run = continuousRun(cs, id);
+            st.execute("UPDATE stock SET qty = 7 WHERE sku = 25000");
+            st.execute("DELETE FROM stock WHERE sku = 26000");
+            st.execute("INSERT INTO stock VALUES (900000, 'forged', 1, 1)");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            Set<String> repaired = new TreeSet<>();
+            while (repaired.size() < 3 && System.nanoTime() < deadline) {
+                repaired.clear();
+                cs.drift().list(run).stream().filter(d -> d.repairedAt() != null)
+                        .forEach(d -> repaired.add(d.keyValues() + " " + d.kind()));
+                assertThat(migrate).as("repaired drift does not abort").isNotDone();
+                Thread.sleep(100);
+            }
+            assertThat(repaired).containsExactlyInAnyOrder("[\"25000\"] mismatch", "[\"26000\"] missing_on_target",
+                    "[\"900000\"] extra_on_target");
+            assertThat(cs.drift().list(run)).as("nothing else").hasSize(3);
+        } finally {
+            assertThat(writer.stopAndJoin()).isNull();
+        }
+        CliRun stop = CliRun.of(ENV, "stop", id, "--store", store());
+        assertThat(stop.exitCode()).as(stop.all()).isZero();
+        assertThat(migrate.get(2, TimeUnit.MINUTES).exitCode()).isZero();
+        Files.writeString(manifest, Files.readString(manifest).replace("stop_when: manual", "stop_when: in_sync"));
+        CliRun finish = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store());
+        assertThat(finish.exitCode()).as(finish.all()).isZero();
+        try (Connection s = SOURCE.server().connect();
+             Connection t = TARGET.server().connect("repaired", "migrator", PW)) {
+            TableComparison.assertEqual(s, t, "stock", "sku");
+        }
+    }
+
     /** The verify run of the continuous verification, once it exists. */
-    private static long continuousRun(ControlStore cs) throws InterruptedException {
+    private static long continuousRun(ControlStore cs, String id) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            Optional<RunRecord> r = cs.runs().list(ID).stream().filter(x -> x.kind() == RunRecord.Kind.VERIFY)
+            Optional<RunRecord> r = cs.runs().list(id).stream().filter(x -> x.kind() == RunRecord.Kind.VERIFY)
                     .findFirst();
             if (r.isPresent()) {
                 return r.get().runId();

@@ -26,7 +26,10 @@ class DemoIT {
                 "created table public.orders", "public.order_items [########################] 100%",
                 "every chunk PASS", "Opened the change stream tandem_shop_demo",
                 "Migration shop-demo: paused (phase catch_up). streaming stopped by tandem stop",
-                "In sync at position", "Migration shop-demo: completed (phase cleanup)", "Still to come");
+                "In sync at position", "Migration shop-demo: completed (phase cleanup)", "Still to come",
+                "Verifying continuously (run ", "verify: Migration shop-demo streams changes");
+        assertThat(run.out()).containsPattern("verify: run [0-9]+ compared [0-9,]+ rows in [0-9.]+ s: no drift");
+        assertThat(run.out()).doesNotContain("DRIFT").doesNotContain("ABORTING");
         assertThat(run.out()).containsPattern("public.order_items +[0-9,]+ rows on the source, +[0-9,]+ on the "
                 + "target, equal row for row");
         assertThat(run.out()).doesNotContain("rows differ");

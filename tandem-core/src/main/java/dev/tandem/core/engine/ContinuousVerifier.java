@@ -95,6 +95,8 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private final AtomicLong rowsPassed = new AtomicLong();
     private final AtomicLong confirmed = new AtomicLong();
     private final AtomicLong repaired = new AtomicLong();
+    /** Confirmed and not repaired; counted only once a repair was tried, so a row repaired at once never counts. */
+    private final AtomicLong unrepaired = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private volatile long passes;
@@ -188,7 +190,7 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
 
     /** Confirmed drift not repaired: what {@code abort_thresholds.drift_rows} is compared with. */
     public long driftRows() {
-        return confirmed.get() - repaired.get();
+        return unrepaired.get();
     }
 
     public long confirmed() {
@@ -420,6 +422,9 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
                     repaired.incrementAndGet();
                     recorded.remove(job.name() + "\u0000" + keyJson);
                 }
+            }
+            if (!fixed) {
+                unrepaired.incrementAndGet();
             }
             Drift drift = new Drift(job.name(), d.key(), d.kind(), within, fixed);
             lastDrift = drift;

@@ -14,21 +14,27 @@ import java.util.Objects;
 
 /**
  * The lag-aware recheck of rows found different while a change stream runs (DESIGN.md correctness point 5). Each
- * suspect carries the source hash it had when compared. A round waits until the target caught up with the source
+ * suspect carries the source hash it had when last read. A round waits until the target caught up with the source
  * (everything committed before the wait began is applied), then reads the suspects on the target and only then on
  * the source:
  * <ul>
  *   <li>equal now: the difference was a change in flight; resolved;</li>
- *   <li>still different and the source row is as it was when compared: the target applied every change made up to
- *       a point after that comparison and still differs — confirmed drift;</li>
- *   <li>the source row changed meanwhile: suspect again, with the new source hash, for the next round.</li>
+ *   <li>still different and the source row is as it was when last read: a strike; {@link #STRIKES} strikes in a row
+ *       confirm drift (the target applied every change made up to a point after that read and still differs);</li>
+ *   <li>the source row changed meanwhile: suspect again, with the new source hash, strikes reset.</li>
  * </ul>
- * Rows still changing after the last round are reported as in flight, never as drift. Reading the target before the
- * source matters: a source change after the target read can only make the source differ from its earlier hash
- * (another round), never produce a false confirmation.
+ * Rows still open after the last round are reported as in flight, never as drift. Reading the target before the
+ * source matters: a source change after the target read can only make the source differ from its earlier hash.
+ * Why two strikes: a hash cannot tell a row that did not change from one that changed and changed back (A, B, A).
+ * If the source goes to B after the fence, the target applies B before its read, and the source returns to A before
+ * its read, one round would confirm a difference that is only in flight — {@code LiveVerifyIT} saw this with
+ * transfers of equal amounts under two busy writers. A second round whose fence is written after that source read
+ * needs the same coincidence again.
  */
 final class RowRecheck {
-    static final int ROUNDS = 3;
+    static final int ROUNDS = 4;
+    /** Rechecks in a row that must find the same difference, with the source row unchanged, to confirm it. */
+    static final int STRIKES = 2;
     private static final int BATCH = 500;
 
     private RowRecheck() {
@@ -77,6 +83,7 @@ final class RowRecheck {
             throws SQLException, InterruptedException {
         List<Suspect> confirmed = new ArrayList<>();
         List<Suspect> open = suspects;
+        Map<List<String>, Integer> strikes = new HashMap<>();
         long resolved = 0;
         for (int round = 0; round < ROUNDS && !open.isEmpty(); round++) {
             if (!caughtUp.await(timeout)) {
@@ -92,9 +99,14 @@ final class RowRecheck {
                 Long sh = s.get(sp.key());
                 if (Objects.equals(th, sh)) {
                     resolved++;
-                } else if (Objects.equals(sh, sp.sourceHash())) {
+                    strikes.remove(sp.key());
+                } else if (Objects.equals(sh, sp.sourceHash())
+                        && strikes.merge(sp.key(), 1, Integer::sum) >= STRIKES) {
                     confirmed.add(new Suspect(sp.key(), sh, th));
                 } else {
+                    if (!Objects.equals(sh, sp.sourceHash())) {
+                        strikes.remove(sp.key());
+                    }
                     next.add(new Suspect(sp.key(), sh, th));
                 }
             }

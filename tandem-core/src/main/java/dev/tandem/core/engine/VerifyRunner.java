@@ -35,11 +35,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -118,55 +121,63 @@ public final class VerifyRunner {
                     + "checksum support (PostgreSQL); " + source.name() + " to " + target.name() + " is not supported "
                     + "yet");
         }
-        ExecutorService targetSide = Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "tandem-verify-target");
-            th.setDaemon(true);
-            return th;
-        });
         try {
             Map<String, TableJob> jobs = jobs(m, source, target);
             String migrationId = store.migrations().find(m.id()).isPresent() ? m.id() : null;
             CaughtUp caughtUp = migrationId == null ? null : streamOf(m, source);
-            RunRecord run = createRun(m, migrationId, source, jobs, opts);
-            List<ChunkRecord> chunks = store.runs().chunks(run.runId(), null);
-            say.accept("Verify run " + run.runId() + ": " + chunks.size() + " chunks of " + jobs.size() + " tables"
-                    + (opts.repair() ? ", repairing differing rows from the source" : ""));
-            store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
-            Map<String, Tally> tallies = new LinkedHashMap<>();
-            jobs.keySet().forEach(t -> tallies.put(t, new Tally()));
             Optional<ChangeApplier> repairer = opts.repair() ? target.changeApplier() : Optional.empty();
             if (opts.repair() && repairer.isEmpty()) {
                 throw TandemException.badInput("--repair needs a target that can apply rows; " + target.name()
                         + " cannot yet");
             }
-            long done = 0;
-            long lastSay = System.nanoTime();
-            try (Connection s = source.connect(); Connection t = target.connect()) {
-                if (repairer.isPresent()) {
-                    t.setAutoCommit(false);
-                    repairer.get().prepare(t);
+            Map<String, Long> equal = caughtUp == null && opts.prevRunId() == null
+                    ? wholeTables(jobs, source, target, sourceSums, targetSums) : Map.of();
+            RunRecord run = createRun(m, migrationId, source, jobs, opts, equal.keySet());
+            Map<String, Tally> tallies = new LinkedHashMap<>();
+            jobs.keySet().forEach(t -> tallies.put(t, new Tally()));
+            equal.forEach((table, rows) -> {
+                store.runs().passTable(run.runId(), table, rows);
+                tallies.get(table).processed = rows;
+                tallies.get(table).matching = rows;
+            });
+            List<ChunkRecord> chunks = store.runs().chunks(run.runId(), ChunkStatus.NOT_STARTED);
+            say.accept("Verify run " + run.runId() + ": " + jobs.size() + " tables" + (equal.isEmpty() ? ""
+                    : ", " + equal.size() + " equal as a whole (read in physical order on both sides)")
+                    + (chunks.isEmpty() ? "" : "; " + chunks.size() + " chunks to compare")
+                    + (opts.repair() ? ", repairing differing rows from the source" : ""));
+            store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
+            int workers = Math.max(1, Math.min(m.data().parallelism(), chunks.size()));
+            if (!chunks.isEmpty()) {
+                say.accept("  " + workers + " worker" + (workers == 1 ? "" : "s") + ", each comparing a chunk on "
+                        + "both sides at once");
+            }
+            Progress progress = new Progress(t0, chunks.size(), tallies);
+            ConcurrentLinkedQueue<ChunkRecord> queue = new ConcurrentLinkedQueue<>(chunks);
+            AtomicBoolean failed = new AtomicBoolean();
+            ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+                Thread th = new Thread(r, "tandem-verify");
+                th.setDaemon(true);
+                return th;
+            });
+            try {
+                List<Future<Void>> running = new ArrayList<>();
+                for (int i = 0; i < workers; i++) {
+                    running.add(pool.submit(() -> {
+                        try {
+                            worker(run.runId(), queue, failed, jobs, source, target, sourceSums, targetSums, caughtUp,
+                                    repairer.orElse(null), tallies, progress);
+                        } catch (SQLException | InterruptedException | RuntimeException e) {
+                            failed.set(true);
+                            throw e;
+                        }
+                        return null;
+                    }));
                 }
-                for (ChunkRecord chunk : chunks) {
-                    TableJob job = jobs.get(chunk.tableName());
-                    Tally tally = tallies.get(chunk.tableName());
-                    store.runs().markChunk(run.runId(), chunk.tableName(), chunk.chunkNo(), ChunkStatus.NOT_STARTED,
-                            ChunkStatus.STARTED, 0, 0, null);
-                    RowRecheck.Side ss = new RowRecheck.Side(s, sourceSums, job.source(), job.columns());
-                    RowRecheck.Side ts = new RowRecheck.Side(t, targetSums, job.target(), job.columns());
-                    ChunkStatus status = verifyChunk(run.runId(), chunk, job, ss, ts, targetSide, caughtUp,
-                            repairer.orElse(null), tally);
-                    store.runs().markChunk(run.runId(), chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
-                            status, tally.lastChunkRows, 0, null);
-                    done++;
-                    if (System.nanoTime() - lastSay > 5_000_000_000L) {
-                        lastSay = System.nanoTime();
-                        double secs = (lastSay - t0) / 1e9;
-                        long rows = tallies.values().stream().mapToLong(x -> x.processed).sum();
-                        say.accept(String.format(Locale.ROOT, "  %d/%d chunks, %,d rows compared (%,.0f rows/s), "
-                                + "ETA %.0f s", done, chunks.size(), rows, rows / secs,
-                                secs / done * (chunks.size() - done)));
-                    }
+                for (Future<Void> f : running) {
+                    await(f);
                 }
+            } finally {
+                pool.shutdownNow();
             }
             store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED);
             List<TableReport> tables = new ArrayList<>();
@@ -185,8 +196,117 @@ public final class VerifyRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TandemException(ErrorCode.BAD_STATE, "verify was interrupted; continue with --prev-run", e);
+        }
+    }
+
+    /**
+     * The fast path for equal tables when no stream changes them: each table's count and checksum read whole on both
+     * sides at once, in physical order ({@link Checksums#tableChecksum}: as fast as the database can scan). Returns
+     * the equal tables with their row counts; they get one chunk each, PASS. Only unequal tables (and those the
+     * database cannot scan that way) are planned into chunks, for the chunk workers to find the differing rows.
+     */
+    private Map<String, Long> wholeTables(Map<String, TableJob> jobs, Connector source, Connector target,
+                                          Checksums sourceSums, Checksums targetSums)
+            throws SQLException, InterruptedException {
+        ExecutorService targetSide = Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "tandem-verify-target");
+            th.setDaemon(true);
+            return th;
+        });
+        Map<String, Long> equal = new LinkedHashMap<>();
+        try (Connection s = source.connect(); Connection t = target.connect()) {
+            for (TableJob job : jobs.values()) {
+                long t0 = System.nanoTime();
+                Future<Optional<Checksums.RangeChecksum>> there = targetSide.submit(() ->
+                        targetSums.tableChecksum(t, job.target(), job.columns()));
+                Optional<Checksums.RangeChecksum> sc = sourceSums.tableChecksum(s, job.source(), job.columns());
+                Optional<Checksums.RangeChecksum> tc = await(there);
+                if (sc.isPresent() && sc.equals(tc)) {
+                    equal.put(job.name(), sc.get().rows());
+                }
+                if (sc.isPresent()) {
+                    say.accept(String.format(Locale.ROOT, "  %s: %s as a whole (%,d rows, %.1f s)%s", job.name(),
+                            equal.containsKey(job.name()) ? "equal" : "not equal", sc.get().rows(),
+                            (System.nanoTime() - t0) / 1e9, equal.containsKey(job.name()) ? ""
+                                    : "; comparing it chunk by chunk"));
+                }
+            }
         } finally {
             targetSide.shutdownNow();
+        }
+        return equal;
+    }
+
+    /**
+     * One worker: its own connection to each side, and a thread of its own for the target's half of each chunk;
+     * takes chunks until none is left or another worker failed. Each chunk's counts are added to its table's
+     * under a lock.
+     */
+    private void worker(long runId, ConcurrentLinkedQueue<ChunkRecord> queue, AtomicBoolean failed,
+                        Map<String, TableJob> jobs, Connector source, Connector target, Checksums sourceSums,
+                        Checksums targetSums, CaughtUp caughtUp, ChangeApplier repairer, Map<String, Tally> tallies,
+                        Progress progress) throws SQLException, InterruptedException {
+        ExecutorService targetSide = Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "tandem-verify-target");
+            th.setDaemon(true);
+            return th;
+        });
+        try (Connection s = source.connect(); Connection t = target.connect()) {
+            if (repairer != null) {
+                t.setAutoCommit(false);
+                repairer.prepare(t);
+            }
+            ChunkRecord chunk;
+            while (!failed.get() && (chunk = queue.poll()) != null) {
+                TableJob job = jobs.get(chunk.tableName());
+                Tally tally = new Tally();
+                // A verify chunk is not marked STARTED: NOT_STARTED and STARTED are both done again by --prev-run,
+                // and one store write per chunk is cheaper.
+                RowRecheck.Side ss = new RowRecheck.Side(s, sourceSums, job.source(), job.columns());
+                RowRecheck.Side ts = new RowRecheck.Side(t, targetSums, job.target(), job.columns());
+                ChunkStatus status = verifyChunk(runId, chunk, job, ss, ts, targetSide, caughtUp, repairer, tally);
+                store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.NOT_STARTED, status,
+                        tally.processed, 0, null);
+                Tally total = tallies.get(chunk.tableName());
+                synchronized (total) {
+                    total.add(tally);
+                }
+                progress.chunkDone();
+            }
+        } finally {
+            targetSide.shutdownNow();
+        }
+    }
+
+    /** A progress line every 5 s: chunks, rows, rows/s, ETA. */
+    private final class Progress {
+        private final long t0;
+        private final int chunks;
+        private final Map<String, Tally> tallies;
+        private int done;
+        private long lastSay = System.nanoTime();
+
+        Progress(long t0, int chunks, Map<String, Tally> tallies) {
+            this.t0 = t0;
+            this.chunks = chunks;
+            this.tallies = tallies;
+        }
+
+        synchronized void chunkDone() {
+            done++;
+            if (System.nanoTime() - lastSay < 5_000_000_000L) {
+                return;
+            }
+            lastSay = System.nanoTime();
+            double secs = (lastSay - t0) / 1e9;
+            long rows = 0;
+            for (Tally x : tallies.values()) {
+                synchronized (x) {
+                    rows += x.processed;
+                }
+            }
+            say.accept(String.format(Locale.ROOT, "  %d/%d chunks, %,d rows compared (%,.0f rows/s), ETA %.0f s",
+                    done, chunks, rows, rows / secs, secs / done * (chunks - done)));
         }
     }
 
@@ -270,8 +390,24 @@ public final class VerifyRunner {
         long changed;
         long inFlight;
         String whyInFlight;
-        long lastChunkRows;
         final List<Sample> samples = new ArrayList<>();
+
+        void add(Tally x) {
+            processed += x.processed;
+            matching += x.matching;
+            mismatched += x.mismatched;
+            extraOnSource += x.extraOnSource;
+            extraOnTarget += x.extraOnTarget;
+            repaired += x.repaired;
+            changed += x.changed;
+            inFlight += x.inFlight;
+            whyInFlight = whyInFlight != null ? whyInFlight : x.whyInFlight;
+            for (Sample sm : x.samples) {
+                if (samples.size() < SAMPLES) {
+                    samples.add(sm);
+                }
+            }
+        }
     }
 
     private ChunkStatus verifyChunk(long runId, ChunkRecord chunk, TableJob job, RowRecheck.Side s,
@@ -285,7 +421,6 @@ public final class VerifyRunner {
         Checksums.RangeChecksum sc = s.sums().checksum(s.connection(), s.table(), s.columns(), sourceRange);
         Checksums.RangeChecksum tc = await(there);
         tally.processed += sc.rows();
-        tally.lastChunkRows = sc.rows();
         if (sc.equals(tc)) {
             tally.matching += sc.rows();
             return ChunkStatus.PASS;
@@ -410,8 +545,9 @@ public final class VerifyRunner {
         return out;
     }
 
+    /** @param wholeTables tables found equal as a whole: one unbounded chunk each, not planned */
     private RunRecord createRun(Manifest m, String migrationId, Connector source, Map<String, TableJob> jobs,
-                                Options opts) throws SQLException {
+                                Options opts, Set<String> wholeTables) throws SQLException {
         if (opts.prevRunId() != null) {
             RunRecord prev = store.runs().get(opts.prevRunId());
             if (prev.kind() != RunRecord.Kind.VERIFY) {
@@ -434,7 +570,11 @@ public final class VerifyRunner {
         List<ChunkRecord> chunks = new ArrayList<>();
         try (Connection c = source.connect()) {
             for (TableJob job : jobs.values()) {
-                chunks.addAll(chunks(planner, c, job));
+                if (wholeTables.contains(job.name())) {
+                    chunks.add(ChunkRecord.planned(job.name(), 0, null, false, null, 0, false));
+                } else {
+                    chunks.addAll(chunks(planner, c, job));
+                }
             }
         }
         return store.runs().create(migrationId, RunRecord.Kind.VERIFY, null, null, null,

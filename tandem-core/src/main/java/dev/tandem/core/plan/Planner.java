@@ -170,15 +170,35 @@ public final class Planner {
                     ? "source and target are in sync" : "stopped (continuous, stop_when: manual)")
                     + "; conflicts: " + Enums.wire(m.conflictResolution().defaultStrategy()));
         }
-        if (m.validation().mode() != dev.tandem.core.manifest.Validation.Mode.NONE) {
-            steps.add(NOT_YET + "Verify by " + Enums.wire(m.validation().mode())
-                    + (m.validation().continuous() && cdc.enabled() ? ", continuously while streaming" : ""));
+        if (m.validation().mode() != dev.tandem.core.manifest.Validation.Mode.NONE && m.validation().continuous()
+                && cdc.enabled()) {
+            steps.add("Verify continuously while streaming: every applied row again shortly after its apply, full "
+                    + "checksum passes at up to " + m.validation().rowsPerSecond() + " rows/s"
+                    + (m.validation().repair() ? ", drift repaired from the source" : "") + thresholds(m));
+        } else {
+            steps.add("Verify on demand: tandem verify -f MANIFEST" + thresholds(m));
         }
         steps.add(NOT_YET + "Shift traffic: " + describe(m.strategy()));
         steps.add(NOT_YET + "Cut over: freeze writes, wait for lag 0, flip routing to the target; on failure "
                 + Enums.wire(m.failureHandling().type())
                 + (m.failureHandling().retryCount() > 0 ? " after " + m.failureHandling().retryCount() + " retries" : ""));
         return steps;
+    }
+
+    private static String thresholds(Manifest m) {
+        var t = m.abortThresholds();
+        List<String> parts = new ArrayList<>();
+        if (t.driftRows() != null) {
+            parts.add("drift_rows > " + t.driftRows());
+        }
+        if (t.lagSeconds() != null) {
+            double lag = t.lagSeconds();
+            parts.add("lag_seconds > " + (lag == Math.rint(lag) ? Long.toString((long) lag) : Double.toString(lag)));
+        }
+        if (t.errorRate() != null) {
+            parts.add("error_rate > " + t.errorRate());
+        }
+        return parts.isEmpty() ? "" : "; abort if " + String.join(" or ", parts);
     }
 
     /** Marks a step this version of tandem migrate does not perform yet, so the plan never promises it. */

@@ -16,6 +16,16 @@ public interface Checksums {
     RangeChecksum checksum(Connection connection, TableInfo table, List<String> columns, KeyRange range)
             throws SQLException;
 
+    /**
+     * The whole table's row count and checksum read in physical order (the cheapest scan the database has), in
+     * steps of bounded size so no single query runs long; empty when this database cannot read a table in physical
+     * steps. Equal to {@link #checksum} over an unbounded range, whatever order the rows are stored in.
+     */
+    default Optional<RangeChecksum> tableChecksum(Connection connection, TableInfo table, List<String> columns)
+            throws SQLException {
+        return Optional.empty();
+    }
+
     /** Streams every row of the range as its key values (text) and its 64-bit hash, in no particular order. */
     void rowHashes(Connection connection, TableInfo table, List<String> columns, KeyRange range, RowHashSink sink)
             throws SQLException;

@@ -25,8 +25,16 @@ public final class DriftLog {
                            Instant detectedAt, Instant repairedAt) {
     }
 
+    /** Stores a differing row; a row of the same run and key found again (after a repair) replaces the earlier. */
     public void record(DriftRow d) {
         store.transaction("record drift in " + d.table(), c -> {
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM tandem_drift WHERE run_id = ? AND "
+                    + "table_name = ? AND key_values = ?")) {
+                del.setLong(1, d.runId());
+                del.setString(2, d.table());
+                del.setString(3, d.keyValues());
+                del.executeUpdate();
+            }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_drift (run_id, table_name, chunk_no, "
                     + "key_values, kind, columns, detected_at, repaired_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)")) {
                 ps.setLong(1, d.runId());

@@ -153,6 +153,25 @@ public final class Runs {
         });
     }
 
+    /**
+     * Marks the NOT_STARTED chunks of the table PASS in one transaction, with {@code rows} done (a verify found the
+     * whole table, one chunk, equal at once). Returns how many were marked.
+     */
+    public int passTable(long runId, String table, long rows) {
+        return store.transaction("mark the chunks of " + table + " PASS", c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE tandem_chunks SET status = ?, rows_done = ?, "
+                    + "updated_at = ? WHERE run_id = ? AND table_name = ? AND status = ?")) {
+                ps.setString(1, ChunkStatus.PASS.name());
+                ps.setLong(2, rows);
+                ps.setObject(3, ControlStore.ts(store.now()));
+                ps.setLong(4, runId);
+                ps.setString(5, table);
+                ps.setString(6, ChunkStatus.NOT_STARTED.name());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     public Optional<RunRecord> find(long runId) {
         return store.transaction("read run " + runId, c -> find(c, runId));
     }

@@ -562,10 +562,26 @@ final class PostgresChangeCapture implements ChangeCapture {
                 return;
             }
             closing = true;
-            try {
-                engine.close();
-            } catch (Exception e) {
-                log.warn("closing the change stream: {}", e.getMessage());
+            // Debezium refuses to stop while its tasks are still starting (it could leak the replication
+            // connection); a stop right after start waits for them, up to 30 s. A stream that failed is not waited
+            // for: its tasks may be retrying a start that cannot succeed.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                try {
+                    engine.close();
+                    break;
+                } catch (Exception e) {
+                    if (failure.get() != null || System.nanoTime() > deadline
+                            || Thread.currentThread().isInterrupted()) {
+                        log.warn("closing the change stream: {}", e.getMessage());
+                        break;
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
             }
             executor.shutdown();
             try {

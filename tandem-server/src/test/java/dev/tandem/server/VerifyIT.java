@@ -145,6 +145,20 @@ class VerifyIT {
         assertThat(text.out()).contains("PROCESSED").contains("public.items").contains(": equal");
     }
 
+    @Test
+    void aTargetTableThatCannotBeReadIsATargetProblem() throws Exception {
+        TARGET.server().execute("CREATE ROLE reader LOGIN PASSWORD '" + PW + "'",
+                "GRANT SELECT ON items, pairs TO reader");
+        Path manifest = dir.resolve("reader.yaml");
+        Files.writeString(manifest, String.join("\n", "id: verify-reader",
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: reader, password: ${env:PW}}",
+                "scope: {tables: [items, pairs, codes]}", ""));
+        CliRun run = CliRun.of(ENV, "verify", "-f", manifest.toString(), "--store", store());
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(5);
+        assertThat(run.err()).contains("verify failed on the target", "permission denied").doesNotContain(PW);
+    }
+
     private JsonNode verify(Path manifest, int exit, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("verify", "-f", manifest.toString(), "--store", store(), "--json"));
         args.addAll(List.of(more));

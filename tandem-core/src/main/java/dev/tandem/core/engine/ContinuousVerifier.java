@@ -9,6 +9,7 @@ import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.KeySampler;
+import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
@@ -95,7 +96,10 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private final AtomicLong rowsPassed = new AtomicLong();
     private final AtomicLong confirmed = new AtomicLong();
     private final AtomicLong repaired = new AtomicLong();
-    /** Confirmed and not repaired; counted only once a repair was tried, so a row repaired at once never counts. */
+    /**
+     * Confirmed drift while repair is off. With {@code validation.repair} a row is repaired at once, or (its source
+     * row changed meanwhile) left to the stream and verified again, so it never counts.
+     */
     private final AtomicLong unrepaired = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
@@ -420,10 +424,11 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
                 if (fixed) {
                     store.drift().repaired(runId, job.name(), keyJson);
                     repaired.incrementAndGet();
-                    recorded.remove(job.name() + "\u0000" + keyJson);
                 }
-            }
-            if (!fixed) {
+                // Not fixed: the source row changed since it was compared; the stream brings that change, and if
+                // the row still differs afterwards it is found, reported and repaired again.
+                recorded.remove(job.name() + "\u0000" + keyJson);
+            } else {
                 unrepaired.incrementAndGet();
             }
             Drift drift = new Drift(job.name(), d.key(), d.kind(), within, fixed);
@@ -437,10 +442,10 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     }
 
     private RowRecheck.Side sourceSide(TableJob job) {
-        return new RowRecheck.Side(s, sourceSums, job.source(), job.columns());
+        return new RowRecheck.Side(s, sourceSums, job.source(), job.columns(), Role.SOURCE);
     }
 
     private RowRecheck.Side targetSide(TableJob job) {
-        return new RowRecheck.Side(t, targetSums, job.target(), job.columns());
+        return new RowRecheck.Side(t, targetSums, job.target(), job.columns(), Role.TARGET);
     }
 }

@@ -25,8 +25,8 @@ final class DriftRows {
     static Map<String, List<String>> differingColumns(RowRecheck.Side source, RowRecheck.Side target,
                                                       List<String> key) throws SQLException {
         Map<String, List<String>> out = new LinkedHashMap<>();
-        Optional<Checksums.Row> s = source.sums().row(source.connection(), source.table(), source.columns(), key);
-        Optional<Checksums.Row> t = target.sums().row(target.connection(), target.table(), target.columns(), key);
+        Optional<Checksums.Row> s = source.row(key);
+        Optional<Checksums.Row> t = target.row(key);
         if (s.isEmpty() || t.isEmpty()) {
             return out;
         }
@@ -67,8 +67,7 @@ final class DriftRows {
      */
     static boolean repair(RowRecheck.Side source, RowRecheck.Side target, ChangeApplier applier, String table,
                           RowRecheck.Suspect d) throws SQLException {
-        Optional<Checksums.Row> now = source.sums().row(source.connection(), source.table(), source.columns(),
-                d.key());
+        Optional<Checksums.Row> now = source.row(d.key());
         if (!Objects.equals(now.map(Checksums.Row::hash).orElse(null), d.sourceHash())) {
             return false;
         }
@@ -80,19 +79,31 @@ final class DriftRows {
                 : new Change(Change.Kind.UPSERT, table, d.key(), source.columns(), now.get().values(), null, null,
                 null);
         try {
-            applier.apply(t, at, List.of(fix));
-            applier.flush(t);
+            try {
+                applier.apply(t, at, List.of(fix));
+                applier.flush(t);
+            } catch (SQLException e) {
+                throw new RowRecheck.SideFailure(target.role(), e);
+            }
             Long again = source.hashes(List.of(d.key())).get(d.key());
             if (!Objects.equals(again, d.sourceHash())) {
                 applier.rolledBack(t);
                 t.rollback();
                 return false;
             }
-            t.commit();
+            try {
+                t.commit();
+            } catch (SQLException e) {
+                throw new RowRecheck.SideFailure(target.role(), e);
+            }
             return true;
         } catch (SQLException | RuntimeException e) {
             applier.rolledBack(t);
-            t.rollback();
+            try {
+                t.rollback();
+            } catch (SQLException ignored) {
+                // the connection is broken; the first error says why
+            }
             throw e;
         }
     }

@@ -1,6 +1,8 @@
 package dev.tandem.core.engine;
 
 import dev.tandem.core.spi.Checksums;
+import dev.tandem.core.spi.KeyRange;
+import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.TableInfo;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The lag-aware recheck of rows found different while a change stream runs (DESIGN.md correctness point 5). Each
@@ -40,21 +43,65 @@ final class RowRecheck {
     private RowRecheck() {
     }
 
-    /** One side of a comparison. */
-    record Side(Connection connection, Checksums sums, TableInfo table, List<String> columns) {
+    /** One side of a comparison; what fails on it fails as a {@link SideFailure} naming the side. */
+    record Side(Connection connection, Checksums sums, TableInfo table, List<String> columns, Role role) {
         /** Hashes of the rows with these keys, by key (rows missing on this side are absent from the map). */
-        Map<List<String>, Long> hashes(Collection<List<String>> keys) throws SQLException {
+        Map<List<String>, Long> hashes(Collection<List<String>> keys) throws SideFailure {
             Map<List<String>, Long> out = new HashMap<>();
             List<List<String>> batch = new ArrayList<>(Math.min(BATCH, keys.size()));
-            for (List<String> k : keys) {
-                batch.add(k);
-                if (batch.size() == BATCH) {
-                    sums.hashesOf(connection, table, columns, batch, out::put);
-                    batch.clear();
+            try {
+                for (List<String> k : keys) {
+                    batch.add(k);
+                    if (batch.size() == BATCH) {
+                        sums.hashesOf(connection, table, columns, batch, out::put);
+                        batch.clear();
+                    }
                 }
+                sums.hashesOf(connection, table, columns, batch, out::put);
+            } catch (SQLException e) {
+                throw new SideFailure(role, e);
             }
-            sums.hashesOf(connection, table, columns, batch, out::put);
             return out;
+        }
+
+        Checksums.RangeChecksum checksum(KeyRange range) throws SideFailure {
+            try {
+                return sums.checksum(connection, table, columns, range);
+            } catch (SQLException e) {
+                throw new SideFailure(role, e);
+            }
+        }
+
+        void rowHashes(KeyRange range, Checksums.RowHashSink sink) throws SideFailure {
+            try {
+                sums.rowHashes(connection, table, columns, range, sink);
+            } catch (SideFailure e) {
+                throw e;
+            } catch (SQLException e) {
+                throw new SideFailure(role, e);
+            }
+        }
+
+        Optional<Checksums.Row> row(List<String> key) throws SideFailure {
+            try {
+                return sums.row(connection, table, columns, key);
+            } catch (SQLException e) {
+                throw new SideFailure(role, e);
+            }
+        }
+    }
+
+    /** A database error on one side of a comparison: the source's or the target's (exit code 4 or 5). */
+    static final class SideFailure extends SQLException {
+        private final Role role;
+
+        SideFailure(Role role, SQLException cause) {
+            super(cause.getMessage(), cause.getSQLState(), cause.getErrorCode(), cause);
+            this.role = role;
+        }
+
+        Role role() {
+            return role;
         }
     }
 

@@ -15,6 +15,7 @@ import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.KeyRange;
 import dev.tandem.core.spi.KeySampler;
+import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
@@ -191,7 +192,9 @@ public final class VerifyRunner {
             return new Report(run.runId(), migrationId, tables, (System.nanoTime() - t0) / 1e9, caughtUp != null,
                     whyInFlight);
         } catch (SQLException e) {
-            throw new TandemException(ErrorCode.SOURCE, "verify failed: " + m.source().scrub(m.target().scrub(
+            boolean onTarget = e instanceof RowRecheck.SideFailure f && f.role() == Role.TARGET;
+            throw new TandemException(onTarget ? ErrorCode.TARGET : ErrorCode.SOURCE, "verify failed on the "
+                    + (onTarget ? "target" : "source") + ": " + m.source().scrub(m.target().scrub(
                     String.valueOf(e.getMessage()))), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -214,12 +217,13 @@ public final class VerifyRunner {
             return th;
         });
         Map<String, Long> equal = new LinkedHashMap<>();
-        try (Connection s = source.connect(); Connection t = target.connect()) {
+        try (Connection s = connect(source, Role.SOURCE); Connection t = connect(target, Role.TARGET)) {
             for (TableJob job : jobs.values()) {
                 long t0 = System.nanoTime();
                 Future<Optional<Checksums.RangeChecksum>> there = targetSide.submit(() ->
-                        targetSums.tableChecksum(t, job.target(), job.columns()));
-                Optional<Checksums.RangeChecksum> sc = sourceSums.tableChecksum(s, job.source(), job.columns());
+                        tableChecksum(targetSums, t, job.target(), job.columns(), Role.TARGET));
+                Optional<Checksums.RangeChecksum> sc = tableChecksum(sourceSums, s, job.source(), job.columns(),
+                        Role.SOURCE);
                 Optional<Checksums.RangeChecksum> tc = await(there);
                 if (sc.isPresent() && sc.equals(tc)) {
                     equal.put(job.name(), sc.get().rows());
@@ -251,7 +255,7 @@ public final class VerifyRunner {
             th.setDaemon(true);
             return th;
         });
-        try (Connection s = source.connect(); Connection t = target.connect()) {
+        try (Connection s = connect(source, Role.SOURCE); Connection t = connect(target, Role.TARGET)) {
             if (repairer != null) {
                 t.setAutoCommit(false);
                 repairer.prepare(t);
@@ -262,8 +266,8 @@ public final class VerifyRunner {
                 Tally tally = new Tally();
                 // A verify chunk is not marked STARTED: NOT_STARTED and STARTED are both done again by --prev-run,
                 // and one store write per chunk is cheaper.
-                RowRecheck.Side ss = new RowRecheck.Side(s, sourceSums, job.source(), job.columns());
-                RowRecheck.Side ts = new RowRecheck.Side(t, targetSums, job.target(), job.columns());
+                RowRecheck.Side ss = new RowRecheck.Side(s, sourceSums, job.source(), job.columns(), Role.SOURCE);
+                RowRecheck.Side ts = new RowRecheck.Side(t, targetSums, job.target(), job.columns(), Role.TARGET);
                 ChunkStatus status = verifyChunk(runId, chunk, job, ss, ts, targetSide, caughtUp, repairer, tally);
                 store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.NOT_STARTED, status,
                         tally.processed, 0, null);
@@ -275,6 +279,24 @@ public final class VerifyRunner {
             }
         } finally {
             targetSide.shutdownNow();
+        }
+    }
+
+    private static Optional<Checksums.RangeChecksum> tableChecksum(Checksums sums, Connection c, TableInfo table,
+                                                                   List<String> columns, Role role)
+            throws SQLException {
+        try {
+            return sums.tableChecksum(c, table, columns);
+        } catch (SQLException e) {
+            throw new RowRecheck.SideFailure(role, e);
+        }
+    }
+
+    private static Connection connect(Connector c, Role role) throws SQLException {
+        try {
+            return c.connect();
+        } catch (SQLException e) {
+            throw new RowRecheck.SideFailure(role, e);
         }
     }
 
@@ -416,9 +438,8 @@ public final class VerifyRunner {
         KeyRange sourceRange = job.sourceRange(chunk);
         KeyRange targetRange = job.targetRange(chunk);
         // both databases scan at once
-        Future<Checksums.RangeChecksum> there = targetSide.submit(() -> t.sums().checksum(t.connection(), t.table(),
-                t.columns(), targetRange));
-        Checksums.RangeChecksum sc = s.sums().checksum(s.connection(), s.table(), s.columns(), sourceRange);
+        Future<Checksums.RangeChecksum> there = targetSide.submit(() -> t.checksum(targetRange));
+        Checksums.RangeChecksum sc = s.checksum(sourceRange);
         Checksums.RangeChecksum tc = await(there);
         tally.processed += sc.rows();
         if (sc.equals(tc)) {
@@ -427,10 +448,10 @@ public final class VerifyRunner {
         }
         // Row by row: the source's hashes of this chunk in memory, the target's streamed against them.
         Map<List<String>, Long> sourceRows = new HashMap<>();
-        s.sums().rowHashes(s.connection(), s.table(), s.columns(), sourceRange, sourceRows::put);
+        s.rowHashes(sourceRange, sourceRows::put);
         List<RowRecheck.Suspect> diffs = new ArrayList<>();
         long[] matching = {0};
-        t.sums().rowHashes(t.connection(), t.table(), t.columns(), targetRange, (key, hash) -> {
+        t.rowHashes(targetRange, (key, hash) -> {
             Long sh = sourceRows.remove(key);
             if (sh == null || sh != hash) {
                 diffs.add(new RowRecheck.Suspect(key, sh, hash));
@@ -513,8 +534,9 @@ public final class VerifyRunner {
 
     private static Map<String, TableJob> jobs(Manifest m, Connector source, Connector target) throws SQLException {
         Map<String, TableJob> out = new LinkedHashMap<>();
-        try (Connection t = target.connect()) {
-            for (TableInfo s : MigrationRunner.sourceTables(source, m)) {
+        List<TableInfo> sourceTables = MigrationRunner.sourceTables(source, m);
+        try (Connection t = connect(target, Role.TARGET)) {
+            for (TableInfo s : sourceTables) {
                 TableInfo ti = target.introspector().describe(t, s.ref()).orElseThrow(() -> TandemException.badInput(
                         "table " + s.ref() + " is missing on the target; verify compares tables that exist on both "
                                 + "sides (migrate first, or narrow scope)"));

@@ -66,7 +66,8 @@ final class BackfillBench {
         }
     }
 
-    private static EmbeddedPostgres server() {
+    /** A PostgreSQL tuned for bulk work (large WAL, buffers); shared by the benchmarks. */
+    static EmbeddedPostgres server() {
         return EmbeddedPostgres.builder().database("bench").setting("max_wal_size", "8GB")
                 .setting("shared_buffers", "512MB").setting("checkpoint_timeout", "30min").start();
     }
@@ -151,11 +152,11 @@ final class BackfillBench {
         return peak >> 20;
     }
 
-    private static double seconds(long t0) {
+    static double seconds(long t0) {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private static void say(String format, Object... args) {
+    static void say(String format, Object... args) {
         System.out.println(String.format(Locale.ROOT, format, args));
     }
 }

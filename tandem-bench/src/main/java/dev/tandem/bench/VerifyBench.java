@@ -1,5 +1,9 @@
 package dev.tandem.bench;
 
+import static dev.tandem.bench.BackfillBench.say;
+import static dev.tandem.bench.BackfillBench.seconds;
+import static dev.tandem.bench.BackfillBench.server;
+
 import dev.tandem.core.engine.VerifyRunner;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
@@ -12,7 +16,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -57,11 +60,6 @@ final class VerifyBench {
             say("tandem verify               : %,12.0f rows/s", tandem);
             say("ratio                       : %.2f x the scan limit", tandem / scan);
         }
-    }
-
-    private static EmbeddedPostgres server() {
-        return EmbeddedPostgres.builder().database("bench").setting("max_wal_size", "8GB")
-                .setting("shared_buffers", "512MB").setting("checkpoint_timeout", "30min").start();
     }
 
     /** One whole-table hash scan on each side, at once; rows/s over the slower side. */
@@ -118,13 +116,5 @@ final class VerifyBench {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static double seconds(long t0) {
-        return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static void say(String format, Object... args) {
-        System.out.println(String.format(Locale.ROOT, format, args));
     }
 }

@@ -626,7 +626,7 @@ public final class ManifestReader {
         }
 
         private Validation validation(Section root) {
-            Section s = root.section("validation", "write validation: {mode, continuous, shadow_reads}", VALIDATION);
+            Section s = root.section("validation", "write validation: {mode, continuous, repair, rows_per_second, shadow_reads}", VALIDATION);
             if (s == null) {
                 return Validation.DEFAULT;
             }

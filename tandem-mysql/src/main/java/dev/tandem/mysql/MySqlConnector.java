@@ -5,7 +5,9 @@ import dev.tandem.core.spi.ChangeLog;
 import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
+import dev.tandem.core.spi.KeySampler;
 import dev.tandem.core.spi.Preflight;
+import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -64,5 +66,15 @@ final class MySqlConnector implements Connector {
     @Override
     public Optional<ChangeLog> changeLog() {
         return Optional.of(new BinlogChangeLog());
+    }
+
+    @Override
+    public Optional<KeySampler> keySampler() {
+        return Optional.of(new MySqlKeySampler());
+    }
+
+    @Override
+    public Optional<RowReader> rowReader() {
+        return Optional.of(new MySqlRowReader());
     }
 }

@@ -11,6 +11,7 @@ import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
 import dev.tandem.core.spi.KeySampler;
+import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.Preflight;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.ServerInfo;
@@ -80,6 +81,11 @@ public final class PostgresConnector implements Connector {
     @Override
     public Optional<Checksums> checksums() {
         return Optional.of(new PostgresChecksums());
+    }
+
+    @Override
+    public Optional<RowReader> rowReader() {
+        return Optional.of(new PostgresRowReader());
     }
 
     @Override

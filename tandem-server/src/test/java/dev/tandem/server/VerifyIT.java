@@ -1,5 +1,7 @@
 package dev.tandem.server;
 
+import static dev.tandem.server.VerifyReports.found;
+import static dev.tandem.server.VerifyReports.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,8 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -169,30 +169,6 @@ class VerifyIT {
 
     private static long rows(JsonNode report, String table, String field) {
         return table(report, table).path(field).asLong();
-    }
-
-    private static JsonNode table(JsonNode report, String table) {
-        for (JsonNode t : report.path("tables")) {
-            if (t.path("table").asText().equals(table)) {
-                return t;
-            }
-        }
-        throw new AssertionError("no table " + table + " in " + report);
-    }
-
-    /** "table kind [key] [differing columns]" for every sample. */
-    private static List<String> found(JsonNode report) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode t : report.path("tables")) {
-            for (JsonNode s : t.path("samples")) {
-                List<String> key = new ArrayList<>();
-                s.path("key").forEach(k -> key.add(k.asText()));
-                Set<String> cols = new TreeSet<>();
-                s.path("columns").fieldNames().forEachRemaining(cols::add);
-                out.add(t.path("table").asText() + " " + s.path("kind").asText() + " " + key + " " + cols);
-            }
-        }
-        return out;
     }
 
     private String store() {

@@ -756,8 +756,10 @@ public final class MigrationRunner {
     }
 
     private List<TableJob> jobs(Connector source, Connector target, List<TableInfo> tables) throws SQLException {
-        ChunkReader reader = source.chunkReader().orElseThrow();
-        ChunkWriter writer = target.chunkWriter().orElseThrow();
+        ChunkReader reader = source.chunkReader().orElseThrow(() -> TandemException.badInput("the " + source.name()
+                + " connector cannot copy rows out as a source yet; tandem verify can compare it with a target"));
+        ChunkWriter writer = target.chunkWriter().orElseThrow(() -> TandemException.badInput("the " + target.name()
+                + " connector cannot load rows as a target yet; tandem verify can compare it with a source"));
         List<TableJob> out = new ArrayList<>();
         try (Connection t = target.connect()) {
             for (TableInfo s : tables) {

@@ -16,7 +16,9 @@ import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.KeyRange;
 import dev.tandem.core.spi.KeySampler;
 import dev.tandem.core.spi.Role;
+import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
@@ -31,6 +33,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,7 +60,9 @@ import java.util.function.Consumer;
  * <p>Lag-aware: when the manifest's migration streams changes (catch-up), a differing row is only a suspect until
  * {@link RowRecheck} confirms it after the target applied past the source position of the comparison; rows that keep
  * changing are reported as in flight, never as drift.
- * <p>Not yet here: a cross-engine comparison, parallel chunk workers (each chunk's two scans do run at once).
+ * <p>Between two different engines (or any without in-database checksums) both sides' rows are read and hashed by
+ * Tandem ({@link CanonicalChecksums}), and differing rows are compared once more by key before they count, since the
+ * engines' collations may draw a chunk's bounds around different rows.
  */
 public final class VerifyRunner {
     /** Differing rows reported per table with their columns; all of them are stored. */
@@ -115,15 +120,21 @@ public final class VerifyRunner {
         long t0 = System.nanoTime();
         Connector source = connector(m, true);
         Connector target = connector(m, false);
-        Checksums sourceSums = source.checksums().orElse(null);
-        Checksums targetSums = target.checksums().orElse(null);
-        if (sourceSums == null || targetSums == null || !source.name().equals(target.name())) {
-            throw TandemException.badInput("verify compares inside the databases when both are the same engine with "
-                    + "checksum support (PostgreSQL); " + source.name() + " to " + target.name() + " is not supported "
-                    + "yet");
-        }
         try {
             Map<String, TableJob> jobs = jobs(m, source, target);
+            boolean inDatabase = source.name().equals(target.name()) && source.checksums().isPresent()
+                    && target.checksums().isPresent();
+            Checksums sourceSums;
+            Checksums targetSums;
+            if (inDatabase) {
+                sourceSums = source.checksums().get();
+                targetSums = target.checksums().get();
+            } else {
+                sourceSums = canonical(source, jobs, true);
+                targetSums = canonical(target, jobs, false);
+                say.accept("Comparing " + source.name() + " with " + target.name() + ": rows read from both and "
+                        + "hashed by Tandem over type-normalised values; differing rows are compared again by key");
+            }
             String migrationId = store.migrations().find(m.id()).isPresent() ? m.id() : null;
             CaughtUp caughtUp = migrationId == null ? null : streamOf(m, source);
             Optional<ChangeApplier> repairer = opts.repair() ? target.changeApplier() : Optional.empty();
@@ -166,7 +177,7 @@ public final class VerifyRunner {
                     running.add(pool.submit(() -> {
                         try {
                             worker(run.runId(), queue, failed, jobs, source, target, sourceSums, targetSums, caughtUp,
-                                    repairer.orElse(null), tallies, progress);
+                                    !inDatabase, repairer.orElse(null), tallies, progress);
                         } catch (SQLException | InterruptedException | RuntimeException e) {
                             failed.set(true);
                             throw e;
@@ -248,8 +259,8 @@ public final class VerifyRunner {
      */
     private void worker(long runId, ConcurrentLinkedQueue<ChunkRecord> queue, AtomicBoolean failed,
                         Map<String, TableJob> jobs, Connector source, Connector target, Checksums sourceSums,
-                        Checksums targetSums, CaughtUp caughtUp, ChangeApplier repairer, Map<String, Tally> tallies,
-                        Progress progress) throws SQLException, InterruptedException {
+                        Checksums targetSums, CaughtUp caughtUp, boolean byKey, ChangeApplier repairer,
+                        Map<String, Tally> tallies, Progress progress) throws SQLException, InterruptedException {
         ExecutorService targetSide = Executors.newSingleThreadExecutor(r -> {
             Thread th = new Thread(r, "tandem-verify-target");
             th.setDaemon(true);
@@ -268,7 +279,8 @@ public final class VerifyRunner {
                 // and one store write per chunk is cheaper.
                 RowRecheck.Side ss = new RowRecheck.Side(s, sourceSums, job.source(), job.columns(), Role.SOURCE);
                 RowRecheck.Side ts = new RowRecheck.Side(t, targetSums, job.target(), job.columns(), Role.TARGET);
-                ChunkStatus status = verifyChunk(runId, chunk, job, ss, ts, targetSide, caughtUp, repairer, tally);
+                ChunkStatus status = verifyChunk(runId, chunk, job, ss, ts, targetSide, caughtUp, byKey, repairer,
+                        tally);
                 store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.NOT_STARTED, status,
                         tally.processed, 0, null);
                 Tally total = tallies.get(chunk.tableName());
@@ -433,7 +445,7 @@ public final class VerifyRunner {
     }
 
     private ChunkStatus verifyChunk(long runId, ChunkRecord chunk, TableJob job, RowRecheck.Side s,
-                                    RowRecheck.Side t, ExecutorService targetSide, CaughtUp caughtUp,
+                                    RowRecheck.Side t, ExecutorService targetSide, CaughtUp caughtUp, boolean byKey,
                                     ChangeApplier repairer, Tally tally) throws SQLException, InterruptedException {
         KeyRange sourceRange = job.sourceRange(chunk);
         KeyRange targetRange = job.targetRange(chunk);
@@ -470,6 +482,20 @@ public final class VerifyRunner {
             if (o.whyInFlight() != null) {
                 tally.whyInFlight = o.whyInFlight();
             }
+        } else if (byKey && !diffs.isEmpty()) {
+            // Two engines may order keys differently (collations), so a row can fall into one chunk on the source
+            // and another on the target: only a comparison by key says whether it differs. A row belongs to the
+            // chunk its source row falls in (counted, and reported, there only); one only the target has, to the
+            // chunk its target row falls in.
+            Set<List<String>> onSourceHere = new HashSet<>();
+            diffs.stream().filter(d -> d.sourceHash() != null).forEach(d -> onSourceHere.add(d.key()));
+            List<RowRecheck.Suspect> byKeyNow = RowRecheck.compare(diffs.stream().map(RowRecheck.Suspect::key)
+                    .toList(), s, t);
+            confirmed = byKeyNow.stream().filter(d -> d.sourceHash() == null || onSourceHere.contains(d.key()))
+                    .toList();
+            Set<List<String>> differing = new HashSet<>();
+            byKeyNow.forEach(d -> differing.add(d.key()));
+            tally.matching += onSourceHere.stream().filter(k -> !differing.contains(k)).count();
         }
         int repaired = 0;
         for (RowRecheck.Suspect d : confirmed) {
@@ -502,6 +528,22 @@ public final class VerifyRunner {
             return ChunkStatus.PASS;
         }
         return repaired == confirmed.size() ? ChunkStatus.DIFF_CORRECTED : ChunkStatus.DIFF;
+    }
+
+    /**
+     * Tandem's own checksums over one side's rows, normalised per column pair (both sides must encode a pair's
+     * values alike, so the normalisations come from both tables' declared types).
+     */
+    private static Checksums canonical(Connector c, Map<String, TableJob> jobs, boolean sourceSide) {
+        RowReader reader = c.rowReader().orElseThrow(() -> TandemException.badInput("verify cannot read rows from "
+                + "the " + (sourceSide ? "source" : "target") + " (" + c.name() + ") to compare them across engines "
+                + "yet"));
+        Map<TableRef, Map<String, CanonicalChecksums.Norm>> norms = new HashMap<>();
+        for (TableJob job : jobs.values()) {
+            norms.put(sourceSide ? job.source().ref() : job.target().ref(),
+                    CanonicalChecksums.norms(job.source(), job.target(), job.columns()));
+        }
+        return new CanonicalChecksums(reader, norms);
     }
 
     private static <T> T await(Future<T> f) throws SQLException, InterruptedException {

@@ -69,4 +69,9 @@ public interface Connector {
     default Optional<Checksums> checksums() {
         return Optional.empty();
     }
+
+    /** Reading rows as JDBC values, for verify between different engines. */
+    default Optional<RowReader> rowReader() {
+        return Optional.empty();
+    }
 }

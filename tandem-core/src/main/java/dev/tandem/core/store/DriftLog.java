@@ -1,6 +1,8 @@
 package dev.tandem.core.store;
 
+import dev.tandem.core.error.TandemException;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +29,17 @@ public final class DriftLog {
 
     /** Stores a differing row; a row of the same run and key found again (after a repair) replaces the earlier. */
     public void record(DriftRow d) {
+        try {
+            replace(d);
+        } catch (TandemException e) {
+            if (!(e.getCause() instanceof SQLException se) || !"23505".equals(se.getSQLState())) {
+                throw e;
+            }
+            replace(d); // another thread recorded the same key between our delete and insert: replace its row now
+        }
+    }
+
+    private void replace(DriftRow d) {
         store.transaction("record drift in " + d.table(), c -> {
             try (PreparedStatement del = c.prepareStatement("DELETE FROM tandem_drift WHERE run_id = ? AND "
                     + "table_name = ? AND key_values = ?")) {

@@ -1,0 +1,73 @@
+package dev.tandem.mysql;
+
+import dev.tandem.core.spi.ColumnInfo;
+import dev.tandem.core.spi.KeyColumn;
+import dev.tandem.core.spi.KeyRange;
+import dev.tandem.core.spi.RowReader;
+import dev.tandem.core.spi.TableInfo;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Rows as JDBC values (verify across engines). A range streams from the server {@value #FETCH} rows at a time
+ * (Connector/J's streaming result set), so a chunk is never held whole.
+ */
+final class MySqlRowReader implements RowReader {
+    private static final int FETCH = 5_000;
+
+    @Override
+    public void rows(Connection c, TableInfo table, List<String> columns, KeyRange range, RowSink sink)
+            throws SQLException {
+        MySqlSql.configure(c);
+        List<String> params = new ArrayList<>();
+        String sql = "SELECT " + select(table, columns) + " FROM " + MySqlSql.table(table.ref())
+                + MySqlSql.where(range, params);
+        try (PreparedStatement ps = MySqlSql.prepare(c, sql, params)) {
+            ps.setFetchSize(FETCH);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    sink.accept(rs);
+                }
+            }
+        }
+    }
+
+    /**
+     * The select list. The server prints a {@code FLOAT} in 6 significant digits in the text protocol, losing the
+     * value's last digits: it is selected as a double (exact) instead.
+     */
+    private static String select(TableInfo table, List<String> columns) {
+        return columns.stream().map(c -> {
+            String type = table.column(c).map(ColumnInfo::nativeType).orElse("").toLowerCase(Locale.ROOT);
+            return type.startsWith("float") ? "(" + MySqlSql.quote(c) + " + 0E0) AS " + MySqlSql.quote(c)
+                    : MySqlSql.quote(c);
+        }).collect(Collectors.joining(", "));
+    }
+
+    @Override
+    public void rowsByKey(Connection c, TableInfo table, List<String> columns, List<List<String>> keys, RowSink sink)
+            throws SQLException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        MySqlSql.configure(c);
+        List<KeyColumn> key = table.keyColumns();
+        List<String> params = new ArrayList<>();
+        keys.forEach(params::addAll);
+        String in = String.join(", ", Collections.nCopies(keys.size(), MySqlSql.placeholders(key.size())));
+        String sql = "SELECT " + select(table, columns) + " FROM " + MySqlSql.table(table.ref()) + " WHERE "
+                + MySqlSql.tuple(key) + " IN (" + in + ")";
+        try (PreparedStatement ps = MySqlSql.prepare(c, sql, params); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                sink.accept(rs);
+            }
+        }
+    }
+}

@@ -120,6 +120,11 @@ class LiveVerifyIT {
             assertThat(repaired.path("unrepaired_rows").asLong()).isZero();
             JsonNode clean = verify(manifest, 0);
             assertThat(clean.path("differing_rows").asLong()).isZero();
+
+            // the newest verification is clean and the lag small: the gates of catch_up hold (tandem advance)
+            CliRun advance = CliRun.of(ENV, "advance", "live-verify", "--store", store());
+            assertThat(advance.exitCode()).as(advance.all()).isZero();
+            assertThat(advance.out()).contains("running (phase shadow)");
         } finally {
             for (SourceWriter w : writers) {
                 assertThat(w.stopAndJoin()).isNull();
@@ -137,6 +142,25 @@ class LiveVerifyIT {
         assertThat(stop.exitCode()).as(stop.all()).isZero();
         CliRun first = migrate.get(120, TimeUnit.SECONDS);
         assertThat(first.exitCode()).as(first.all()).isZero();
+
+        // tandem resume continues it from the stored manifest; tandem pause stops it again
+        CompletableFuture<CliRun> resumed = CompletableFuture.supplyAsync(() ->
+                CliRun.of(ENV, "resume", "live-verify", "--store", store()));
+        try (ControlStore cs = ControlStore.openExisting(store(), ENV::get)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (cs.leases().liveHolder("live-verify").isEmpty() && !resumed.isDone()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+        }
+        CliRun pause = CliRun.of(ENV, "pause", "live-verify", "--store", store());
+        assertThat(pause.exitCode()).as(pause.all() + resumed.getNow(null)).isZero();
+        CliRun second = resumed.get(120, TimeUnit.SECONDS);
+        assertThat(second.exitCode()).as(second.all()).isZero();
+        assertThat(second.all()).contains("streaming stopped by tandem stop");
+        try (ControlStore cs = ControlStore.openExisting(store(), ENV::get)) {
+            assertThat(cs.migrations().get("live-verify").status().toString()).isEqualTo("paused/shadow");
+        }
     }
 
     private JsonNode verify(Path manifest, int exit, String... more) throws Exception {

@@ -13,6 +13,9 @@ import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
+import io.micrometer.core.instrument.Metrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -29,8 +32,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Copies a run's chunks with {@code data.parallelism} workers (DESIGN.md correctness point 2). Each worker has one
@@ -256,6 +257,7 @@ public final class BackfillRunner {
                         t[2] = System.nanoTime() - started.get(chunk.tableName());
                     }
                     listener.chunkDone(chunk.tableName(), chunk.chunkNo(), rows, a.bytes, a.streamedRows);
+                    Metrics.counter("tandem.backfill.rows", "table", chunk.tableName()).increment(rows);
                     return;
                 } catch (Exception e) {
                     closeConnections();

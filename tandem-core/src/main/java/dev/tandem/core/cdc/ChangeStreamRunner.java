@@ -8,6 +8,10 @@ import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.LagSample;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Metrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -20,8 +24,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One migration's forward change stream while it runs: the source's capture feeding a {@link StreamApplier}, the
@@ -92,6 +94,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
         return s.length() <= 63 ? s : s.substring(0, 54) + "_" + Integer.toHexString(s.hashCode());
     }
 
+    private volatile FunctionCounter appliedMeter;
+
     public StreamApplier applier() {
         return applier;
     }
@@ -116,6 +120,10 @@ public final class ChangeStreamRunner implements AutoCloseable {
         sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
         sampler.setDaemon(true);
         sampler.start();
+        // changes committed on the target by this process (Prometheus: tandem_cdc_changes_applied_total)
+        appliedMeter = FunctionCounter.builder("tandem.cdc.changes.applied", applier, a -> a.applied())
+                .description("changes the stream committed on the target").tag("migration", migrationId)
+                .register(Metrics.globalRegistry);
     }
 
     /** Why the stream stopped on its own, if it did. */
@@ -232,6 +240,10 @@ public final class ChangeStreamRunner implements AutoCloseable {
 
     /** Stops the stream: graceful finishes the batch in flight; immediate rolls it back. */
     public void stop(boolean immediate) {
+        if (appliedMeter != null) {
+            Metrics.globalRegistry.remove(appliedMeter); // a later start registers the counter of its own applier
+            appliedMeter = null;
+        }
         applier.close(immediate);
         if (stream != null) {
             stream.close();

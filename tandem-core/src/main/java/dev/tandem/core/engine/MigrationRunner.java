@@ -108,6 +108,8 @@ public final class MigrationRunner {
 
     private volatile BackfillRunner backfill;
     private volatile boolean stopped;
+    private volatile String stopWhy = "interrupted (Ctrl-C)";
+    private volatile boolean stopImmediately;
     private volatile boolean immediateStop;
 
     /**
@@ -121,8 +123,30 @@ public final class MigrationRunner {
         this.say = say;
     }
 
+    /**
+     * The run a continuation of {@code r} redoes: its newest backfill run while the copy is not done (only the chunks
+     * not yet PASS are copied again), else none (catch-up resumes the stream from its confirmed position).
+     */
+    public static Long runToContinue(ControlStore store, MigrationRecord r) {
+        if (!r.status().phase().isBefore(Phase.CATCH_UP)) {
+            return null;
+        }
+        return store.runs().list(r.id()).stream().filter(x -> x.kind() == RunRecord.Kind.BACKFILL)
+                .map(RunRecord::runId).findFirst().orElse(null);
+    }
+
     /** Stops a running migration from another thread (Ctrl-C): chunks in flight roll back; state becomes paused. */
     public void stop() {
+        stop("interrupted (Ctrl-C)", false);
+    }
+
+    /**
+     * As {@link #stop()}, with the reason the pause is audited with (e.g. the server shutting down); with
+     * {@code immediate} a change stream rolls its batch in flight back instead of finishing it.
+     */
+    public void stop(String why, boolean immediate) {
+        stopWhy = why;
+        stopImmediately = immediate;
         stopped = true;
         BackfillRunner b = backfill;
         if (b != null) {
@@ -162,7 +186,7 @@ public final class MigrationRunner {
         }
         Connector source = connector(m, Role.SOURCE);
         Connector target = connector(m, Role.TARGET);
-        Status status = start(m.id(), record.status());
+        Status status = start(m.id(), record.status(), opts.actor());
         List<String> schemaActions = new ArrayList<>();
         boolean streaming = m.cdc().enabled();
         ChangeStreamRunner stream = null;
@@ -333,11 +357,10 @@ public final class MigrationRunner {
                 }
                 Optional<Requests.Kind> request = store.requests().take(m.id());
                 if (request.isPresent() || stopped) {
-                    boolean immediate = request.orElse(Requests.Kind.STOP) == Requests.Kind.STOP_IMMEDIATE;
+                    boolean immediate = request.map(k -> k == Requests.Kind.STOP_IMMEDIATE).orElse(stopImmediately);
                     immediateStop = immediate;
                     stream.stop(immediate);
-                    String who = request.isPresent() ? "tandem stop" + (immediate ? " --immediate" : "")
-                            : "interrupted (Ctrl-C)";
+                    String who = request.isPresent() ? "tandem stop" + (immediate ? " --immediate" : "") : stopWhy;
                     Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", who)
                             .status();
                     return new MigrationOutcome(m.id(), s, result, schemaActions, null, "streaming stopped by " + who
@@ -598,8 +621,7 @@ public final class MigrationRunner {
     }
 
     private MigrationOutcome paused(Manifest m, BackfillResult result, List<String> schemaActions) {
-        Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator",
-                "interrupted (Ctrl-C)").status();
+        Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", stopWhy).status();
         String next = result == null ? "" : "; continue with: tandem migrate -f MANIFEST --prev-run " + result.runId();
         return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted" + next, true);
     }
@@ -686,11 +708,11 @@ public final class MigrationRunner {
     }
 
     /** Moves the migration into running, from wherever a first run or a rerun finds it. */
-    private Status start(String id, Status current) {
+    private Status start(String id, Status current, String actor) {
         return switch (current.state()) {
-            case READY -> store.migrations().transition(id, LifecycleEvent.START, null, "tandem migrate", null).status();
-            case FAILED -> store.migrations().transition(id, LifecycleEvent.RETRY, null, "tandem migrate", null).status();
-            case PAUSED -> store.migrations().transition(id, LifecycleEvent.RESUME, null, "tandem migrate", null).status();
+            case READY -> store.migrations().transition(id, LifecycleEvent.START, null, actor, null).status();
+            case FAILED -> store.migrations().transition(id, LifecycleEvent.RETRY, null, actor, null).status();
+            case PAUSED -> store.migrations().transition(id, LifecycleEvent.RESUME, null, actor, null).status();
             // A process that died while running left the state as it was; its lease (now ours) was stale.
             case RUNNING -> current;
             default -> throw TandemException.badState("cannot run migration " + id + ": expected state ready, paused, "

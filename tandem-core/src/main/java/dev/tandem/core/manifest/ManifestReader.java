@@ -46,7 +46,7 @@ public final class ManifestReader {
 
     private static final Set<String> TOP = keys("id", "description", "source", "target", "scope", "schema", "data",
             "migration", "type", "initial_load", "cdc", "conflict_resolution", "continuous", "strategy", "validation",
-            "abort_thresholds", "failure_handling", "alerting");
+            "abort_thresholds", "failure_handling", "alerting", "apis", "interlays");
     private static final Set<String> MIGRATION = keys("type", "initial_load", "cdc", "conflict_resolution", "continuous");
     private static final Set<String> ENDPOINT = keys("url", "user", "password", "properties");
     private static final Set<String> SCOPE = keys("tables", "include", "exclude");
@@ -217,9 +217,37 @@ public final class ManifestReader {
             AbortThresholds abort = abortThresholds(root);
             FailureHandling failure = failureHandling(root);
             Alerting alerting = alerting(root);
+            resources(tree, root, "apis", "id");
+            resources(tree, root, "interlays", "endpoint");
             root.finish();
             return new Manifest(id, description, source, target, scope, schema, type, data, cdc, conflicts, continuous,
                     strategy, validation, abort, failure, alerting);
+        }
+
+        /**
+         * Seed 002's sub-resources added to a migration ({@code POST /migrations/{id}/api/{api_id}} and
+         * {@code /interlay/{interlay_id}}): kept with the manifest as lists of objects, each with an {@code id} and
+         * the field that resource needs. They describe who is routed; the router (tandem-router) reads them.
+         */
+        private void resources(JsonNode tree, Section root, String key, String required) {
+            JsonNode list = tree == null ? null : tree.get(key);
+            root.skip(key);
+            if (list == null || list.isNull()) {
+                return;
+            }
+            if (!list.isArray()) {
+                reading.problem(key, null, "is not a list", "write " + key + ": [{id: ..., " + required + ": ...}]");
+                return;
+            }
+            for (int i = 0; i < list.size(); i++) {
+                JsonNode item = list.get(i);
+                for (String field : new LinkedHashSet<>(List.of("id", required))) {
+                    if (!item.isObject() || !item.path(field).isTextual() || item.path(field).asText().isBlank()) {
+                        reading.problem(key + "[" + i + "]." + field, null, "missing",
+                                "give each of " + key + " an " + field + " (text)");
+                    }
+                }
+            }
         }
 
         /** Where a seed-000 key was given: in the migration block or at the top level, never both. */

@@ -1,11 +1,10 @@
 package dev.tandem.server.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +37,9 @@ final class ChunksCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     ChunksCommand(Map<String, String> env) {
@@ -47,29 +49,26 @@ final class ChunksCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            com.fasterxml.jackson.databind.JsonNode data = server.get().get("/api/v1/runs/" + runId + "/chunks"
+                    + (status == null ? "" : "?status=" + status.name()));
+            if (json) {
+                out.println(Json.write(data));
+            } else {
+                for (com.fasterxml.jackson.databind.JsonNode c : data.path("chunks")) {
+                    out.printf(Locale.ROOT, "%s  %5s  %-14s  (%s, %s]  %,d rows%n", c.path("table").asText(),
+                            c.path("chunk_no").asText(), c.path("status").asText(), c.path("key_min").asText("-inf"),
+                            c.path("key_max").asText("+inf"), c.path("rows").asLong());
+                }
+            }
+            return 0;
+        }
         try (ControlStore cs = store.openExisting(env)) {
             cs.runs().get(runId);
             List<ChunkRecord> chunks = cs.runs().chunks(runId, status);
             if (json) {
-                ObjectNode root = Json.MAPPER.createObjectNode();
-                root.put("run_id", runId);
-                ArrayNode list = root.putArray("chunks");
-                for (ChunkRecord c : chunks) {
-                    ObjectNode n = list.addObject();
-                    n.put("table", c.tableName());
-                    n.put("chunk_no", c.chunkNo());
-                    n.put("key_min", c.keyMin());
-                    n.put("key_min_inclusive", c.keyMinInclusive());
-                    n.put("key_max", c.keyMax());
-                    n.put("status", c.status().name());
-                    n.put("rows_estimated", c.rowsEstimated());
-                    n.put("rows", c.rowsDone());
-                    n.put("bytes", c.bytesDone());
-                    n.put("attempts", c.attempts());
-                    n.put("error", c.error());
-                    n.put("updated_at", String.valueOf(c.updatedAt()));
-                }
-                out.println(Json.write(root));
+                out.println(Json.write(Json.chunks(runId, chunks)));
                 return 0;
             }
             int w = Math.max(5, chunks.stream().mapToInt(c -> c.tableName().length()).max().orElse(5));

@@ -1,10 +1,12 @@
 package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.Problem;
@@ -12,19 +14,27 @@ import dev.tandem.core.plan.EndpointReport;
 import dev.tandem.core.plan.PlanReport;
 import dev.tandem.core.plan.TablePlan;
 import dev.tandem.core.spi.Finding;
+import dev.tandem.core.store.AuditEntry;
+import dev.tandem.core.store.ChunkRecord;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.StreamPosition;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * The CLI's JSON documents, built field by field: they are an interface scripts depend on, so their shape is
- * written down here rather than derived from Java classes. Keys are snake_case like the seeds' JSON.
+ * The JSON documents of the CLI ({@code --json}) and the REST API (its {@code data}), built field by field: they are
+ * an interface scripts depend on, so their shape is written down here rather than derived from Java classes, and a
+ * CLI verb and its REST resource answer the same shape. Keys are snake_case like the seeds' JSON.
  */
-final class Json {
+public final class Json {
     private Json() {
     }
 
-    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    static String write(ObjectNode node) {
+    public static String write(JsonNode node) {
         try {
             return MAPPER.writeValueAsString(node);
         } catch (JsonProcessingException e) {
@@ -48,7 +58,7 @@ final class Json {
     }
 
     /** {@code {"ok": false, "exit_code": 2, "problems": [{path, value, rule, fix, message}]}} */
-    static ObjectNode problems(ManifestException e) {
+    public static ObjectNode problems(ManifestException e) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("ok", false);
         root.put("exit_code", e.code().exitCode());
@@ -64,7 +74,7 @@ final class Json {
         return root;
     }
 
-    static ObjectNode plan(PlanReport r) {
+    public static ObjectNode plan(PlanReport r) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("migration_id", r.migrationId());
         root.put("ok", r.ok());
@@ -110,5 +120,114 @@ final class Json {
             fn.put("fix", f.fix());
         }
         return n;
+    }
+
+    /** Seed 002's migration shape: id, uuid, description, status, strategy, apis, created_at, updated_at (plus phase). */
+    public static ObjectNode migration(MigrationRecord m) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("id", m.id());
+        n.put("uuid", m.uuid().toString());
+        n.put("description", m.description());
+        n.put("status", m.status().state().wire());
+        n.put("phase", m.status().phase().wire());
+        JsonNode doc;
+        try {
+            doc = MAPPER.readTree(m.manifest());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the stored manifest of " + m.id() + " is not JSON", e);
+        }
+        if (doc.has("strategy")) {
+            n.set("strategy", doc.get("strategy"));
+        }
+        if (doc.has("apis")) {
+            n.set("apis", doc.get("apis"));
+        }
+        if (doc.has("interlays")) {
+            n.set("interlays", doc.get("interlays"));
+        }
+        n.put("created_at", m.createdAt().toString());
+        n.put("updated_at", m.updatedAt().toString());
+        return n;
+    }
+
+    /** The audit log: every transition and operator action, with who did it. */
+    public static ArrayNode audit(List<AuditEntry> audit) {
+        ArrayNode a = MAPPER.createArrayNode();
+        for (AuditEntry e : audit) {
+            ObjectNode en = a.addObject();
+            en.put("id", e.id());
+            en.put("at", e.occurredAt().toString());
+            en.put("actor", e.actor());
+            en.put("action", e.action());
+            en.put("from", e.from() == null ? null : e.from().toString());
+            en.put("to", e.to() == null ? null : e.to().toString());
+            en.put("detail", e.detail());
+        }
+        return a;
+    }
+
+    public static ObjectNode runs(ControlStore cs, String migrationId, List<RunRecord> runs) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("migration_id", migrationId);
+        ArrayNode list = root.putArray("runs");
+        for (RunRecord r : runs) {
+            ObjectNode n = list.addObject();
+            n.put("run_id", r.runId());
+            n.put("kind", r.kind().name().toLowerCase(Locale.ROOT));
+            n.put("status", r.status().name());
+            if (r.prevRunId() != null) {
+                n.put("prev_run_id", r.prevRunId());
+            }
+            n.put("range_min", r.rangeMin());
+            n.put("range_max", r.rangeMax());
+            n.put("rows_per_second", r.rowsPerSecond());
+            n.put("created_at", String.valueOf(r.createdAt()));
+            n.put("started_at", r.startedAt() == null ? null : r.startedAt().toString());
+            n.put("ended_at", r.endedAt() == null ? null : r.endedAt().toString());
+            n.put("run_info", r.runInfo());
+            ObjectNode c = n.putObject("chunks");
+            cs.runs().chunkCounts(r.runId()).forEach((s, count) -> c.put(s.name(), count));
+        }
+        return root;
+    }
+
+    public static ObjectNode chunks(long runId, List<ChunkRecord> chunks) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("run_id", runId);
+        ArrayNode list = root.putArray("chunks");
+        for (ChunkRecord c : chunks) {
+            ObjectNode n = list.addObject();
+            n.put("table", c.tableName());
+            n.put("chunk_no", c.chunkNo());
+            n.put("key_min", c.keyMin());
+            n.put("key_min_inclusive", c.keyMinInclusive());
+            n.put("key_max", c.keyMax());
+            n.put("status", c.status().name());
+            n.put("rows_estimated", c.rowsEstimated());
+            n.put("rows", c.rowsDone());
+            n.put("bytes", c.bytesDone());
+            n.put("attempts", c.attempts());
+            n.put("error", c.error());
+            n.put("updated_at", String.valueOf(c.updatedAt()));
+        }
+        return root;
+    }
+
+    /** Seed 000's lag shape. */
+    public static ObjectNode lag(LagReport r, StreamPosition pos) {
+        String engine = pos.kind().equals("lsn") ? "postgresql" : pos.kind().equals("binlog") ? "mysql" : pos.kind();
+        ObjectNode root = MAPPER.createObjectNode();
+        ObjectNode lag = root.putObject("lag");
+        lag.put("seconds", r.seconds());
+        lag.put("records", r.records());
+        lag.put("bytes", r.bytes());
+        root.put("trend", r.trend());
+        root.put("estimated_catch_up", r.estimatedCatchUp());
+        ObjectNode position = root.putObject("cdc_position").putObject(engine);
+        position.put(pos.kind().equals("lsn") ? "lsn" : "position", r.position());
+        position.put("timestamp", r.positionTime() == null ? null
+                : r.positionTime().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        root.put("stale", r.stale());
+        return root;
     }
 }

@@ -1,6 +1,5 @@
 package dev.tandem.server.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.TandemException;
@@ -8,6 +7,7 @@ import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.StreamPosition;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +38,9 @@ final class LagCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     LagCommand(Map<String, String> env) {
@@ -47,6 +50,19 @@ final class LagCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            com.fasterxml.jackson.databind.JsonNode d = server.get().get("/api/v1/migrations/" + migrationId + "/lag");
+            if (json) {
+                out.println(Json.write(d));
+            } else {
+                out.printf(Locale.ROOT, "Migration %s: lag %.1f s, %,d records, %s; %s; caught up in %s.%n",
+                        migrationId, d.path("lag").path("seconds").asDouble(), d.path("lag").path("records").asLong(),
+                        dev.tandem.core.plan.Sizes.bytes(d.path("lag").path("bytes").asLong()),
+                        d.path("trend").asText(), d.path("estimated_catch_up").asText());
+            }
+            return 0;
+        }
         try (ControlStore cs = store.openExisting(env)) {
             cs.migrations().get(migrationId);
             StreamPosition pos = cs.positions().find(migrationId, ChangeStreamRunner.FORWARD).orElseThrow(() ->
@@ -58,25 +74,12 @@ final class LagCommand implements Callable<Integer> {
                         + "once its stream runs (tandem migrate -f MANIFEST)");
             }
             LagReport r = LagReport.of(samples, cs.now());
-            String engine = pos.kind().equals("lsn") ? "postgresql" : pos.kind().equals("binlog") ? "mysql"
-                    : pos.kind();
             if (r.stale()) {
                 spec.commandLine().getErr().println("note: no process is streaming " + migrationId + " now; these "
                         + "figures are from " + r.sampledAt() + " (continue with tandem migrate -f MANIFEST)");
             }
             if (json) {
-                ObjectNode root = Json.MAPPER.createObjectNode();
-                ObjectNode lag = root.putObject("lag");
-                lag.put("seconds", r.seconds());
-                lag.put("records", r.records());
-                lag.put("bytes", r.bytes());
-                root.put("trend", r.trend());
-                root.put("estimated_catch_up", r.estimatedCatchUp());
-                ObjectNode position = root.putObject("cdc_position").putObject(engine);
-                position.put(pos.kind().equals("lsn") ? "lsn" : "position", r.position());
-                position.put("timestamp", r.positionTime() == null ? null
-                        : r.positionTime().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-                out.println(Json.write(root));
+                out.println(Json.write(Json.lag(r, pos)));
             } else {
                 out.printf(Locale.ROOT, "Migration %s: lag %.1f s, %,d records, %s; %s; caught up in %s.%n",
                         migrationId, r.seconds(), r.records(), dev.tandem.core.plan.Sizes.bytes(r.bytes()), r.trend(),

@@ -1,11 +1,10 @@
 package dev.tandem.server.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +35,9 @@ final class RunsCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     RunsCommand(Map<String, String> env) {
@@ -45,32 +47,26 @@ final class RunsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            com.fasterxml.jackson.databind.JsonNode data = server.get().get("/api/v1/migrations/" + migrationId
+                    + "/runs");
+            if (json) {
+                out.println(Json.write(data));
+            } else {
+                for (com.fasterxml.jackson.databind.JsonNode r : data.path("runs")) {
+                    out.printf(Locale.ROOT, "%-19s  %-8s  %-11s  %s  %s%n", r.path("run_id").asText(),
+                            r.path("kind").asText(), r.path("status").asText(), r.path("chunks"),
+                            r.path("run_info").asText(""));
+                }
+            }
+            return 0;
+        }
         try (ControlStore cs = store.openExisting(env)) {
             cs.migrations().get(migrationId);
             List<RunRecord> runs = cs.runs().list(migrationId);
             if (json) {
-                ObjectNode root = Json.MAPPER.createObjectNode();
-                root.put("migration_id", migrationId);
-                ArrayNode list = root.putArray("runs");
-                for (RunRecord r : runs) {
-                    ObjectNode n = list.addObject();
-                    n.put("run_id", r.runId());
-                    n.put("kind", r.kind().name().toLowerCase(Locale.ROOT));
-                    n.put("status", r.status().name());
-                    if (r.prevRunId() != null) {
-                        n.put("prev_run_id", r.prevRunId());
-                    }
-                    n.put("range_min", r.rangeMin());
-                    n.put("range_max", r.rangeMax());
-                    n.put("rows_per_second", r.rowsPerSecond());
-                    n.put("created_at", String.valueOf(r.createdAt()));
-                    n.put("started_at", r.startedAt() == null ? null : r.startedAt().toString());
-                    n.put("ended_at", r.endedAt() == null ? null : r.endedAt().toString());
-                    n.put("run_info", r.runInfo());
-                    ObjectNode c = n.putObject("chunks");
-                    cs.runs().chunkCounts(r.runId()).forEach((s, count) -> c.put(s.name(), count));
-                }
-                out.println(Json.write(root));
+                out.println(Json.write(Json.runs(cs, migrationId, runs)));
                 return 0;
             }
             if (runs.isEmpty()) {

@@ -1,6 +1,5 @@
 package dev.tandem.server.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.store.AuditEntry;
@@ -8,6 +7,7 @@ import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,6 +36,9 @@ final class StatusCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
@@ -48,6 +51,48 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            if (id == null) {
+                var list = server.get().get("/api/v1/migrations");
+                if (json) {
+                    out.println(Json.write(Json.MAPPER.createObjectNode().set("migrations", list)));
+                } else {
+                    for (var m : list) {
+                        out.printf(Locale.ROOT, "%-24s  %-12s  %-9s  %s%n", m.path("id").asText(),
+                                m.path("status").asText(), m.path("phase").asText(), m.path("description").asText(""));
+                    }
+                }
+                return 0;
+            }
+            var s = server.get().get("/api/v1/migrations/" + id + "/status");
+            if (json) {
+                out.println(Json.write(s));
+                return 0;
+            }
+            out.println("Migration " + id + ": " + s.path("status").asText() + " (phase " + s.path("phase").asText()
+                    + ")" + (s.path("worker").isNull() ? "" : ", run by " + s.path("worker").asText()));
+            if (s.has("backfill")) {
+                out.println("  backfill  run " + s.path("backfill").path("run_id").asText() + ": "
+                        + s.path("backfill").path("chunks"));
+            }
+            if (s.has("lag")) {
+                out.printf(Locale.ROOT, "  lag       %.1f s, %d records (%s)%n", s.path("lag").path("seconds")
+                        .asDouble(), s.path("lag").path("records").asLong(), s.path("lag").path("trend").asText());
+            }
+            if (s.has("verification")) {
+                out.println("  verified  run " + s.path("verification").path("run_id").asText() + ": "
+                        + s.path("verification").path("unrepaired_rows").asLong() + " unrepaired differing rows");
+            }
+            for (var a : s.path("alerts")) {
+                out.println("  ALERT     " + a.path("severity").asText() + " " + a.path("name").asText() + ": "
+                        + a.path("message").asText(""));
+            }
+            if (!s.path("last_error").isNull() && s.has("last_error")) {
+                out.println("  error     " + s.path("last_error").asText());
+            }
+            return 0;
+        }
         try (ControlStore cs = store.openExisting(env)) {
             if (id == null) {
                 list(out, cs, cs.migrations().list());
@@ -63,7 +108,7 @@ final class StatusCommand implements Callable<Integer> {
             ObjectNode root = Json.MAPPER.createObjectNode();
             ArrayNode list = root.putArray("migrations");
             for (MigrationRecord m : all) {
-                list.add(migration(m));
+                list.add(Json.migration(m));
             }
             out.println(Json.write(root));
             return;
@@ -84,18 +129,8 @@ final class StatusCommand implements Callable<Integer> {
 
     private void one(PrintWriter out, MigrationRecord m, List<AuditEntry> audit) throws IOException {
         if (json) {
-            ObjectNode n = migration(m);
-            ArrayNode a = n.putArray("audit");
-            for (AuditEntry e : audit) {
-                ObjectNode en = a.addObject();
-                en.put("id", e.id());
-                en.put("at", e.occurredAt().toString());
-                en.put("actor", e.actor());
-                en.put("action", e.action());
-                en.put("from", e.from() == null ? null : e.from().toString());
-                en.put("to", e.to() == null ? null : e.to().toString());
-                en.put("detail", e.detail());
-            }
+            ObjectNode n = Json.migration(m);
+            n.set("audit", Json.audit(audit));
             out.println(Json.write(n));
             return;
         }
@@ -111,22 +146,5 @@ final class StatusCommand implements Callable<Integer> {
                     + (e.from() == null ? "-" : e.from()) + " -> " + (e.to() == null ? "-" : e.to())
                     + (e.detail() == null ? "" : "  (" + e.detail() + ")"));
         }
-    }
-
-    /** Seed 002's migration shape: id, uuid, description, status, strategy, created_at, updated_at (plus phase). */
-    private static ObjectNode migration(MigrationRecord m) throws IOException {
-        ObjectNode n = Json.MAPPER.createObjectNode();
-        n.put("id", m.id());
-        n.put("uuid", m.uuid().toString());
-        n.put("description", m.description());
-        n.put("status", m.status().state().wire());
-        n.put("phase", m.status().phase().wire());
-        JsonNode doc = Json.MAPPER.readTree(m.manifest());
-        if (doc.has("strategy")) {
-            n.set("strategy", doc.get("strategy"));
-        }
-        n.put("created_at", m.createdAt().toString());
-        n.put("updated_at", m.updatedAt().toString());
-        return n;
     }
 }

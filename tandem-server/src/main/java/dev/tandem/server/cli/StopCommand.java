@@ -1,9 +1,11 @@
 package dev.tandem.server.cli;
 
+import dev.tandem.core.engine.MigrationControl;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Requests;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,6 +40,9 @@ final class StopCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     StopCommand(Map<String, String> env) {
@@ -47,6 +52,15 @@ final class StopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            var d = server.get().post("/api/v1/migrations/" + migrationId + "/stop" + (immediate ? "?immediate=true"
+                    : ""), null);
+            out.println("Migration " + migrationId + ": " + d.path("status").asText() + " (phase "
+                    + d.path("phase").asText() + "). Continue with: tandem resume " + migrationId + " --server "
+                    + server.get().base());
+            return 0;
+        }
         try (ControlStore cs = store.openExisting(env)) {
             cs.migrations().get(migrationId);
             String holder = cs.leases().liveHolder(migrationId).orElseThrow(() -> TandemException.badState(
@@ -55,25 +69,11 @@ final class StopCommand implements Callable<Integer> {
             out.println("Asking " + holder + " to stop" + (immediate ? " at once" : " after its current batch")
                     + "; waiting ...");
             out.flush();
-            requestAndWait(cs, migrationId, holder, immediate ? Requests.Kind.STOP_IMMEDIATE : Requests.Kind.STOP,
-                    waitSeconds);
+            new MigrationControl(cs, env::get).requestStopAndWait(migrationId, immediate ? Requests.Kind.STOP_IMMEDIATE
+                    : Requests.Kind.STOP, MigrateCommand.actor(), waitSeconds);
             out.println("Migration " + migrationId + ": " + cs.migrations().get(migrationId).status()
                     + ". Continue with: tandem migrate -f MANIFEST");
             return 0;
-        }
-    }
-
-    /** Leaves the stop request for {@code holder} and waits until it gave the migration's lease back. */
-    static void requestAndWait(ControlStore cs, String migrationId, String holder, Requests.Kind kind, int seconds)
-            throws InterruptedException {
-        cs.requests().request(migrationId, kind, MigrateCommand.actor());
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (cs.leases().liveHolder(migrationId).isPresent()) {
-            if (System.nanoTime() > deadline) {
-                throw TandemException.badState("migration " + migrationId + " is still held by " + holder + " after "
-                        + seconds + " s; expected it to stop. The request stays pending: check that process");
-            }
-            Thread.sleep(200);
         }
     }
 }

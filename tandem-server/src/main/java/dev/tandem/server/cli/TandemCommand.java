@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
         versionProvider = TandemCommand.Version.class,
         subcommands = {PlanCommand.class, MigrateCommand.class, StatusCommand.class, RunsCommand.class,
                 ChunksCommand.class, ThrottleCommand.class, LagCommand.class, StopCommand.class, AbortCommand.class,
-                VerifyCommand.class, DemoCommand.class},
+                AdvanceCommand.class, PauseCommand.class, ResumeCommand.class, VerifyCommand.class,
+                ServerCommand.class, DemoCommand.class},
         description = {
                 "Moves a live database to a new one with zero downtime and zero divergence: copy what exists, stream "
                         + "what changes, prove both sides equal, shift traffic, cut over, roll back if needed.",

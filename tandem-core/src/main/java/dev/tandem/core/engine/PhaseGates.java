@@ -1,0 +1,157 @@
+package dev.tandem.core.engine;
+
+import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.LagReport;
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.lifecycle.LifecycleEvent;
+import dev.tandem.core.lifecycle.MigrationState;
+import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.store.ChunkStatus;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.LagSample;
+import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.RunStatus;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * seed 001's advance (REST {@code POST /migrations/{id}/advance}, {@code tandem advance ID}): a running migration
+ * moves to the next phase (or a named later one) only when the gate of the phase it leaves holds. Leaving the copy:
+ * every chunk copied (the runner itself moves to catch_up then, so advancing by hand is refused with the progress).
+ * Leaving catch_up: the stream running with lag under {@code abort_thresholds.lag_seconds} (at most 60 s, seed
+ * 000's catch-up loop) and the newest finished verification — and any running continuous one — without unrepaired
+ * drift. Into cutover and beyond: refused until the router exists (the cutover freezes writes through it).
+ */
+public final class PhaseGates {
+    /** seed 000's catch-up loop waits for lag under a minute before cutover. */
+    public static final double DEFAULT_LAG_GATE_SECONDS = 60;
+
+    /** A gate that does not hold (a 409 / exit 3), with what it expects and what it found. */
+    public static final class GateClosed extends TandemException {
+        private final String gate;
+        private final String expected;
+        private final String actual;
+
+        GateClosed(String gate, String message, String expected, String actual) {
+            super(ErrorCode.BAD_STATE, message);
+            this.gate = gate;
+            this.expected = expected;
+            this.actual = actual;
+        }
+
+        public String gate() {
+            return gate;
+        }
+
+        public String expected() {
+            return expected;
+        }
+
+        public String actual() {
+            return actual;
+        }
+    }
+
+    private final ControlStore store;
+
+    public PhaseGates(ControlStore store) {
+        this.store = store;
+    }
+
+    /**
+     * Checks the gate and advances (a compare-and-set on the status read here, with an audit row).
+     *
+     * @param to null: the next phase
+     */
+    public MigrationRecord advance(MigrationRecord r, Manifest m, Phase to, String actor) {
+        if (r.status().state() != MigrationState.RUNNING) {
+            throw TandemException.badState("cannot advance migration " + r.id() + ": expected state running, actual "
+                    + r.status().state().wire());
+        }
+        Phase current = r.status().phase();
+        if (to == null) {
+            int i = Phase.ORDER.indexOf(current);
+            if (i == Phase.ORDER.size() - 1) {
+                throw TandemException.badState("migration " + r.id() + " is in its last phase (cleanup)");
+            }
+            to = Phase.ORDER.get(i + 1);
+        }
+        if (!current.isBefore(to)) {
+            throw TandemException.badState("cannot advance migration " + r.id() + " to " + to.wire() + ": expected a "
+                    + "phase after " + current.wire() + ", actual " + to.wire());
+        }
+        if (current.isBefore(Phase.CATCH_UP)) {
+            Optional<RunRecord> run = store.runs().list(r.id()).stream()
+                    .filter(x -> x.kind() == RunRecord.Kind.BACKFILL).findFirst();
+            String done = run.map(x -> {
+                Map<ChunkStatus, Long> c = store.runs().chunkCounts(x.runId());
+                long total = c.values().stream().mapToLong(Long::longValue).sum();
+                return c.getOrDefault(ChunkStatus.PASS, 0L) + " of " + total + " chunks PASS in run " + x.runId();
+            }).orElse("no backfill run yet");
+            throw new GateClosed("backfill_complete", "cannot advance migration " + r.id() + " from "
+                    + current.wire() + ": the backfill is not complete (" + done + "); it moves to catch_up by itself "
+                    + "when every chunk is copied", "every chunk PASS", done);
+        }
+        if (current == Phase.CATCH_UP) {
+            lag(r.id(), m);
+            verification(r.id());
+        }
+        if (!to.isBefore(Phase.CUTOVER)) {
+            throw new GateClosed("cutover", "cannot advance migration " + r.id() + " to " + to.wire() + ": the "
+                    + "cutover (write freeze through the routers, final sync, flip) comes with tandem-router, which is "
+                    + "not built yet", "routers connected", "none");
+        }
+        return store.migrations().transition(r.id(), r.status(), LifecycleEvent.ADVANCE, to, actor,
+                "advance: the gates of " + current.wire() + " held");
+    }
+
+    private void lag(String id, Manifest m) {
+        double limit = m.abortThresholds().lagSeconds() != null
+                ? Math.min(m.abortThresholds().lagSeconds(), DEFAULT_LAG_GATE_SECONDS) : DEFAULT_LAG_GATE_SECONDS;
+        List<LagSample> samples = store.lag().recent(id, ChangeStreamRunner.FORWARD, 120);
+        if (samples.isEmpty()) {
+            throw new GateClosed("lag", "cannot leave catch_up: no lag measured yet (is the stream running?)",
+                    "lag_seconds <= " + limit, "not measured");
+        }
+        LagReport lag = LagReport.of(samples, store.now());
+        if (lag.stale()) {
+            throw new GateClosed("lag", "cannot leave catch_up: no process streams the migration now (last lag "
+                    + "sample " + lag.sampledAt() + "); resume it first", "a running stream", "stopped");
+        }
+        if (lag.seconds() > limit) {
+            throw new GateClosed("lag", "cannot leave catch_up: lag is " + lag.seconds() + " s, above " + limit + " s",
+                    "lag_seconds <= " + limit, String.valueOf(lag.seconds()));
+        }
+    }
+
+    private void verification(String id) {
+        List<RunRecord> verifies = store.runs().list(id).stream().filter(x -> x.kind() == RunRecord.Kind.VERIFY)
+                .toList();
+        Optional<RunRecord> last = verifies.stream().filter(x -> x.status() == RunStatus.ENDED).findFirst();
+        if (last.isEmpty()) {
+            throw new GateClosed("verification", "cannot leave catch_up: no finished verification yet; run one "
+                    + "(tandem verify -f MANIFEST, or POST /api/v1/migrations/" + id + "/verify)", "a clean verify run",
+                    "none");
+        }
+        long unrepaired = unrepaired(last.get());
+        if (unrepaired > 0) {
+            throw new GateClosed("verification", "cannot leave catch_up: verify run " + last.get().runId() + " found "
+                    + unrepaired + " differing rows not repaired; repair them (--repair) and verify again",
+                    "0 differing rows", String.valueOf(unrepaired));
+        }
+        long continuous = verifies.stream().filter(x -> x.status() != RunStatus.ENDED).mapToLong(this::unrepaired)
+                .sum();
+        if (continuous > 0) {
+            throw new GateClosed("verification", "cannot leave catch_up: continuous verification found " + continuous
+                    + " differing rows not repaired", "0 differing rows", String.valueOf(continuous));
+        }
+    }
+
+    private long unrepaired(RunRecord run) {
+        return store.drift().list(run.runId()).stream().filter(d -> d.repairedAt() == null).count();
+    }
+}

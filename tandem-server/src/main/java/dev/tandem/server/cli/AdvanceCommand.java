@@ -1,0 +1,84 @@
+package dev.tandem.server.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.engine.PhaseGates;
+import dev.tandem.core.error.TandemException;
+import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.MigrationRecord;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tandem advance ID [--to PHASE]}: seed 001's advance, only when the gate of the current phase holds. */
+@Command(name = "advance", header = "Move a running migration to its next phase, if the phase's gate holds.",
+        mixinStandardHelpOptions = true,
+        description = {"Gates: leaving the copy needs every chunk copied (the migration moves to catch_up by itself "
+                + "then); leaving catch_up needs the stream running with lag under abort_thresholds.lag_seconds (at "
+                + "most 60 s) and the newest verification without unrepaired differences. Cutover comes with the "
+                + "router (not built yet).", "",
+                "Exit codes: 0 advanced, 3 a gate does not hold (it says which, what it expects and what it found)."})
+final class AdvanceCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MIGRATION_ID")
+    String migrationId;
+
+    @Option(names = "--to", paramLabel = "PHASE", description = "A later phase than the next one.")
+    String to;
+
+    @Mixin
+    StoreOption store;
+
+    @Mixin
+    Remote remote;
+
+    private final Map<String, String> env;
+
+    AdvanceCommand(Map<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Phase phase = null;
+        if (to != null) {
+            try {
+                phase = Phase.fromWire(to);
+            } catch (IllegalArgumentException e) {
+                throw TandemException.badInput("--to " + to + ": not a phase; use one of prepare, backfill, catch_up, "
+                        + "shadow, cutover, cleanup");
+            }
+        }
+        Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            if (phase != null) {
+                body.put("phase", phase.wire());
+            }
+            var d = server.get().post("/api/v1/migrations/" + migrationId + "/advance", body);
+            out.println("Migration " + migrationId + ": " + d.path("status").asText() + " (phase "
+                    + d.path("phase").asText() + ").");
+            return 0;
+        }
+        try (ControlStore cs = store.openExisting(env)) {
+            MigrationRecord r = cs.migrations().get(migrationId);
+            var m = new ManifestReader(env::get).document(r.manifest(), "the stored manifest of " + migrationId,
+                    ManifestReader.Purpose.RUN).manifest();
+            MigrationRecord done = new PhaseGates(cs).advance(r, m, phase, MigrateCommand.actor());
+            out.println("Migration " + migrationId + ": " + done.status().state().wire() + " (phase "
+                    + done.status().phase().wire() + ").");
+            return 0;
+        }
+    }
+}

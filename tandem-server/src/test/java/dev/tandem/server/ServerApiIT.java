@@ -119,7 +119,17 @@ class ServerApiIT {
         assertThat(early.json().path("error").path("message").asText()).contains("expected state ready",
                 "actual pending");
 
-        // configure it for real databases: ready
+        // configure it for real databases: ready; an alert rule posts to a webhook of this test
+        List<String> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        hook.createContext("/hook", x -> {
+            hooks.add(new String(x.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            x.sendResponseHeaders(204, -1);
+            x.close();
+        });
+        hook.start();
+        String hookUrl = "http://127.0.0.1:" + hook.getAddress().getPort() + "/hook";
         Api.Response configured = api.call("PATCH", one, ADMIN, "{"
                 + "\"source\": {\"url\": \"" + SOURCE.server().jdbcUrl() + "\", \"user\": \"migrator\", "
                 + "\"password\": \"${env:PW}\"},"
@@ -128,7 +138,10 @@ class ServerApiIT {
                 + "\"scope\": {\"tables\": [\"orders\"]},"
                 + "\"data\": {\"type\": \"scan\", \"replace\": \"replace\", \"chunk_rows\": 3000},"
                 + "\"cdc\": {\"method\": \"logical_replication\", \"heartbeat_interval\": \"1s\"},"
-                + "\"validation\": {\"continuous\": false}}");
+                + "\"validation\": {\"continuous\": false}, "
+                + "\"alerting\": {\"rules\": [{\"name\": \"apply_stalled\", \"condition\": \"lag_seconds > 2\", "
+                + "\"severity\": \"high\", \"message\": \"changes wait more than 2 s\", \"webhook\": \"" + hookUrl
+                + "\"}]}}");
         assertThat(configured.status()).as(configured.toString()).isEqualTo(200);
         assertThat(configured.data().path("status").asText()).isEqualTo("ready");
         assertThat(configured.text()).doesNotContain(PW);
@@ -156,6 +169,26 @@ class ServerApiIT {
                 assertThat(patched.data().path("strategy")).isEqualTo(Api.parse(step));
                 assertThat(patched.data().path("status").asText()).isEqualTo("running");
             }
+            // the target stops applying (a lock): the alert fires, on status and the webhook; released, it resolves
+            try (Connection t = TARGET.server().connect(); Statement st = t.createStatement()) {
+                t.setAutoCommit(false);
+                st.execute("LOCK TABLE orders IN EXCLUSIVE MODE");
+                JsonNode firing = api.await(one + "/status", READ, 60, "the alert firing", d ->
+                        d.path("alerts").toString().contains("apply_stalled"));
+                assertThat(firing.path("alerts").get(0).path("severity").asText()).isEqualTo("high");
+                assertThat(api.call("GET", "/metrics", READ, null).text())
+                        .contains("tandem_alerts_open{migration=\"migrate_to_new_redis\"} 1.0");
+                t.rollback();
+            }
+            api.await(one + "/status", READ, 60, "the alert resolved", d -> d.path("alerts").isEmpty());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (hooks.stream().noneMatch(h -> h.contains("\"resolved\"")) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            hook.stop(0);
+            assertThat(hooks).anyMatch(h -> h.contains("\"alert\":\"apply_stalled\"") && h.contains("\"firing\""))
+                    .anyMatch(h -> h.contains("\"state\":\"resolved\""));
+
             Api.Response frozen = api.call("PATCH", one, ADMIN, "{\"scope\": {\"tables\": [\"x\"]}}");
             assertThat(frozen.status()).as("what is moved cannot change while running").isEqualTo(409);
 

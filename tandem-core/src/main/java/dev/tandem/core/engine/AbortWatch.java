@@ -36,6 +36,7 @@ public final class AbortWatch {
 
     private final AbortThresholds limits;
     private final Deque<Point> points = new ArrayDeque<>();
+    private double errorRate = Double.NaN;
 
     public AbortWatch(AbortThresholds limits) {
         this.limits = limits;
@@ -58,17 +59,18 @@ public final class AbortWatch {
         while (points.size() > 1 && nowNanos - points.peekFirst().nanos() > WINDOW_NANOS) {
             points.removeFirst();
         }
-        if (limits.errorRate() != null) {
-            Point first = points.peekFirst();
-            long a = attempts - first.attempts();
-            long f = failures - first.failures();
-            if (a >= MIN_ATTEMPTS) {
-                double rate = (double) f / a;
-                if (rate > limits.errorRate()) {
-                    return Optional.of(new Crossing("error_rate", rate, limits.errorRate()));
-                }
-            }
+        Point first = points.peekFirst();
+        long a = attempts - first.attempts();
+        long f = failures - first.failures();
+        errorRate = a >= MIN_ATTEMPTS ? (double) f / a : Double.NaN;
+        if (limits.errorRate() != null && !Double.isNaN(errorRate) && errorRate > limits.errorRate()) {
+            return Optional.of(new Crossing("error_rate", errorRate, limits.errorRate()));
         }
         return Optional.empty();
+    }
+
+    /** The error rate of the last {@link #check}'s minute, or NaN while the minute holds too few attempts. */
+    public double errorRate() {
+        return errorRate;
     }
 }

@@ -232,13 +232,12 @@ public final class MigrationRunner {
                 if (stopped) {
                     runner.stop();
                 }
-                Thread watchdog = stream == null ? null : watchdog(stream, runner);
+                Thread watchdog = watchdog(stream, runner, run.runId(), new AlertWatch(store, m.id(), m.alerting(),
+                        say));
                 try {
                     result = runner.run(run, jobs);
                 } finally {
-                    if (watchdog != null) {
-                        watchdog.interrupt();
-                    }
+                    watchdog.interrupt();
                 }
                 backfill = null;
                 if (stream != null && stream.failure().isPresent()) {
@@ -343,6 +342,7 @@ public final class MigrationRunner {
                                              BackfillResult result, List<String> schemaActions, Options opts) {
         boolean inSync = m.continuous().stopWhen() == Continuous.StopWhen.IN_SYNC;
         AbortWatch watch = new AbortWatch(m.abortThresholds());
+        AlertWatch alerts = new AlertWatch(store, m.id(), m.alerting(), say);
         long nextCheck = System.nanoTime();
         say.accept(inSync ? "Streaming changes until the target is in sync ..."
                 : "Streaming changes until stopped (tandem stop " + m.id() + ", or Ctrl-C) ...");
@@ -374,7 +374,21 @@ public final class MigrationRunner {
                     Optional<AbortWatch.Crossing> crossed = watch.check(now, verifier == null ? -1
                             : verifier.driftRows(), s == null ? -1 : s.seconds(), stream.applier().attempts(),
                             stream.applier().failedAttempts());
+                    Map<String, Double> values = new HashMap<>();
+                    if (s != null) {
+                        values.put("lag_seconds", s.seconds());
+                        values.put("lag_records", (double) s.records());
+                        values.put("lag_bytes", (double) s.bytes());
+                    }
+                    if (verifier != null) {
+                        values.put("drift_rows", (double) verifier.driftRows());
+                    }
+                    if (!Double.isNaN(watch.errorRate())) {
+                        values.put("error_rate", watch.errorRate());
+                    }
+                    alerts.evaluate(values);
                     if (crossed.isPresent()) {
+                        alerts.resolveAll("the migration aborted");
                         return abortOnThreshold(m, source, target, stream, verifier, crossed.get(), result,
                                 schemaActions);
                     }
@@ -394,6 +408,7 @@ public final class MigrationRunner {
                 if (inSync && now >= nextSync) {
                     nextSync = now + TimeUnit.SECONDS.toNanos(1);
                     if (stream.syncedNow(Duration.ofSeconds(30))) {
+                        alerts.resolveAll("the migration completed");
                         return completeInSync(m, source, target, tables, stream, result, schemaActions, opts);
                     }
                 }
@@ -489,10 +504,34 @@ public final class MigrationRunner {
      * Stops the backfill as soon as the change stream fails: copying on would only grow what a rerun must redo, and
      * the changes of copied chunks are no longer being applied.
      */
-    private Thread watchdog(ChangeStreamRunner stream, BackfillRunner runner) {
+    /**
+     * Watches the copy: stops it when the change stream running alongside failed, and evaluates the alert rules
+     * (lag, chunks_failed) about once a second.
+     *
+     * @param stream null without change data capture
+     */
+    private Thread watchdog(ChangeStreamRunner stream, BackfillRunner runner, long runId, AlertWatch alerts) {
         Thread t = new Thread(() -> {
             try {
-                while (stream.failure().isEmpty()) {
+                boolean alerting = true;
+                for (int tick = 0; stream == null || stream.failure().isEmpty(); tick++) {
+                    if (alerting && tick % 5 == 0) {
+                        Map<String, Double> values = new HashMap<>();
+                        LagSample s = stream == null ? null : stream.lastSample();
+                        if (s != null) {
+                            values.put("lag_seconds", s.seconds());
+                            values.put("lag_records", (double) s.records());
+                            values.put("lag_bytes", (double) s.bytes());
+                        }
+                        try {
+                            values.put("chunks_failed", (double) store.runs().chunkCounts(runId)
+                                    .getOrDefault(ChunkStatus.FAIL, 0L));
+                            alerts.evaluate(values);
+                        } catch (RuntimeException e) {
+                            alerting = false; // the copy goes on; its own store writes report a broken store
+                            say.accept("warning: alert rules are not evaluated during this copy: " + e.getMessage());
+                        }
+                    }
                     Thread.sleep(200);
                 }
                 say.accept("The change stream stopped during the copy; stopping the copy");
@@ -500,7 +539,7 @@ public final class MigrationRunner {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "tandem-stream-watchdog");
+        }, "tandem-backfill-watchdog");
         t.setDaemon(true);
         t.start();
         return t;

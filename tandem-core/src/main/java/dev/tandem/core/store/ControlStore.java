@@ -45,6 +45,7 @@ public final class ControlStore implements AutoCloseable {
     private final Requests requests;
     private final Leases leases;
     private final DriftLog drift;
+    private final AlertLog alerts;
     private final Fences fences;
 
     private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
@@ -59,6 +60,7 @@ public final class ControlStore implements AutoCloseable {
         this.requests = new Requests(this);
         this.leases = new Leases(this);
         this.drift = new DriftLog(this);
+        this.alerts = new AlertLog(this);
         this.fences = new Fences(this);
     }
 
@@ -170,6 +172,10 @@ public final class ControlStore implements AutoCloseable {
 
     public Positions positions() {
         return positions;
+    }
+
+    public AlertLog alerts() {
+        return alerts;
     }
 
     public DriftLog drift() {

@@ -12,7 +12,6 @@ import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
-import dev.tandem.core.manifest.Alerting;
 import dev.tandem.core.manifest.JdbcUrls;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestDocument;
@@ -20,19 +19,18 @@ import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.plan.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
+import dev.tandem.core.store.AlertLog;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.RunRecord;
-import dev.tandem.core.store.RunStatus;
 import dev.tandem.core.store.StreamPosition;
 import dev.tandem.server.cli.Json;
 import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -267,7 +265,6 @@ final class MigrationsApi {
             b.put("rows", store.runs().chunks(run.runId(), ChunkStatus.PASS).stream()
                     .mapToLong(x -> x.rowsDone()).sum());
         });
-        Map<String, Double> values = new LinkedHashMap<>();
         List<LagSample> samples = store.lag().recent(r.id(), ChangeStreamRunner.FORWARD, 120);
         if (!samples.isEmpty()) {
             LagReport lag = LagReport.of(samples, store.now());
@@ -277,50 +274,33 @@ final class MigrationsApi {
             l.put("bytes", lag.bytes());
             l.put("trend", lag.trend());
             l.put("stale", lag.stale());
-            values.put("lag_seconds", lag.seconds());
-            values.put("lag_records", (double) lag.records());
-            values.put("lag_bytes", (double) lag.bytes());
         }
-        long drift = 0;
         for (RunRecord run : runs) {
             if (run.kind() != RunRecord.Kind.VERIFY) {
                 continue;
             }
             List<DriftLog.DriftRow> rows = store.drift().list(run.runId());
             long unrepaired = rows.stream().filter(d -> d.repairedAt() == null).count();
-            if (!n.has("verification")) {
-                ObjectNode v = n.putObject("verification");
-                v.put("run_id", run.runId());
-                v.put("run_status", run.status().name());
-                v.put("differing_rows", rows.size());
-                v.put("unrepaired_rows", unrepaired);
-            }
-            if (run.status() != RunStatus.ENDED || n.get("verification").path("run_id").asLong() == run.runId()) {
-                drift += unrepaired;
-            }
+            ObjectNode v = n.putObject("verification");
+            v.put("run_id", run.runId());
+            v.put("run_status", run.status().name());
+            v.put("differing_rows", rows.size());
+            v.put("unrepaired_rows", unrepaired);
+            break; // the newest
         }
-        values.put("drift_rows", (double) drift);
         ArrayNode alerts = n.putArray("alerts");
-        if (r.status().state() == MigrationState.RUNNING) {
-            for (Alerting.Rule rule : alertRules(r)) {
-                if (values.keySet().containsAll(rule.condition().metrics()) && rule.condition().test(values)) {
-                    ObjectNode a = alerts.addObject();
-                    a.put("name", rule.name());
-                    a.put("severity", rule.severity().name().toLowerCase(java.util.Locale.ROOT));
-                    a.put("message", rule.message());
-                    a.put("condition", rule.condition().toString());
-                }
+        if (!r.status().state().isTerminal()) {
+            for (AlertLog.Alert a : store.alerts().list(r.id(), true)) {
+                ObjectNode x = alerts.addObject();
+                x.put("name", a.name());
+                x.put("severity", a.severity());
+                x.put("message", a.message());
+                x.put("condition", a.condition());
+                x.put("observed", a.observed());
+                x.put("fired_at", a.firedAt().toString());
             }
         }
         ApiServer.ok(ctx, n);
-    }
-
-    private List<Alerting.Rule> alertRules(MigrationRecord r) {
-        try {
-            return orchestrator.manifest(r, ManifestReader.Purpose.DRAFT).manifest().alerting().rules();
-        } catch (TandemException e) {
-            return List.of();
-        }
     }
 
     void lag(Context ctx) {

@@ -95,6 +95,11 @@ final class Orchestrator implements AutoCloseable {
         MigrationRunner runner = new MigrationRunner(store, ConnectorRegistry.load(), progress(id), line -> {
             LOG.info("[{}] {}", id, line);
             events.log(id, line);
+            if (line.startsWith("ALERT ") || line.startsWith("alert resolved: ")) {
+                ObjectNode d = Json.MAPPER.createObjectNode();
+                d.put("line", line);
+                events.publish(id, "alert", d);
+            }
         });
         lastError.remove(id);
         Thread t = new Thread(() -> run(id, runner, doc, opts), "tandem-migration-" + id);

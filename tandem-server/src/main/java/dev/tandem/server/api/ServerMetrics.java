@@ -73,6 +73,8 @@ final class ServerMetrics implements AutoCloseable {
                     .flatMap(r -> store.drift().list(r.runId()).stream()).filter(d -> d.repairedAt() == null).count();
             set("tandem.drift.rows", "unrepaired rows found different by the newest verifications",
                     Tags.of("migration", id), drift);
+            set("tandem.alerts.open", "alert rules firing now", Tags.of("migration", id),
+                    m.status().state().isTerminal() ? 0 : store.alerts().list(id, true).size());
         }
         return registry.scrape();
     }

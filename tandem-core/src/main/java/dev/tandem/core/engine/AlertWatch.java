@@ -1,0 +1,149 @@
+package dev.tandem.core.engine;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.manifest.AlertCondition;
+import dev.tandem.core.manifest.Alerting;
+import dev.tandem.core.store.AlertLog;
+import dev.tandem.core.store.ControlStore;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Tags;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seed 000's {@code alerting.rules}, evaluated on a running migration's figures about once a second. A rule whose
+ * condition becomes true fires once: a row in the store (status and metrics of any process read it), a line for the
+ * operator, the gauge {@code tandem.alert.firing}, and a POST to its webhook if it has one; when the condition turns
+ * false it resolves the same way. A rule naming a figure not measured now (drift_rows without verification, say)
+ * keeps its state. Alerts never act on the migration — abort thresholds do.
+ * <p>Webhook body: {@code {migration_id, alert, severity, state: firing|resolved, condition, message, observed, at}}.
+ * Delivery is asynchronous with a 5 s timeout; a failure is logged (host only: a URL may hold a token) and not
+ * retried.
+ */
+public final class AlertWatch {
+    private static final Logger LOG = LoggerFactory.getLogger(AlertWatch.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String migrationId;
+    private final List<Alerting.Rule> rules;
+    private final AlertLog log;
+    private final Consumer<String> say;
+    private final Map<String, Long> open = new HashMap<>();
+    /** One gauge per migration and rule for the process's life (a registry keeps the first object it was given). */
+    private static final Map<String, AtomicInteger> GAUGES = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> gauges = new HashMap<>();
+    private HttpClient http;
+
+    /** Alerts a previous process left firing stay open (not fired twice); they resolve when their rule does. */
+    public AlertWatch(ControlStore store, String migrationId, Alerting alerting, Consumer<String> say) {
+        this.migrationId = migrationId;
+        this.rules = alerting.rules();
+        this.log = store.alerts();
+        this.say = say;
+        if (!rules.isEmpty()) {
+            for (AlertLog.Alert a : log.list(migrationId, true)) {
+                open.put(a.name(), a.id());
+            }
+        }
+        for (Alerting.Rule r : rules) {
+            AtomicInteger g = GAUGES.computeIfAbsent(migrationId + "\u0000" + r.name(), k ->
+                    Metrics.gauge("tandem.alert.firing", Tags.of("migration", migrationId, "alert", r.name(),
+                            "severity", r.severity().name().toLowerCase(Locale.ROOT)), new AtomicInteger()));
+            g.set(open.containsKey(r.name()) ? 1 : 0);
+            gauges.put(r.name(), g);
+        }
+    }
+
+    /** @param values the figures measured now, by the names conditions use ({@link AlertCondition#METRICS}) */
+    public void evaluate(Map<String, Double> values) {
+        for (Alerting.Rule r : rules) {
+            if (!values.keySet().containsAll(r.condition().metrics())) {
+                continue;
+            }
+            boolean firing = r.condition().test(values);
+            Long id = open.get(r.name());
+            if (firing && id == null) {
+                String observed = observed(r.condition(), values);
+                open.put(r.name(), log.fire(migrationId, r.name(), r.severity().name().toLowerCase(Locale.ROOT),
+                        r.condition().toString(), r.message(), observed));
+                gauges.get(r.name()).set(1);
+                say.accept("ALERT " + r.severity().name().toLowerCase(Locale.ROOT) + " " + r.name() + ": "
+                        + (r.message() == null ? r.condition() : r.message()) + " (" + r.condition() + "; " + observed
+                        + ")");
+                notify(r, "firing", observed);
+            } else if (!firing && id != null) {
+                log.resolve(id);
+                open.remove(r.name());
+                gauges.get(r.name()).set(0);
+                String observed = observed(r.condition(), values);
+                say.accept("alert resolved: " + r.name() + " (" + observed + ")");
+                notify(r, "resolved", observed);
+            }
+        }
+    }
+
+    /** The migration ended (completed, aborted): every open alert resolves with it. */
+    public void resolveAll(String why) {
+        for (Alerting.Rule r : rules) {
+            Long id = open.remove(r.name());
+            if (id != null) {
+                log.resolve(id);
+                gauges.get(r.name()).set(0);
+                say.accept("alert resolved: " + r.name() + " (" + why + ")");
+                notify(r, "resolved", why);
+            }
+        }
+    }
+
+    private static String observed(AlertCondition c, Map<String, Double> values) {
+        return new TreeMap<>(values).entrySet().stream().filter(e -> c.metrics().contains(e.getKey()))
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+    }
+
+    private void notify(Alerting.Rule r, String state, String observed) {
+        if (r.webhook() == null) {
+            return;
+        }
+        ObjectNode body = JSON.createObjectNode();
+        body.put("migration_id", migrationId);
+        body.put("alert", r.name());
+        body.put("severity", r.severity().name().toLowerCase(Locale.ROOT));
+        body.put("state", state);
+        body.put("condition", r.condition().toString());
+        body.put("message", r.message());
+        body.put("observed", observed);
+        body.put("at", Instant.now().toString());
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        }
+        URI uri = URI.create(r.webhook());
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+        http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, e) -> {
+            if (e != null) {
+                LOG.warn("alert {} of {}: webhook on {} failed: {}", r.name(), migrationId, uri.getHost(),
+                        e.getClass().getSimpleName());
+            } else if (resp.statusCode() / 100 != 2) {
+                LOG.warn("alert {} of {}: webhook on {} answered {}", r.name(), migrationId, uri.getHost(),
+                        resp.statusCode());
+            }
+        });
+    }
+}

@@ -230,13 +230,18 @@ class ChangeStreamIT {
         assertThat(secondRun).as("the big transaction again from its start, then small2").isEqualTo(expected);
     }
 
-    /** The keys of data changes and COMMIT for transaction ends, in order; heartbeats left out. */
+    /**
+     * The keys of data changes and COMMIT for transaction ends, in order; heartbeats left out, and so are
+     * transactions without data changes (a restart writes one, its start marker).
+     */
     private static List<String> shape(List<Change> changes) {
         List<String> out = new ArrayList<>();
         synchronized (changes) {
             for (Change c : changes) {
                 if (c.kind() == Change.Kind.COMMIT) {
-                    out.add("COMMIT");
+                    if (!out.isEmpty() && !out.get(out.size() - 1).equals("COMMIT")) {
+                        out.add("COMMIT");
+                    }
                 } else if (c.kind() != Change.Kind.MARKER) {
                     out.add(c.key().get(0));
                 }

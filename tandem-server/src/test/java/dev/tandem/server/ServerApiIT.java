@@ -3,8 +3,6 @@ package dev.tandem.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tandem.core.store.ControlStore;
-import dev.tandem.server.api.ApiServer;
 import dev.tandem.server.api.Tokens;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
@@ -50,8 +48,7 @@ class ServerApiIT {
 
     @TempDir
     static Path dir;
-    private static ControlStore store;
-    private static ApiServer server;
+    private static InProcessServer server;
     private static Api api;
 
     @BeforeAll
@@ -63,15 +60,13 @@ class ServerApiIT {
                         + "amount numeric(12,2), updated_at timestamptz DEFAULT now())",
                 "INSERT INTO orders SELECT g, 'c' || g % 500, g % 1000 / 10.0 FROM generate_series(1, 30000) g",
                 "ANALYZE");
-        store = ControlStore.open(dir.resolve("store").toString(), ENV::get);
-        server = new ApiServer(store, ENV, Tokens.load(null, ENV), false).start("127.0.0.1", 0);
-        api = new Api("http://127.0.0.1:" + server.port());
+        server = new InProcessServer(dir.resolve("store"), ENV);
+        api = server.api;
     }
 
     @AfterAll
     static void stop() {
         server.close();
-        store.close();
     }
 
     @Test
@@ -203,7 +198,7 @@ class ServerApiIT {
                             && r.path("status").asText().equals("ENDED")));
             assertThat(runs.toString()).contains("\"kind\":\"backfill\"");
             // the CLI talks to the server too (tokens from $TANDEM_TOKEN)
-            String url = "http://127.0.0.1:" + server.port();
+            String url = server.url();
             CliRun status = CliRun.of(withToken(READ), "status", "migrate_to_new_redis", "--server", url, "--json");
             assertThat(status.exitCode()).as(status.all()).isZero();
             assertThat(Api.parse(status.out()).path("phase").asText()).isEqualTo("catch_up");
@@ -305,7 +300,7 @@ class ServerApiIT {
                 .isEqualTo("admin");
         // server-sent events: a read token may follow them
         HttpResponse<java.io.InputStream> sse = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + server.port() + "/api/v1/events")).header("Authorization",
+                URI.create(server.url() + "/api/v1/events")).header("Authorization",
                 "Bearer " + READ).header("Accept", "text/event-stream").timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertThat(sse.statusCode()).isEqualTo(200);

@@ -1,11 +1,14 @@
 package dev.tandem.core.cdc;
 
 import dev.tandem.core.error.SqlErrors;
+import dev.tandem.core.manifest.FailureHandling;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.KeyRange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -14,14 +17,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.ToLongBiFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The stream's sink: routes each change through the chunk gates (while a backfill copies), folds what is to be
@@ -45,6 +48,11 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private final Connector target;
     private final ChangeApplier applier;
     private final Map<String, ChangeApplier.ApplyTable> tables;
+    /** seed 002's failure_handling for apply errors (chunk errors follow it in the backfill). */
+    private volatile FailureHandling failureHandling = FailureHandling.DEFAULT;
+    /** allow_partial: tables whose changes failed for good; their changes are skipped from then on. */
+    private final Set<String> failedTables = ConcurrentHashMap.newKeySet();
+    private volatile BiConsumer<String, String> tableFailedListener = (t, why) -> { };
     private final Consumer<String> warn;
     private final boolean keepTransactions;
     private final String streamName;
@@ -121,6 +129,27 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     /** Target transactions of the stream that failed (retried or not). */
     public long failedAttempts() {
         return failedAttempts.get();
+    }
+
+    /**
+     * How apply errors are handled (seed 002): a transient error is retried up to 5 times (or {@code retry_count})
+     * under every policy; {@code retry_then_all} retries any other error {@code retry_count} times too before the
+     * stream fails; {@code allow_partial} (group commit only) then applies the batch table by table and gives up the
+     * tables that still fail — their changes are skipped from then on and {@code onTableFailed} is told — while the
+     * others go on. {@code rollback_all} fails the stream at once.
+     *
+     * @param alreadyFailed tables an earlier run gave up (they stay given up)
+     */
+    public void failureHandling(FailureHandling handling, Set<String> alreadyFailed,
+                                BiConsumer<String, String> onTableFailed) {
+        this.failureHandling = handling;
+        this.failedTables.addAll(alreadyFailed);
+        this.tableFailedListener = onTableFailed;
+    }
+
+    /** Tables given up under allow_partial. */
+    public Set<String> failedTables() {
+        return Set.copyOf(failedTables);
     }
 
     /** Routes changes through {@code gates} from now on (null: apply every change). */
@@ -310,8 +339,7 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
                 rollback(c);
                 closeConnection();
                 carried = 0;
-                boolean retryable = e instanceof SQLException se && SqlErrors.isRetryable(se);
-                if (open || closing || attempt >= RETRIES || !retryable) {
+                if (open || closing || !(e instanceof SQLException se) || !retryAgain(se, attempt)) {
                     throw e;
                 }
                 log.warn("applying a source transaction failed (attempt {}), retrying: {}", attempt + 1,
@@ -377,12 +405,60 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
             } catch (SQLException e) {
                 failedAttempts.incrementAndGet();
                 closeConnection();
-                if (closing || attempt >= RETRIES || !SqlErrors.isRetryable(e)) {
+                if (closing) {
+                    throw e;
+                }
+                if (!retryAgain(e, attempt)) {
+                    if (failureHandling.type() == FailureHandling.Type.ALLOW_PARTIAL) {
+                        applyTableByTable(changes, keep, e);
+                        return;
+                    }
                     throw e;
                 }
                 log.warn("applying {} changes failed (attempt {}), retrying: {}", changes.size(), attempt + 1,
                         target.endpoint().scrub(String.valueOf(e.getMessage())));
-                Thread.sleep(Math.min(10_000, 200L << attempt));
+                Thread.sleep(Math.min(10_000, 200L << Math.min(attempt, 10)));
+            }
+        }
+    }
+
+    /** Whether a failed attempt is tried again: transient errors always (a few times), others by the policy. */
+    private boolean retryAgain(SQLException e, int attempt) {
+        FailureHandling fh = failureHandling;
+        if (SqlErrors.isRetryable(e)) {
+            return attempt < Math.max(RETRIES, fh.retryCount());
+        }
+        return fh.type() == FailureHandling.Type.RETRY_THEN_ALL && attempt < fh.retryCount();
+    }
+
+    /**
+     * allow_partial: the batch that failed for good is applied once more, one table per target transaction (giving
+     * up the atomicity of the batch across tables, which group commit never promised the source's transactions); a
+     * table that still fails is given up.
+     */
+    private void applyTableByTable(List<Change> changes, Map<String, List<KeyRange>> keep, SQLException why)
+            throws SQLException {
+        Map<String, List<Change>> byTable = new java.util.LinkedHashMap<>();
+        for (Change c : changes) {
+            byTable.computeIfAbsent(c.table(), k -> new ArrayList<>()).add(c);
+        }
+        log.warn("applying {} changes failed for good ({}); allow_partial: applying them table by table",
+                changes.size(), target.endpoint().scrub(String.valueOf(why.getMessage())));
+        for (Map.Entry<String, List<Change>> e : byTable.entrySet()) {
+            if (failedTables.contains(e.getKey())) {
+                continue;
+            }
+            attempts.incrementAndGet();
+            try {
+                applyOn(connection(), e.getValue(), keep, null);
+            } catch (SQLException failed) {
+                failedAttempts.incrementAndGet();
+                closeConnection();
+                if (SqlErrors.isRetryable(failed)) {
+                    throw failed; // the target itself is failing, not this table
+                }
+                failedTables.add(e.getKey());
+                tableFailedListener.accept(e.getKey(), target.endpoint().scrub(String.valueOf(failed.getMessage())));
             }
         }
     }
@@ -428,8 +504,8 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
                               boolean commit) throws SQLException {
         for (ChangeReducer.TableBatch tb : ChangeReducer.reduce(changes)) {
             ChangeApplier.ApplyTable at = tables.get(tb.table());
-            if (at == null) {
-                continue; // a table the publication carries but this migration does not move
+            if (at == null || failedTables.contains(tb.table())) {
+                continue; // a table the publication carries but this migration does not move, or one given up
             }
             if (tb.truncateFirst()) {
                 applier.truncate(c, at, scope, keep.getOrDefault(tb.table(), List.of()));

@@ -66,6 +66,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -121,6 +122,17 @@ public final class MigrationRunner {
         this.registry = registry;
         this.listener = listener;
         this.say = say;
+    }
+
+    /** The audit action of a table given up under allow_partial; its detail starts with the table's name. */
+    public static final String TABLE_FAILED = "table_failed";
+
+    /** Tables given up under allow_partial by this or an earlier run (from the audit log). */
+    public Set<String> givenUpTables(String migrationId) {
+        Set<String> out = new java.util.TreeSet<>();
+        store.audit().list(migrationId).stream().filter(e -> TABLE_FAILED.equals(e.action()) && e.detail() != null)
+                .forEach(e -> out.add(e.detail().substring(0, Math.max(0, e.detail().indexOf(": ")))));
+        return out;
     }
 
     /**
@@ -210,6 +222,12 @@ public final class MigrationRunner {
                         capture(m, source, target, jobs), target, tables, applyTables(m, jobs),
                         m.cdc().heartbeatInterval(), APPLY_BATCH,
                         m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS, say);
+                stream.applier().failureHandling(m.failureHandling(), givenUpTables(m.id()), (table, why) -> {
+                    say.accept("failure_handling allow_partial: table " + table + " is given up, its changes are "
+                            + "skipped from now on (the other tables go on): " + why);
+                    store.audit().record(m.id(), "tandem (failure_handling: allow_partial)", TABLE_FAILED,
+                            table + ": " + why);
+                });
             }
             BackfillResult result = null;
             if (status.phase() == Phase.BACKFILL) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.LagReport;
+import dev.tandem.core.engine.MigrationRunner;
 import dev.tandem.core.engine.PhaseGates;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
@@ -288,6 +289,13 @@ final class MigrationsApi {
             v.put("unrepaired_rows", unrepaired);
             break; // the newest
         }
+        ArrayNode failed = n.putArray("failed_tables");
+        store.audit().list(r.id()).stream()
+                .filter(e -> MigrationRunner.TABLE_FAILED.equals(e.action()) && e.detail() != null)
+                .forEach(e -> failed.addObject().put("table", e.detail().substring(0, Math.max(0,
+                        e.detail().indexOf(": ")))).put("error", e.detail().substring(e.detail().indexOf(": ") + 2))
+                        .put("at", e.occurredAt().toString()));
+        n.put("failure_handling", orchestrator.failureHandling(r));
         ArrayNode alerts = n.putArray("alerts");
         if (!r.status().state().isTerminal()) {
             for (AlertLog.Alert a : store.alerts().list(r.id(), true)) {

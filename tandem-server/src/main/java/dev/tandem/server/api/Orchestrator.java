@@ -60,6 +60,18 @@ final class Orchestrator implements AutoCloseable {
         return new ManifestReader(env::get).document(r.manifest(), "the stored manifest of " + r.id(), purpose);
     }
 
+    /** seed 002's failure_handling of the migration, as its manifest says (e.g. {@code retry_then_all (3)}). */
+    String failureHandling(MigrationRecord r) {
+        try {
+            var fh = manifest(r, ManifestReader.Purpose.DRAFT).manifest().failureHandling();
+            String type = fh.type().name().toLowerCase(java.util.Locale.ROOT);
+            return fh.type() == dev.tandem.core.manifest.FailureHandling.Type.RETRY_THEN_ALL
+                    ? type + " (" + fh.retryCount() + ")" : type;
+        } catch (TandemException e) {
+            return null;
+        }
+    }
+
     boolean isRunningHere(String id) {
         return running.containsKey(id);
     }

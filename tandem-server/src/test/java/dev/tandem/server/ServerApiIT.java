@@ -59,6 +59,8 @@ class ServerApiIT {
         SOURCE.server().execute("CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, "
                         + "amount numeric(12,2), updated_at timestamptz DEFAULT now())",
                 "INSERT INTO orders SELECT g, 'c' || g % 500, g % 1000 / 10.0 FROM generate_series(1, 30000) g",
+                "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+                "INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 2000) g",
                 "ANALYZE");
         server = new InProcessServer(dir.resolve("store"), ENV);
         api = server.api;
@@ -254,6 +256,48 @@ class ServerApiIT {
         assertThat(lines).contains(admin + " configure ready/prepare", admin + " start running/prepare",
                 admin + " advance running/shadow", admin + " abort rolling_back/shadow");
         assertThat(audit.toString()).contains("PATCH strategy").doesNotContain(ADMIN).doesNotContain(PW);
+    }
+
+    @Test
+    void theCliPlansMigratesVerifiesAndAbortsThroughTheServer() throws Exception {
+        Path manifest = dir.resolve("cli-made.yaml");
+        java.nio.file.Files.writeString(manifest, String.join("\n", "id: cli-made",
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [notes]}",
+                "cdc: {method: logical_replication, heartbeat_interval: 1s}",
+                "validation: {continuous: false}", ""));
+        Map<String, String> cli = Map.of("TANDEM_TOKEN", ADMIN); // ${env:PW} is the server's to resolve
+        String url = server.url();
+        CliRun plan = CliRun.of(cli, "plan", "-f", manifest.toString(), "--server", url);
+        assertThat(plan.exitCode()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("cli-made on " + url + ": ready to migrate");
+        CliRun migrate = CliRun.of(cli, "migrate", "-f", manifest.toString(), "--server", url);
+        assertThat(migrate.exitCode()).as(migrate.all()).isZero();
+        assertThat(migrate.out()).contains("Migration cli-made runs on " + url);
+        api.await(M + "/cli-made/status", READ, 120, "catch_up", d -> d.path("phase").asText().equals("catch_up"));
+
+        SOURCE.server().execute("UPDATE notes SET body = body || ' edited' WHERE id % 10 = 0");
+        CliRun clean = CliRun.of(cli, "verify", "-f", manifest.toString(), "--server", url);
+        assertThat(clean.exitCode()).as(clean.all()).isZero();
+        assertThat(clean.out()).contains("of cli-made on " + url + ": no drift");
+        TARGET.server().execute("UPDATE notes SET body = 'forged' WHERE id = 5");
+        CliRun drift = CliRun.of(cli, "verify", "-f", manifest.toString(), "--server", url, "--json");
+        assertThat(drift.exitCode()).as(drift.all()).isEqualTo(1);
+        JsonNode report = Api.parse(drift.out());
+        assertThat(report.path("unrepaired_rows").asLong()).isEqualTo(1);
+        assertThat(report.path("rows").get(0).path("key").toString()).isEqualTo("[\"5\"]");
+        CliRun repaired = CliRun.of(cli, "verify", "-f", manifest.toString(), "--server", url, "--repair");
+        assertThat(repaired.exitCode()).as(repaired.all()).isZero();
+        assertThat(repaired.out()).contains("1 differing rows, 0 not repaired");
+        Converge.tables(SOURCE.server(), TARGET.server(), "notes", "id");
+
+        CliRun abort = CliRun.of(cli, "abort", "cli-made", "--server", url);
+        assertThat(abort.exitCode()).as(abort.all()).isZero();
+        assertThat(abort.out()).contains("rolled_back");
+        CliRun noToken = CliRun.of(Map.of(), "status", "--server", url);
+        assertThat(noToken.exitCode()).as("401 is bad input").isEqualTo(2);
+        assertThat(noToken.err()).contains("give the token with $TANDEM_TOKEN");
     }
 
     @Test

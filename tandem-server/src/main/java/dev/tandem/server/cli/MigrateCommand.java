@@ -68,6 +68,9 @@ final class MigrateCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     MigrateCommand(Map<String, String> env) {
@@ -78,6 +81,23 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter talk = json ? spec.commandLine().getErr() : out;
+        java.util.Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            if (prevRun != null || rangeMin != null || rangeMax != null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "with --server the server "
+                        + "decides what to continue; leave out --prev-run, --range-min and --range-max");
+            }
+            String id = RemoteManifest.upsert(server.get(), file, env);
+            var d = server.get().post("/api/v1/migrations/" + id + "/migrate", null);
+            if (json) {
+                out.println(Json.write(d));
+            } else {
+                out.println("Migration " + id + " runs on " + server.get().base() + " (" + d.path("status").asText()
+                        + ", phase " + d.path("phase").asText() + "); follow it with: tandem status " + id
+                        + " --server " + server.get().base());
+            }
+            return 0;
+        }
         if (prevRun != null && (rangeMin != null || rangeMax != null)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--prev-run redoes the previous run's "
                     + "chunks with their own ranges; leave out --range-min/--range-max");

@@ -40,6 +40,9 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON (for scripts) instead of text.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     PlanCommand(Map<String, String> env) {
@@ -48,7 +51,23 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return run(file, env, json, spec.commandLine().getOut());
+        PrintWriter out = spec.commandLine().getOut();
+        java.util.Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            // the server checks with its own environment and network, where the migration will run
+            String id = RemoteManifest.upsert(server.get(), file, env);
+            var d = server.get().post("/api/v1/migrations/" + id + "/test", null);
+            if (json) {
+                out.println(Json.write(d));
+            } else {
+                out.println("Migration " + id + " on " + server.get().base() + ": " + (d.path("ok").asBoolean()
+                        ? "ready to migrate" : "not ready"));
+                d.path("problems").forEach(p -> out.println("  - " + p.asText()));
+                d.path("steps").forEach(p -> out.println("  step: " + p.asText()));
+            }
+            return d.path("ok").asBoolean() ? 0 : Math.max(2, d.path("exit_code").asInt(2));
+        }
+        return run(file, env, json, out);
     }
 
     /** Reads, plans and prints; returns the exit code. Shared with {@code tandem demo}. */

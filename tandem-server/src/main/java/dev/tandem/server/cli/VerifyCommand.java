@@ -2,6 +2,7 @@ package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.engine.MigrationRunner;
 import dev.tandem.core.engine.VerifyRunner;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestException;
@@ -65,6 +66,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Mixin
     StoreOption store;
 
+    @Mixin
+    Remote remote;
+
     private final Map<String, String> env;
 
     VerifyCommand(Map<String, String> env) {
@@ -75,6 +79,14 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter talk = json ? spec.commandLine().getErr() : out;
+        java.util.Optional<Remote.Client> server = remote.client(env);
+        if (server.isPresent()) {
+            if (prevRun != null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--prev-run works on a control "
+                        + "store; through --server a verify always covers every table");
+            }
+            return remote(server.get(), talk, out);
+        }
         ManifestDocument doc;
         try {
             doc = new ManifestReader(env::get).document(file, ManifestReader.Purpose.RUN);
@@ -142,6 +154,75 @@ final class VerifyCommand implements Callable<Integer> {
             }
         }
         return root;
+    }
+
+    /**
+     * Through a server: the migration of this manifest is created there if missing (or updated if not started), the
+     * server verifies it (lag-aware while it streams), and this waits for the run to end and reports its differing
+     * rows from the server's store.
+     */
+    private int remote(Remote.Client server, PrintWriter talk, PrintWriter out) {
+        String id = RemoteManifest.upsert(server, file, env);
+        String one = "/api/v1/migrations/" + id;
+        java.util.Set<Long> before = new java.util.HashSet<>();
+        server.get(one + "/runs").path("runs").forEach(r -> before.add(r.path("run_id").asLong()));
+        server.post(one + "/verify" + (repair ? "?repair=true" : ""), null);
+        talk.println("Verifying " + id + " on " + server.base() + " ...");
+        talk.flush();
+        long run = -1;
+        long started = System.nanoTime();
+        while (run < 0) {
+            for (var r : server.get(one + "/runs").path("runs")) {
+                if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")
+                        && !before.contains(r.path("run_id").asLong())) {
+                    run = r.path("run_id").asLong();
+                }
+            }
+            if (run >= 0) {
+                break;
+            }
+            var status = server.get(one + "/status");
+            if (!status.path("verifying").asBoolean() && System.nanoTime() - started > 2_000_000_000L) {
+                throw new dev.tandem.core.error.TandemException(dev.tandem.core.error.ErrorCode.BAD_STATE,
+                        "the server's verify of " + id + " ended without a report: " + status.path("last_error")
+                        .asText("no error recorded; see the server's log"));
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return MigrationRunner.INTERRUPTED_EXIT;
+            }
+        }
+        long differing = 0;
+        long unrepaired = 0;
+        var rows = Json.MAPPER.createArrayNode();
+        for (var d : server.get(one + "/drift")) {
+            if (d.path("run_id").asLong() == run) {
+                differing++;
+                unrepaired += d.path("repaired_at").isNull() ? 1 : 0;
+                rows.add(d);
+            }
+        }
+        if (json) {
+            var root = Json.MAPPER.createObjectNode();
+            root.put("run_id", run);
+            root.put("migration_id", id);
+            root.put("equal", unrepaired == 0);
+            root.put("differing_rows", differing);
+            root.put("unrepaired_rows", unrepaired);
+            root.set("rows", rows);
+            out.println(Json.write(root));
+        } else {
+            out.println("Verify run " + run + " of " + id + " on " + server.base() + ": " + (differing == 0
+                    ? "no drift" : differing + " differing rows, " + unrepaired + " not repaired"));
+            for (int i = 0; i < Math.min(10, rows.size()); i++) {
+                var d = rows.get(i);
+                out.println("  " + d.path("table").asText() + " " + d.path("kind").asText() + " " + d.path("key")
+                        + (d.path("columns").isArray() ? " " + d.path("columns") : ""));
+            }
+        }
+        return unrepaired > 0 ? 1 : 0;
     }
 
     private static void print(PrintWriter out, VerifyRunner.Report r) {

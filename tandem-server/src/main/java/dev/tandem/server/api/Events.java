@@ -17,7 +17,7 @@ final class Events {
     private final CopyOnWriteArrayList<SseClient> clients = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
 
-    void join(SseClient client) {
+    synchronized void join(SseClient client) {
         client.keepAlive();
         client.onClose(() -> clients.remove(client));
         clients.add(client);
@@ -26,8 +26,12 @@ final class Events {
         client.sendEvent("hello", hello.toString(), "0");
     }
 
-    /** @param type e.g. {@code state}, {@code progress}, {@code log}, {@code alert} */
-    void publish(String migrationId, String type, ObjectNode data) {
+    /**
+     * @param type e.g. {@code state}, {@code progress}, {@code log}, {@code alert}
+     *             <p>Synchronized: migrations publish from their own threads, and a client's stream takes one event
+     *             at a time.
+     */
+    synchronized void publish(String migrationId, String type, ObjectNode data) {
         ObjectNode e = Json.MAPPER.createObjectNode();
         e.put("seq", seq.incrementAndGet());
         e.put("at", Instant.now().toString());

@@ -1,0 +1,133 @@
+package dev.tandem.router;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The routing decisions of seed 002's strategies, pure: for a routing state, this router's instance id and a
+ * request's context, which side serves a read, where a write goes, and whether a read is repeated on the other side
+ * to compare (shadow read). Once the cutover flipped traffic ({@code cut_over}), everything goes to the target,
+ * whatever the strategy.
+ * <ul>
+ *   <li>canary — reads to the target for a user whose bucket is under {@code read_percentage}; writes by
+ *       {@code write_mode}: none → source (the stream carries them), {@code dual_write} with
+ *       {@code old_authoritative} (source first) or {@code new_authoritative} (target first), {@code cutover} → the
+ *       target for users under {@code write_percentage};</li>
+ *   <li>blue_green — everything to the target when {@code active_is_new};</li>
+ *   <li>rolling_update — reads to the target on instances listed in {@code migrated_instances};</li>
+ *   <li>shadow_traffic — reads and writes on the source, every read repeated on the target and compared;</li>
+ *   <li>strangler_fig — reads to the target for a request whose feature maps to true in {@code features};</li>
+ *   <li>feature_flag — reads to the target for a request whose feature is an enabled flag, for users under
+ *       {@code rollout_percentage};</li>
+ *   <li>geographic — reads to the target for a request whose region maps to true in {@code regions};</li>
+ *   <li>time_window, big_bang — the source until the cutover ({@code executed}/{@code cut_over}).</li>
+ * </ul>
+ * The partial strategies' writes follow their {@code write_mode} like canary's. A user's bucket is a stable hash of
+ * the strategy's salt (the migration id) and the user id in [0, 1), so a user stays on one side as percentages grow;
+ * a request without a user id gets a bucket per connection (random).
+ */
+public final class RoutingPolicy {
+    private final RoutingState state;
+    private final String instanceId;
+    private final String salt;
+
+    /**
+     * @param instanceId this application instance's id (rolling_update), or null
+     * @param salt       mixed into user buckets (the migration id), so two migrations split users independently
+     */
+    public RoutingPolicy(RoutingState state, String instanceId, String salt) {
+        this.state = state;
+        this.instanceId = instanceId;
+        this.salt = salt == null ? "" : salt;
+    }
+
+    public RoutingState state() {
+        return state;
+    }
+
+    /** The side that serves a read. */
+    public Side reads(TandemContext ctx) {
+        if (state.cutOver()) {
+            return Side.TARGET;
+        }
+        return switch (state.type()) {
+            case "canary" -> bucket(ctx) < state.number("read_percentage", 0) ? Side.TARGET : Side.SOURCE;
+            case "blue_green" -> state.flag("active_is_new") ? Side.TARGET : Side.SOURCE;
+            case "rolling_update" -> instanceId != null && state.list("migrated_instances").contains(instanceId)
+                    ? Side.TARGET : Side.SOURCE;
+            case "strangler_fig" -> enabled(state.map("features"), ctx.feature()) ? Side.TARGET : Side.SOURCE;
+            case "feature_flag" -> enabled(state.map("flags"), ctx.feature())
+                    && bucket(ctx) < state.number("rollout_percentage", 0) ? Side.TARGET : Side.SOURCE;
+            case "geographic" -> enabled(state.map("regions"), ctx.region()) ? Side.TARGET : Side.SOURCE;
+            case "time_window" -> state.flag("executed") ? Side.TARGET : Side.SOURCE;
+            default -> Side.SOURCE; // shadow_traffic, big_bang before the cutover, or a type this version lacks
+        };
+    }
+
+    /** Where a write transaction goes. */
+    public WritePlan writes(TandemContext ctx) {
+        if (state.cutOver()) {
+            return WritePlan.TARGET_ONLY;
+        }
+        return switch (state.type()) {
+            case "blue_green" -> state.flag("active_is_new") ? WritePlan.TARGET_ONLY : WritePlan.SOURCE_ONLY;
+            case "time_window" -> state.flag("executed") ? WritePlan.TARGET_ONLY : WritePlan.SOURCE_ONLY;
+            case "canary", "rolling_update", "strangler_fig", "feature_flag", "geographic" -> writeMode(ctx);
+            default -> WritePlan.SOURCE_ONLY;
+        };
+    }
+
+    /** Whether a read served by {@link #reads} is also run on the other side and compared. */
+    public boolean shadowReads(TandemContext ctx) {
+        return !state.cutOver() && state.type().equals("shadow_traffic");
+    }
+
+    /** For time_window: whether the cutover may run at {@code now} (inside [window_start, window_end)). */
+    public boolean cutoverAllowedAt(Instant now) {
+        if (!state.type().equals("time_window")) {
+            return true;
+        }
+        Instant start = state.instant("window_start");
+        Instant end = state.instant("window_end");
+        return (start == null || !now.isBefore(start)) && (end == null || now.isBefore(end));
+    }
+
+    private WritePlan writeMode(TandemContext ctx) {
+        Map<String, Object> mode = state.map("write_mode");
+        Object m = mode.get("mode");
+        if ("dual_write".equals(m)) {
+            return "new_authoritative".equals(mode.get("policy")) ? new WritePlan(Side.TARGET, Side.SOURCE)
+                    : new WritePlan(Side.SOURCE, Side.TARGET);
+        }
+        if ("cutover".equals(m)) {
+            double share = mode.get("write_percentage") instanceof Double d ? d : 0;
+            return bucket(ctx) < share ? WritePlan.TARGET_ONLY : WritePlan.SOURCE_ONLY;
+        }
+        return WritePlan.SOURCE_ONLY;
+    }
+
+    private static boolean enabled(Map<String, Object> map, String key) {
+        return key != null && Boolean.TRUE.equals(map.get(key));
+    }
+
+    /** The user's stable bucket in [0, 1); a request without a user gets a fresh random one. */
+    double bucket(TandemContext ctx) {
+        if (ctx.userId() == null) {
+            return java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+        }
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest((salt + "\u0000" + ctx.userId())
+                    .getBytes(StandardCharsets.UTF_8));
+            long v = 0;
+            for (int i = 0; i < 7; i++) {
+                v = v << 8 | (d[i] & 0xff);
+            }
+            return v / (double) (1L << 56);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

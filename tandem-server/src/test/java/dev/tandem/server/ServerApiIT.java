@@ -186,6 +186,39 @@ class ServerApiIT {
             assertThat(hooks).anyMatch(h -> h.contains("\"alert\":\"apply_stalled\"") && h.contains("\"firing\""))
                     .anyMatch(h -> h.contains("\"state\":\"resolved\""));
 
+            // routers follow the routing state: a long poll answers when the next change lands
+            long epoch = api.call("GET", one + "/routing", READ, null).data().path("epoch").asLong();
+            java.util.concurrent.CompletableFuture<Api.Response> poll =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return api.call("GET", one + "/routing?after_epoch=" + epoch, READ, null);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            Thread.sleep(500);
+            assertThat(poll).as("nothing changed yet: the poll waits").isNotDone();
+            api.call("PATCH", one, ADMIN, "{\"strategy\": {\"type\": \"canary\", \"read_percentage\": 0.25, "
+                    + "\"write_mode\": {\"mode\": \"dual_write\", \"policy\": \"old_authoritative\"}}}");
+            JsonNode routing = poll.get(10, java.util.concurrent.TimeUnit.SECONDS).data();
+            assertThat(routing.path("epoch").asLong()).isGreaterThan(epoch);
+            assertThat(routing.path("cut_over").asBoolean()).isFalse();
+            dev.tandem.router.RoutingPolicy policy = new dev.tandem.router.RoutingPolicy(
+                    dev.tandem.router.RoutingState.parse(routing.toString()), "app-1", "migrate_to_new_redis");
+            int toTarget = 0;
+            for (int u = 0; u < 4000; u++) {
+                if (policy.reads(new dev.tandem.router.TandemContext("user-" + u, null, null))
+                        == dev.tandem.router.Side.TARGET) {
+                    toTarget++;
+                }
+            }
+            assertThat(toTarget / 4000.0).isBetween(0.22, 0.28);
+            Api.Response ack = api.call("POST", one + "/routing/ack", READ, "{\"router_id\": \"app-1\", \"epoch\": "
+                    + routing.path("epoch").asLong() + "}");
+            assertThat(ack.status()).as(ack.toString()).isEqualTo(200);
+            assertThat(api.call("GET", one + "/status", READ, null).data().path("routers").toString())
+                    .contains("\"router_id\":\"app-1\"", "\"epoch\":" + routing.path("epoch").asLong());
+
             Api.Response frozen = api.call("PATCH", one, ADMIN, "{\"scope\": {\"tables\": [\"x\"]}}");
             assertThat(frozen.status()).as("what is moved cannot change while running").isEqualTo(409);
 

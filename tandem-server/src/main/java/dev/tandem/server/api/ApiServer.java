@@ -76,7 +76,8 @@ public final class ApiServer implements AutoCloseable {
         app.after(ctx -> {
             Long t0 = ctx.attribute("t0");
             if (t0 != null) {
-                metrics.request(ctx.method().name(), ctx.endpointHandlerPath(), ctx.statusCode(), System.nanoTime() - t0);
+                metrics.request(ctx.method().name(), ctx.endpointHandlerPath(), ctx.statusCode(),
+                        System.nanoTime() - t0);
             }
         });
         app.exception(TandemException.class, (e, ctx) -> error(ctx, e));
@@ -87,7 +88,8 @@ public final class ApiServer implements AutoCloseable {
         });
         app.exception(Exception.class, (e, ctx) -> {
             LOG.error("internal error in {} {}", ctx.method(), ctx.endpointHandlerPath(), e);
-            error(ctx, 500, ErrorCode.INTERNAL, "internal error (a bug in Tandem; the server log has the details)", null, null);
+            error(ctx, 500, ErrorCode.INTERNAL, "internal error (a bug in Tandem; the server log has the details)",
+                    null, null);
         });
         app.error(404, ctx -> {
             if (ctx.result() == null) {
@@ -95,7 +97,8 @@ public final class ApiServer implements AutoCloseable {
                         + BASE + "/openapi.json)", null, null);
             }
         });
-        app.error(405, ctx -> error(ctx, 405, ErrorCode.BAD_INPUT, ctx.method() + " is not allowed on " + ctx.path(), null, null));
+        app.error(405, ctx -> error(ctx, 405, ErrorCode.BAD_INPUT, ctx.method() + " is not allowed on "
+                + ctx.path(), null, null));
 
         String m = BASE + "/migrations";
         String one = m + "/{id}";
@@ -136,6 +139,10 @@ public final class ApiServer implements AutoCloseable {
         route(HandlerType.GET, one + "/runs/{run}/chunks", Tokens.Role.READ, "A run's chunks", api::chunks);
         route(HandlerType.GET, BASE + "/runs/{run}/chunks", Tokens.Role.READ, "A run's chunks, by run id alone",
                 api::chunks);
+        route(HandlerType.GET, one + "/routing", Tokens.Role.READ,
+                "The routing state routers follow (?after_epoch=N: long poll for a newer epoch)", api::routing);
+        route(HandlerType.POST, one + "/routing/ack", Tokens.Role.READ,
+                "A router acknowledges the epoch it applies ({router_id, epoch})", api::routingAck);
         route(HandlerType.GET, one + "/drift", Tokens.Role.READ, "Rows found different by verification",
                 api::drift);
         route(HandlerType.GET, one + "/audit", Tokens.Role.READ, "Every transition and operator action, with who",

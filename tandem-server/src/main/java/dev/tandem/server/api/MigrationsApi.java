@@ -245,6 +245,57 @@ final class MigrationsApi {
         ApiServer.ok(ctx, migration(store.migrations().get(r.id())));
     }
 
+    /** How long a router's long poll waits for a newer epoch before it gets the current state again. */
+    static final long ROUTING_POLL_MILLIS = 25_000;
+
+    /**
+     * The routing state routers follow ({@code tandem-router}'s {@code RoutingState}): the epoch (the migration
+     * record's version: every change of its manifest or state makes a new one), whether traffic has moved to the
+     * target for good ({@code cut_over}: the migration reached cleanup or completed), and the strategy as written.
+     * With {@code ?after_epoch=N} it is a long poll: it answers once the epoch passes N, or after
+     * {@value #ROUTING_POLL_MILLIS} ms with the unchanged state.
+     */
+    void routing(Context ctx) throws InterruptedException {
+        MigrationRecord r = record(ctx);
+        String after = ctx.queryParam("after_epoch");
+        if (after != null) {
+            long n;
+            try {
+                n = Long.parseLong(after);
+            } catch (NumberFormatException e) {
+                throw TandemException.badInput("after_epoch: '" + after + "' is not a number (the last epoch this "
+                        + "router applied)");
+            }
+            long deadline = System.nanoTime() + ROUTING_POLL_MILLIS * 1_000_000L;
+            while (r.version() <= n && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                r = store.migrations().get(r.id());
+            }
+        }
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("migration_id", r.id());
+        n.put("epoch", r.version());
+        n.put("state", r.status().state().wire());
+        n.put("phase", r.status().phase().wire());
+        n.put("cut_over", r.status().state() == MigrationState.COMPLETED || r.status().phase() == Phase.CLEANUP);
+        JsonNode strategy = stored(r).get("strategy");
+        n.set("strategy", strategy != null ? strategy : Json.MAPPER.createObjectNode().put("type", "big_bang"));
+        ApiServer.ok(ctx, n);
+    }
+
+    /** A router says which epoch it applies (it acknowledges every epoch it receives). */
+    void routingAck(Context ctx) {
+        MigrationRecord r = record(ctx);
+        JsonNode body = object(ctx);
+        String router = body.path("router_id").asText("");
+        if (router.isBlank() || !body.path("epoch").isIntegralNumber()) {
+            throw TandemException.badInput("request body: expected {\"router_id\": \"...\", \"epoch\": N}");
+        }
+        orchestrator.routers().ack(r.id(), router, body.path("epoch").asLong());
+        ApiServer.ok(ctx, Json.MAPPER.createObjectNode().put("router_id", router).put("epoch",
+                body.path("epoch").asLong()));
+    }
+
     /** State, phase, backfill progress, lag, the last verification, firing alerts. */
     void status(Context ctx) {
         MigrationRecord r = record(ctx);
@@ -296,6 +347,9 @@ final class MigrationsApi {
                         e.detail().indexOf(": ")))).put("error", e.detail().substring(e.detail().indexOf(": ") + 2))
                         .put("at", e.occurredAt().toString()));
         n.put("failure_handling", orchestrator.failureHandling(r));
+        ArrayNode routers = n.putArray("routers");
+        orchestrator.routers().of(r.id()).forEach((router, ack) -> routers.addObject().put("router_id", router)
+                .put("epoch", ack.epoch()).put("acknowledged_at", ack.at().toString()));
         ArrayNode alerts = n.putArray("alerts");
         if (!r.status().state().isTerminal()) {
             for (AlertLog.Alert a : store.alerts().list(r.id(), true)) {

@@ -44,11 +44,16 @@ final class Orchestrator implements AutoCloseable {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Map<String, String> lastError = new ConcurrentHashMap<>();
     private final Map<String, Thread> verifying = new ConcurrentHashMap<>();
+    private final Routers routers = new Routers();
 
     Orchestrator(ControlStore store, Map<String, String> env, Events events) {
         this.store = store;
         this.env = env;
         this.events = events;
+    }
+
+    Routers routers() {
+        return routers;
     }
 
     ManifestReader reader() {
@@ -90,7 +95,8 @@ final class Orchestrator implements AutoCloseable {
         MigrationState state = r.status().state();
         if (state == MigrationState.PENDING) {
             throw TandemException.badState("cannot migrate " + id + ": expected state ready, actual pending (source "
-                    + "and target are not both configured; PATCH /api/v1/migrations/" + id + " with source and target)");
+                    + "and target are not both configured; PATCH /api/v1/migrations/" + id
+                    + " with source and target)");
         }
         if (running.containsKey(id)) {
             throw TandemException.badState("cannot migrate " + id + ": it is already running in this server (phase "

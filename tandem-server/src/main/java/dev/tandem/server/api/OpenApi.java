@@ -24,7 +24,8 @@ final class OpenApi {
         info.put("title", "Tandem control plane");
         info.put("version", "v1");
         info.put("description", "Responses are {\"status\":\"success\",\"data\":...} or {\"status\":\"error\","
-                + "\"error\":{\"code\",\"message\",\"problems\":[{path,value,rule,fix,message}]}}. Roles: read, admin.");
+                + "\"error\":{\"code\",\"message\",\"problems\":[{path,value,rule,fix,message}]}}. "
+                + "Roles: read, admin.");
         root.putObject("components").putObject("securitySchemes").putObject("bearer").put("type", "http")
                 .put("scheme", "bearer");
         ObjectNode paths = root.putObject("paths");

@@ -19,9 +19,13 @@ public record RoutingState(long epoch, boolean cutOver, String type, Map<String,
     }
 
     /** @throws IllegalArgumentException for JSON that is not a routing state, naming what is wrong */
-    @SuppressWarnings("unchecked")
     public static RoutingState parse(String json) {
-        Object root = JsonReader.parse(json);
+        return from(JsonReader.parse(json));
+    }
+
+    /** From parsed JSON ({@link JsonReader}). */
+    @SuppressWarnings("unchecked")
+    static RoutingState from(Object root) {
         if (!(root instanceof Map<?, ?> m)) {
             throw new IllegalArgumentException("routing state: expected a JSON object");
         }

@@ -14,9 +14,18 @@ final class InProcessServer implements AutoCloseable {
 
     /** @param env the server's environment: tokens ({@code TANDEM_ADMIN_TOKEN}, ...) and the manifests' secrets */
     InProcessServer(Path storeDir, Map<String, String> env) {
+        this(storeDir, env, 0);
+    }
+
+    /** @param port 0 for any free one */
+    InProcessServer(Path storeDir, Map<String, String> env, int port) {
         this.store = ControlStore.open(storeDir.toString(), env::get);
-        this.server = new ApiServer(store, env, Tokens.load(null, env), false).start("127.0.0.1", 0);
+        this.server = new ApiServer(store, env, Tokens.load(null, env), false).start("127.0.0.1", port);
         this.api = new Api(url());
+    }
+
+    int port() {
+        return server.port();
     }
 
     String url() {

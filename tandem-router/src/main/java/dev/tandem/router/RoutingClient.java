@@ -1,0 +1,132 @@
+package dev.tandem.router;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows a migration's routing state on the control plane: long-polls {@code GET /api/v1/migrations/{id}/routing
+ * ?after_epoch=N}, applies each new epoch, and acknowledges it ({@code POST .../routing/ack}). When the control plane
+ * cannot be reached it keeps the last state it had — it never flips on its own — and tries again with backoff (1 s
+ * doubling to 10 s). Until the first answer the state is {@link RoutingState#ALL_SOURCE}.
+ */
+public final class RoutingClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RoutingClient.class);
+
+    private final URI base;
+    private final String migrationId;
+    private final String token;
+    private final String routerId;
+    private final String instanceId;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final AtomicReference<RoutingPolicy> policy;
+    private volatile boolean connected;
+    private volatile boolean closed;
+    private Thread thread;
+
+    /**
+     * @param server     e.g. {@code http://ctl:8000}
+     * @param token      a read token (routers need no more), or null
+     * @param routerId   this router's name in the control plane's status (e.g. host and pid)
+     * @param instanceId this application instance's id (rolling_update), or null
+     */
+    public RoutingClient(URI server, String migrationId, String token, String routerId, String instanceId) {
+        this.base = URI.create(server.toString().replaceAll("/+$", "") + "/api/v1/migrations/" + migrationId);
+        this.migrationId = migrationId;
+        this.token = token;
+        this.routerId = routerId;
+        this.instanceId = instanceId;
+        this.policy = new AtomicReference<>(new RoutingPolicy(RoutingState.ALL_SOURCE, instanceId, migrationId));
+    }
+
+    /** The decisions of the newest state received. */
+    public RoutingPolicy policy() {
+        return policy.get();
+    }
+
+    /** Whether the last call to the control plane succeeded. */
+    public boolean connected() {
+        return connected;
+    }
+
+    public synchronized RoutingClient start() {
+        if (thread == null) {
+            thread = new Thread(this::loop, "tandem-routing-" + migrationId);
+            thread.setDaemon(true);
+            thread.start();
+        }
+        return this;
+    }
+
+    private void loop() {
+        long backoff = 1000;
+        boolean first = true;
+        while (!closed) {
+            long epoch = policy.get().state().epoch();
+            try {
+                HttpResponse<String> r = http.send(request(base + "/routing" + (first ? "" : "?after_epoch=" + epoch))
+                        .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("HTTP " + r.statusCode());
+                }
+                Object root = JsonReader.parse(r.body());
+                RoutingState state = RoutingState.from(root instanceof Map<?, ?> m ? m.get("data") : null);
+                if (first || state.epoch() != epoch) {
+                    policy.set(new RoutingPolicy(state, instanceId, migrationId));
+                    ack(state.epoch());
+                }
+                if (!connected) {
+                    LOG.info("routing of {}: following epoch {} ({})", migrationId, state.epoch(), state.type());
+                }
+                connected = true;
+                first = false;
+                backoff = 1000;
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (connected || first) {
+                    LOG.warn("routing of {}: control plane unreachable ({}); keeping epoch {}", migrationId,
+                            e.getClass().getSimpleName(), epoch);
+                }
+                connected = false;
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                backoff = Math.min(10_000, backoff * 2);
+            }
+        }
+    }
+
+    private void ack(long epoch) throws Exception {
+        String body = "{\"router_id\": \"" + routerId.replace("\\", "\\\\").replace("\"", "\\\"") + "\", \"epoch\": "
+                + epoch + "}";
+        http.send(request(base + "/routing/ack").timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.discarding());
+    }
+
+    private HttpRequest.Builder request(String uri) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+}

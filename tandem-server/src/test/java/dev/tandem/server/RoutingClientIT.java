@@ -1,0 +1,90 @@
+package dev.tandem.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.router.RoutingClient;
+import dev.tandem.router.Side;
+import dev.tandem.router.TandemContext;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tandem-router's RoutingClient against a real control plane: it follows each new epoch as the strategy is PATCHed
+ * (and acknowledges it), keeps its last state while the control plane is down — routing goes on unchanged — and
+ * catches up when a server is back on the same store.
+ */
+class RoutingClientIT {
+    private static final String ADMIN = "routing-admin-token-0123456789";
+    private static final String READ = "routing-read-token-0123456789";
+    private static final Map<String, String> ENV = Map.of("TANDEM_ADMIN_TOKEN", ADMIN, "TANDEM_READ_TOKEN", READ);
+    private static final String ONE = "/api/v1/migrations/routed";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void followsEpochsAndKeepsTheLastStateWhileTheControlPlaneIsAway() throws Exception {
+        InProcessServer server = new InProcessServer(dir.resolve("store"), ENV);
+        int port = server.port();
+        server.api.call("POST", "/api/v1/migrations", ADMIN, "{\"id\": \"routed\", \"strategy\": {\"type\": "
+                + "\"canary\", \"read_percentage\": 0.0}}");
+        try (RoutingClient client = new RoutingClient(URI.create(server.url()), "routed", READ, "app-1", null)
+                .start()) {
+            awaitTrue(client::connected, "connected");
+            assertThat(share(client)).isZero();
+
+            server.api.call("PATCH", ONE, ADMIN, "{\"strategy\": {\"type\": \"canary\", \"read_percentage\": 0.5}}");
+            long epoch = server.api.call("GET", ONE + "/routing", READ, null).data().path("epoch").asLong();
+            awaitTrue(() -> client.policy().state().epoch() == epoch, "epoch " + epoch + " followed");
+            assertThat(share(client)).isBetween(0.45, 0.55);
+            awaitTrue(() -> server.api.call("GET", ONE + "/status", READ, null).data().path("routers").toString()
+                    .contains("\"epoch\":" + epoch), "epoch acknowledged");
+
+            server.close(); // the control plane goes away
+            awaitTrue(() -> !client.connected(), "disconnected");
+            assertThat(client.policy().state().epoch()).as("never flips on its own").isEqualTo(epoch);
+            assertThat(share(client)).isBetween(0.45, 0.55);
+            assertThat(client.policy().reads(new TandemContext("u-1", null, null)))
+                    .isIn(Side.SOURCE, Side.TARGET);
+
+            InProcessServer again = new InProcessServer(dir.resolve("store"), ENV, port);
+            try {
+                again.api.call("PATCH", ONE, ADMIN, "{\"strategy\": {\"type\": \"blue_green\", "
+                        + "\"active_is_new\": true}}");
+                awaitTrue(() -> client.connected() && client.policy().state().type().equals("blue_green"),
+                        "caught up after the restart");
+                assertThat(share(client)).isEqualTo(1.0);
+            } finally {
+                again.close();
+            }
+        }
+    }
+
+    private static double share(RoutingClient client) {
+        int target = 0;
+        for (int u = 0; u < 4000; u++) {
+            if (client.policy().reads(new TandemContext("user-" + u, null, null)) == Side.TARGET) {
+                target++;
+            }
+        }
+        return target / 4000.0;
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void awaitTrue(Check check, String what) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (check.ok()) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(what + " did not happen within 30 s");
+    }
+}

@@ -328,6 +328,9 @@ class ServerApiIT {
         CliRun abort = CliRun.of(cli, "abort", "cli-made", "--server", url);
         assertThat(abort.exitCode()).as(abort.all()).isZero();
         assertThat(abort.out()).contains("rolled_back");
+        CliRun badUrl = CliRun.of(cli, "status", "--server", "ctl:8000");
+        assertThat(badUrl.exitCode()).as(badUrl.all()).isEqualTo(2);
+        assertThat(badUrl.err()).contains("--server ctl:8000: not an http(s) URL");
         CliRun noToken = CliRun.of(Map.of(), "status", "--server", url);
         assertThat(noToken.exitCode()).as("401 is bad input").isEqualTo(2);
         assertThat(noToken.err()).contains("give the token with $TANDEM_TOKEN");

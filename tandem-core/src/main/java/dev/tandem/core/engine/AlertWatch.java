@@ -132,7 +132,13 @@ public final class AlertWatch {
         if (http == null) {
             http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         }
-        URI uri = URI.create(r.webhook());
+        URI uri;
+        try {
+            uri = URI.create(r.webhook());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("alert {} of {}: its webhook is not a valid URL; not notified", r.name(), migrationId);
+            return; // an alert never stops the migration
+        }
         HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();

@@ -37,7 +37,17 @@ final class Remote {
             return Optional.empty();
         }
         String t = token != null ? token : env.get("TANDEM_TOKEN");
-        return Optional.of(new Client(url.replaceAll("/+$", ""), t));
+        String base = url.trim().replaceAll("/+$", "");
+        try {
+            URI u = URI.create(base);
+            if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+                throw new IllegalArgumentException("not an http(s) URL with a host");
+            }
+        } catch (IllegalArgumentException e) {
+            throw TandemException.badInput("--server " + url + ": " + e.getMessage() + "; give the server's URL, "
+                    + "e.g. http://ctl:8000");
+        }
+        return Optional.of(new Client(base, t));
     }
 
     /** A few calls to the REST API; each returns the answer's {@code data}. */
@@ -68,6 +78,7 @@ final class Remote {
         }
 
         JsonNode call(String method, String path, JsonNode body) {
+            // base was checked; path is built by Tandem, ids included (ids are [A-Za-z0-9_.-])
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(3))
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(body.toString()));

@@ -74,7 +74,12 @@ final class ServerCommand implements Callable<Integer> {
         try (ControlStore cs = store.open(env);
              Interrupts ignored = Interrupts.install(stop::countDown);
              ApiServer server = new ApiServer(cs, env, tokens, insecureNoAuth && tokens.isEmpty())) {
-            server.start(bind, port);
+            try {
+                server.start(bind, port);
+            } catch (RuntimeException e) {
+                throw TandemException.badInput("--host " + bind + " --port " + port + ": cannot listen there ("
+                        + e.getMessage() + "); pick a free port (or --port 0 for any)");
+            }
             out.println("Tandem control plane on http://" + bind + ":" + server.port() + "/api/v1 (store "
                     + cs.display() + (insecureNoAuth && tokens.isEmpty() ? ", NO AUTH: loopback only" : "")
                     + "); metrics at /metrics. Ctrl-C pauses the migrations it runs and stops.");

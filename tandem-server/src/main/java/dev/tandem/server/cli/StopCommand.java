@@ -51,11 +51,21 @@ final class StopCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
+        return stop("stop", migrationId, immediate, waitSeconds, remote, store, env, spec.commandLine().getOut());
+    }
+
+    /**
+     * Stops (or pauses: the same thing) the migration: through a server with {@code --server}, else by asking the
+     * process that holds it to stop and waiting until it let go. Shared by {@code tandem stop} and {@code tandem pause}.
+     *
+     * @param verb {@code stop} or {@code pause}, the REST operation used through a server
+     */
+    static int stop(String verb, String migrationId, boolean immediate, int waitSeconds, Remote remote,
+                    StoreOption store, Map<String, String> env, PrintWriter out) throws InterruptedException {
         Optional<Remote.Client> server = remote.client(env);
         if (server.isPresent()) {
-            var d = server.get().post("/api/v1/migrations/" + migrationId + "/stop" + (immediate ? "?immediate=true"
-                    : ""), null);
+            var d = server.get().post("/api/v1/migrations/" + migrationId + "/" + verb
+                    + (immediate ? "?immediate=true" : ""), null);
             out.println("Migration " + migrationId + ": " + d.path("status").asText() + " (phase "
                     + d.path("phase").asText() + "). Continue with: tandem resume " + migrationId + " --server "
                     + server.get().base());
@@ -72,7 +82,7 @@ final class StopCommand implements Callable<Integer> {
             new MigrationControl(cs, env::get).requestStopAndWait(migrationId, immediate ? Requests.Kind.STOP_IMMEDIATE
                     : Requests.Kind.STOP, MigrateCommand.actor(), waitSeconds);
             out.println("Migration " + migrationId + ": " + cs.migrations().get(migrationId).status()
-                    + ". Continue with: tandem migrate -f MANIFEST");
+                    + ". Continue with: tandem resume " + migrationId + " (or tandem migrate -f MANIFEST)");
             return 0;
         }
     }

@@ -121,6 +121,45 @@ final class PostgresSchemaCopier implements SchemaCopier {
         return done;
     }
 
+    @Override
+    public List<String> syncSequences(Connection from, Connection to, List<TableInfo> tables) throws SQLException {
+        Map<String, String> sequences = new LinkedHashMap<>();
+        qualifiedNames(from);
+        try {
+            for (TableInfo table : tables) {
+                sequences.putAll(sequencesOf(from, oid(from, table.ref())));
+            }
+        } finally {
+            resetNames(from);
+        }
+        List<String> done = new ArrayList<>();
+        for (String seq : sequences.keySet()) {
+            long last;
+            boolean called;
+            try (Statement st = from.createStatement(); ResultSet rs = st.executeQuery("SELECT last_value, is_called "
+                    + "FROM " + seq)) {
+                rs.next();
+                last = rs.getLong(1);
+                called = rs.getBoolean(2);
+            }
+            if (!called) {
+                continue; // 'from' gave out no value yet
+            }
+            // the next value on 'to' must be past every value 'from' gave out: setval(last, true) hands out last+1
+            try (PreparedStatement ps = to.prepareStatement("SELECT setval(?::regclass, GREATEST(?, s.last_value), "
+                    + "true) FROM pg_sequences s WHERE format('%I.%I', s.schemaname, s.sequencename) = ?")) {
+                ps.setString(1, seq);
+                ps.setLong(2, last);
+                ps.setString(3, seq);
+                try (ResultSet rs = ps.executeQuery()) {
+                    done.add(rs.next() ? "set sequence " + seq + " to " + rs.getLong(1) : "sequence " + seq
+                            + " is missing on the other side");
+                }
+            }
+        }
+        return done;
+    }
+
     /** CREATE TABLE with columns, defaults, identity, generated columns, check constraints and maybe the key. */
     private String createTable(Connection source, long oid, TableRef ref, boolean deferPrimaryKey) throws SQLException {
         List<String> parts = new ArrayList<>();

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * The little JSON the router reads (the control plane's routing state), parsed by hand: the router depends on the
  * JDK and slf4j only, since applications embed it. Objects become {@code Map<String, Object>} (in order), arrays
- * {@code List<Object>}, numbers {@code Double}, and true/false/null {@code Boolean}/{@code null}.
+ * {@code List<Object>}, numbers {@code Double}, and true/false/null {@code Boolean}/{@code null}. It also writes
+ * the little the router sends (acknowledgements with its counters).
  */
 final class JsonReader {
     private final String text;
@@ -27,6 +28,56 @@ final class JsonReader {
             throw r.error("end of input");
         }
         return v;
+    }
+
+    /** A JSON string literal. */
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** Maps, lists, strings, numbers, booleans and null as JSON; anything else as its string. */
+    static String write(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof Map<?, ?> m) {
+            StringBuilder b = new StringBuilder("{");
+            m.forEach((k, x) -> b.append(b.length() > 1 ? ", " : "").append(quote(String.valueOf(k))).append(": ")
+                    .append(write(x)));
+            return b.append('}').toString();
+        }
+        if (v instanceof Iterable<?> l) {
+            StringBuilder b = new StringBuilder("[");
+            for (Object x : l) {
+                b.append(b.length() > 1 ? ", " : "").append(write(x));
+            }
+            return b.append(']').toString();
+        }
+        if (v instanceof Double d && (d.isNaN() || d.isInfinite())) {
+            return "null";
+        }
+        if (v instanceof Number || v instanceof Boolean) {
+            return v.toString();
+        }
+        return quote(v.toString());
     }
 
     private Object value() {

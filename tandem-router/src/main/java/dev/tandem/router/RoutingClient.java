@@ -1,9 +1,11 @@
 package dev.tandem.router;
 
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -15,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * ?after_epoch=N}, applies each new epoch, and acknowledges it ({@code POST .../routing/ack}). When the control plane
  * cannot be reached it keeps the last state it had — it never flips on its own — and tries again with backoff (1 s
  * doubling to 10 s). Until the first answer the state is {@link RoutingState#ALL_SOURCE}.
+ * <p>A {@link Follower} (the routing DataSource) applies each state before it is acknowledged: a state that freezes
+ * writes is acknowledged only once the router's write transactions in flight drained — that acknowledgement is what
+ * the cutover waits for. Until then the client asks again every 200 ms, so a newer state (the control plane gave up
+ * and unfroze) still reaches it.
  */
 public final class RoutingClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoutingClient.class);
@@ -26,6 +32,7 @@ public final class RoutingClient implements AutoCloseable {
     private final String instanceId;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final AtomicReference<RoutingPolicy> policy;
+    private volatile Follower follower;
     private volatile boolean connected;
     private volatile boolean closed;
     private Thread thread;
@@ -43,6 +50,24 @@ public final class RoutingClient implements AutoCloseable {
         this.routerId = routerId;
         this.instanceId = instanceId;
         this.policy = new AtomicReference<>(new RoutingPolicy(RoutingState.ALL_SOURCE, instanceId, migrationId));
+    }
+
+    /** Applies each routing state before the client acknowledges it, and says what the acknowledgement reports. */
+    public interface Follower {
+        /**
+         * Called for each new state (and again while it returns false); returns whether the state is in effect —
+         * for a frozen state: no write transaction is in flight any more. May wait up to {@code waitMs}.
+         */
+        boolean apply(RoutingState state, long waitMs) throws InterruptedException;
+
+        /** The router's counters, sent with every acknowledgement. */
+        Map<String, Object> report();
+    }
+
+    /** Sets the follower; call before {@link #start}. */
+    public RoutingClient follower(Follower f) {
+        this.follower = f;
+        return this;
     }
 
     /** The decisions of the newest state received. */
@@ -67,10 +92,13 @@ public final class RoutingClient implements AutoCloseable {
     private void loop() {
         long backoff = 1000;
         boolean first = true;
+        boolean acked = false;
         while (!closed) {
             long epoch = policy.get().state().epoch();
             try {
-                HttpResponse<String> r = http.send(request(base + "/routing" + (first ? "" : "?after_epoch=" + epoch))
+                String query = "?router_id=" + URLEncoder.encode(routerId, StandardCharsets.UTF_8)
+                        + (first ? "" : "&after_epoch=" + epoch + (acked ? "" : "&wait_ms=200"));
+                HttpResponse<String> r = http.send(request(base + "/routing" + query)
                         .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
                     throw new IllegalStateException("HTTP " + r.statusCode());
@@ -79,7 +107,14 @@ public final class RoutingClient implements AutoCloseable {
                 RoutingState state = RoutingState.from(root instanceof Map<?, ?> m ? m.get("data") : null);
                 if (first || state.epoch() != epoch) {
                     policy.set(new RoutingPolicy(state, instanceId, migrationId));
-                    ack(state.epoch());
+                    acked = false;
+                }
+                if (!acked) {
+                    Follower f = follower;
+                    acked = f == null || f.apply(state, state.frozen() ? 200 : 1000);
+                    if (acked) {
+                        ack(state.epoch(), f == null ? Map.of() : f.report());
+                    }
                 }
                 if (!connected) {
                     LOG.info("routing of {}: following epoch {} ({})", migrationId, state.epoch(), state.type());
@@ -105,9 +140,9 @@ public final class RoutingClient implements AutoCloseable {
         }
     }
 
-    private void ack(long epoch) throws Exception {
-        String body = "{\"router_id\": \"" + routerId.replace("\\", "\\\\").replace("\"", "\\\"") + "\", \"epoch\": "
-                + epoch + "}";
+    private void ack(long epoch, Map<String, Object> report) throws Exception {
+        String body = "{\"router_id\": " + JsonReader.quote(routerId) + ", \"epoch\": " + epoch + ", \"metrics\": "
+                + JsonReader.write(report) + "}";
         http.send(request(base + "/routing/ack").timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.discarding());

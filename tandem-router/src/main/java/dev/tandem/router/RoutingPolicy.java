@@ -12,22 +12,37 @@ import java.util.Map;
  * to compare (shadow read). Once the cutover flipped traffic ({@code cut_over}), everything goes to the target,
  * whatever the strategy.
  * <ul>
- *   <li>canary — reads to the target for a user whose bucket is under {@code read_percentage}; writes by
- *       {@code write_mode}: none → source (the stream carries them), {@code dual_write} with
- *       {@code old_authoritative} (source first) or {@code new_authoritative} (target first), {@code cutover} → the
- *       target for users under {@code write_percentage};</li>
- *   <li>blue_green — everything to the target when {@code active_is_new};</li>
+ *   <li>canary — reads to the target for a user whose bucket is under {@code read_percentage};</li>
+ *   <li>blue_green — reads to the target when {@code active_is_new};</li>
  *   <li>rolling_update — reads to the target on instances listed in {@code migrated_instances};</li>
- *   <li>shadow_traffic — reads and writes on the source, every read repeated on the target and compared;</li>
+ *   <li>shadow_traffic — reads on the source, every read repeated on the target and compared;</li>
  *   <li>strangler_fig — reads to the target for a request whose feature maps to true in {@code features};</li>
  *   <li>feature_flag — reads to the target for a request whose feature is an enabled flag, for users under
  *       {@code rollout_percentage};</li>
  *   <li>geographic — reads to the target for a request whose region maps to true in {@code regions};</li>
- *   <li>time_window, big_bang — the source until the cutover ({@code executed}/{@code cut_over}).</li>
+ *   <li>time_window, big_bang — the source until the cutover; time_window allows the cutover only inside
+ *       [{@code window_start}, {@code window_end}).</li>
  * </ul>
- * The partial strategies' writes follow their {@code write_mode} like canary's. A user's bucket is a stable hash of
- * the strategy's salt (the migration id) and the user id in [0, 1), so a user stays on one side as percentages grow;
- * a request without a user id gets a bucket per connection (random).
+ * A user's bucket is a stable hash of the strategy's salt (the migration id) and the user id in [0, 1), so a user
+ * stays on one side as percentages grow; a request without a user id gets a bucket per connection (random).
+ * <h2>Writes: one authoritative side at a time, the other kept by the change stream</h2>
+ * Writes go to the source until the cutover and to the target after it ({@link #writes}). That is what every
+ * {@code write_mode} becomes in Tandem, and it deviates on purpose from writing twice:
+ * <ul>
+ *   <li>{@code dual_write} — both sides receive every write: the authoritative side runs the transaction, the other
+ *       receives its committed rows through Tandem's change stream (forward before the cutover, reverse after it),
+ *       in commit order. A row the other side refuses is handled by {@code failure_handling} (allow_partial gives
+ *       the table up and records it for reconciliation) and never thrown at the application. The router does not
+ *       replay statements on the other database itself: a replayed statement races the stream (an older replay can
+ *       land after a newer streamed row image), applies increments twice ({@code n = n + 1} arrives both ways) and
+ *       gets other generated keys and {@code now()} values there — each one silent divergence.</li>
+ *   <li>{@code old_authoritative} / {@code new_authoritative} — which side is authoritative: the source before the
+ *       cutover, the target after it. Making the target authoritative earlier would need a stream in each direction
+ *       at once, with conflicts between them; the cutover moves authority atomically instead (freeze, sync, flip).</li>
+ *   <li>{@code cutover} with {@code write_percentage} — likewise: a share of users writing to the target while the
+ *       others write to the source splits authority; writes move at the cutover, for everyone at once, with a write
+ *       pause measured in milliseconds.</li>
+ * </ul>
  */
 public final class RoutingPolicy {
     private final RoutingState state;
@@ -53,6 +68,9 @@ public final class RoutingPolicy {
         if (state.cutOver()) {
             return Side.TARGET;
         }
+        if (!state.targetReady()) {
+            return Side.SOURCE; // still copying, or the stream stopped: the target's rows are missing or stale
+        }
         return switch (state.type()) {
             case "canary" -> bucket(ctx) < state.number("read_percentage", 0) ? Side.TARGET : Side.SOURCE;
             case "blue_green" -> state.flag("active_is_new") ? Side.TARGET : Side.SOURCE;
@@ -67,22 +85,14 @@ public final class RoutingPolicy {
         };
     }
 
-    /** Where a write transaction goes. */
-    public WritePlan writes(TandemContext ctx) {
-        if (state.cutOver()) {
-            return WritePlan.TARGET_ONLY;
-        }
-        return switch (state.type()) {
-            case "blue_green" -> state.flag("active_is_new") ? WritePlan.TARGET_ONLY : WritePlan.SOURCE_ONLY;
-            case "time_window" -> state.flag("executed") ? WritePlan.TARGET_ONLY : WritePlan.SOURCE_ONLY;
-            case "canary", "rolling_update", "strangler_fig", "feature_flag", "geographic" -> writeMode(ctx);
-            default -> WritePlan.SOURCE_ONLY;
-        };
+    /** The side a write transaction runs on: the authoritative one (see the class comment). */
+    public Side writes() {
+        return state.cutOver() ? Side.TARGET : Side.SOURCE;
     }
 
     /** Whether a read served by {@link #reads} is also run on the other side and compared. */
     public boolean shadowReads(TandemContext ctx) {
-        return !state.cutOver() && state.type().equals("shadow_traffic");
+        return !state.cutOver() && state.targetReady() && state.type().equals("shadow_traffic");
     }
 
     /** For time_window: whether the cutover may run at {@code now} (inside [window_start, window_end)). */
@@ -93,20 +103,6 @@ public final class RoutingPolicy {
         Instant start = state.instant("window_start");
         Instant end = state.instant("window_end");
         return (start == null || !now.isBefore(start)) && (end == null || now.isBefore(end));
-    }
-
-    private WritePlan writeMode(TandemContext ctx) {
-        Map<String, Object> mode = state.map("write_mode");
-        Object m = mode.get("mode");
-        if ("dual_write".equals(m)) {
-            return "new_authoritative".equals(mode.get("policy")) ? new WritePlan(Side.TARGET, Side.SOURCE)
-                    : new WritePlan(Side.SOURCE, Side.TARGET);
-        }
-        if ("cutover".equals(m)) {
-            double share = mode.get("write_percentage") instanceof Double d ? d : 0;
-            return bucket(ctx) < share ? WritePlan.TARGET_ONLY : WritePlan.SOURCE_ONLY;
-        }
-        return WritePlan.SOURCE_ONLY;
     }
 
     private static boolean enabled(Map<String, Object> map, String key) {

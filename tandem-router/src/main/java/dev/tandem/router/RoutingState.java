@@ -8,11 +8,17 @@ import java.util.Map;
 /**
  * The routing state the control plane publishes for a migration ({@code GET /migrations/{id}/routing}): an epoch
  * (every change increments it; routers acknowledge each), whether the cutover has flipped traffic to the target,
- * and seed 002's strategy with its parameters as written there. A bare strategy object ({@code {"type": ...}}) or
- * seed 002's {@code {"strategy": {...}}} parse too (epoch 0, not cut over).
+ * whether writes are frozen for a cutover or rollback in progress (new write transactions wait at the gate up to
+ * {@code freeze_timeout_ms}), whether the target holds the data yet ({@code target_ready}: no read goes there
+ * before), and seed 002's strategy with its parameters as written there. A bare strategy object
+ * ({@code {"type": ...}}) or seed 002's {@code {"strategy": {...}}} parse too (epoch 0, not cut over, not frozen).
  */
-public record RoutingState(long epoch, boolean cutOver, String type, Map<String, Object> strategy) {
-    public static final RoutingState ALL_SOURCE = new RoutingState(0, false, "big_bang", Map.of("type", "big_bang"));
+public record RoutingState(long epoch, boolean cutOver, boolean frozen, long freezeTimeoutMs, boolean targetReady,
+                           String type, Map<String, Object> strategy) {
+    /** How long a write transaction waits at a frozen gate when the control plane does not say. */
+    public static final long DEFAULT_FREEZE_TIMEOUT_MS = 5_000;
+    public static final RoutingState ALL_SOURCE = new RoutingState(0, false, false, DEFAULT_FREEZE_TIMEOUT_MS,
+            false, "big_bang", Map.of("type", "big_bang"));
 
     public RoutingState {
         strategy = Map.copyOf(strategy);
@@ -36,7 +42,13 @@ public record RoutingState(long epoch, boolean cutOver, String type, Map<String,
         }
         long epoch = top.get("epoch") instanceof Double d ? d.longValue() : 0;
         boolean cutOver = Boolean.TRUE.equals(top.get("cut_over"));
-        return new RoutingState(epoch, cutOver, type, new LinkedHashMap<>((Map<String, Object>) sm));
+        boolean frozen = Boolean.TRUE.equals(top.get("frozen"));
+        long timeout = top.get("freeze_timeout_ms") instanceof Double d ? d.longValue() : DEFAULT_FREEZE_TIMEOUT_MS;
+        // the control plane says whether the target holds the data yet (copy done, stream running); a bare strategy
+        // (the seed's examples) is taken as ready
+        boolean ready = !(top.get("target_ready") instanceof Boolean b) || b;
+        return new RoutingState(epoch, cutOver, frozen, timeout, ready, type,
+                new LinkedHashMap<>((Map<String, Object>) sm));
     }
 
     double number(String key, double otherwise) {

@@ -42,35 +42,25 @@ class RoutingPolicyTest {
                         .isEqualTo(Side.TARGET);
             }
         }
-        assertThat(p5.writes(new TandemContext("u", null, null))).isEqualTo(new WritePlan(Side.SOURCE, Side.TARGET));
+        assertThat(p5.writes()).as("dual_write: the source runs it, the stream copies it").isEqualTo(Side.SOURCE);
         assertThat(p5.shadowReads(TandemContext.NONE)).isFalse();
     }
 
     @Test
-    void canaryWriteModes() {
-        RoutingPolicy newAuth = policy("""
-                {"type": "canary", "read_percentage": 0.75,
-                 "write_mode": {"mode": "dual_write", "policy": "new_authoritative"}}""");
-        assertThat(newAuth.writes(TandemContext.NONE)).isEqualTo(new WritePlan(Side.TARGET, Side.SOURCE));
-        RoutingPolicy full = policy("""
-                {"strategy": {"type": "canary", "read_percentage": 1.0,
-                  "write_mode": {"mode": "cutover", "write_percentage": 1.0}}}""");
-        assertThat(shareToTarget(full, null)).isEqualTo(1.0);
-        assertThat(full.writes(new TandemContext("u1", null, null))).isEqualTo(WritePlan.TARGET_ONLY);
-        RoutingPolicy half = policy("""
-                {"type": "canary", "read_percentage": 0.5,
-                 "write_mode": {"mode": "cutover", "write_percentage": 0.5}}""");
-        int targetWrites = 0;
-        for (int u = 0; u < USERS; u++) {
-            TandemContext ctx = new TandemContext("user-" + u, null, null);
-            if (half.writes(ctx) == WritePlan.TARGET_ONLY) {
-                targetWrites++;
-                assertThat(half.reads(ctx)).as("a user writing to the target reads from it").isEqualTo(Side.TARGET);
-            }
+    void everyWriteModeKeepsWritesOnTheSourceUntilTheCutoverFlips() {
+        for (String mode : new String[] {"{\"mode\": \"dual_write\", \"policy\": \"new_authoritative\"}",
+                "{\"mode\": \"cutover\", \"write_percentage\": 1.0}",
+                "{\"mode\": \"cutover\", \"write_percentage\": 0.5}"}) {
+            RoutingPolicy before = policy("{\"type\": \"canary\", \"read_percentage\": 1.0, \"write_mode\": "
+                    + mode + "}");
+            assertThat(shareToTarget(before, null)).isEqualTo(1.0);
+            assertThat(before.writes()).as(mode).isEqualTo(Side.SOURCE);
+            RoutingPolicy after = policy("{\"epoch\": 9, \"cut_over\": true, \"strategy\": {\"type\": \"canary\", "
+                    + "\"read_percentage\": 0.5, \"write_mode\": " + mode + "}}");
+            assertThat(after.writes()).as(mode).isEqualTo(Side.TARGET);
         }
-        assertThat(targetWrites / (double) USERS).isBetween(0.48, 0.52);
         RoutingPolicy readsOnly = policy("{\"type\": \"canary\", \"read_percentage\": 0.5}");
-        assertThat(readsOnly.writes(new TandemContext("u", null, null))).isEqualTo(WritePlan.SOURCE_ONLY);
+        assertThat(readsOnly.writes()).isEqualTo(Side.SOURCE);
     }
 
     @Test
@@ -78,9 +68,9 @@ class RoutingPolicyTest {
         RoutingPolicy blue = policy("{\"strategy\": {\"type\": \"blue_green\", \"active_is_new\": false}}");
         RoutingPolicy green = policy("{\"strategy\": {\"type\": \"blue_green\", \"active_is_new\": true}}");
         assertThat(shareToTarget(blue, null)).isZero();
-        assertThat(blue.writes(TandemContext.NONE)).isEqualTo(WritePlan.SOURCE_ONLY);
+        assertThat(blue.writes()).isEqualTo(Side.SOURCE);
         assertThat(shareToTarget(green, null)).isEqualTo(1.0);
-        assertThat(green.writes(TandemContext.NONE)).isEqualTo(WritePlan.TARGET_ONLY);
+        assertThat(green.writes()).as("writes move at the cutover").isEqualTo(Side.SOURCE);
     }
 
     @Test
@@ -94,7 +84,7 @@ class RoutingPolicyTest {
         RoutingPolicy none = policy("""
                 {"strategy": {"type": "rolling_update", "migrated_instances": [], "total_instances": 5}}""");
         assertThat(none.reads(TandemContext.NONE)).isEqualTo(Side.SOURCE);
-        assertThat(none.writes(TandemContext.NONE)).isEqualTo(WritePlan.SOURCE_ONLY);
+        assertThat(none.writes()).isEqualTo(Side.SOURCE);
     }
 
     @Test
@@ -102,7 +92,7 @@ class RoutingPolicyTest {
         RoutingPolicy p = policy("{\"strategy\": {\"type\": \"shadow_traffic\"}}");
         assertThat(shareToTarget(p, null)).isZero();
         assertThat(p.shadowReads(TandemContext.NONE)).isTrue();
-        assertThat(p.writes(TandemContext.NONE)).isEqualTo(WritePlan.SOURCE_ONLY);
+        assertThat(p.writes()).isEqualTo(Side.SOURCE);
     }
 
     @Test
@@ -150,23 +140,41 @@ class RoutingPolicyTest {
                 {"strategy": {"type": "time_window", "window_start": "2024-01-15T02:00:00Z",
                   "window_end": "2024-01-15T04:00:00Z", "executed": true}}""");
         assertThat(done.reads(TandemContext.NONE)).isEqualTo(Side.TARGET);
-        assertThat(done.writes(TandemContext.NONE)).isEqualTo(WritePlan.TARGET_ONLY);
+        assertThat(done.writes()).as("writes move at the cutover").isEqualTo(Side.SOURCE);
     }
 
     @Test
     void bigBangAndEveryStrategyGoToTheTargetOnceCutOver() {
         RoutingPolicy before = policy("{\"strategy\": {\"type\": \"big_bang\"}}");
         assertThat(before.reads(TandemContext.NONE)).isEqualTo(Side.SOURCE);
-        assertThat(before.writes(TandemContext.NONE)).isEqualTo(WritePlan.SOURCE_ONLY);
+        assertThat(before.writes()).isEqualTo(Side.SOURCE);
         for (String s : new String[] {"{\"type\": \"big_bang\"}", "{\"type\": \"shadow_traffic\"}",
                 "{\"type\": \"canary\", \"read_percentage\": 0.05}",
                 "{\"type\": \"blue_green\", \"active_is_new\": false}"}) {
             RoutingPolicy after = policy("{\"epoch\": 7, \"cut_over\": true, \"strategy\": " + s + "}");
             assertThat(after.state().epoch()).isEqualTo(7);
             assertThat(after.reads(new TandemContext("u", null, null))).as(s).isEqualTo(Side.TARGET);
-            assertThat(after.writes(TandemContext.NONE)).as(s).isEqualTo(WritePlan.TARGET_ONLY);
+            assertThat(after.writes()).as(s).isEqualTo(Side.TARGET);
             assertThat(after.shadowReads(TandemContext.NONE)).isFalse();
         }
+    }
+
+    @Test
+    void noReadGoesToATargetThatIsNotReadyAndTheFreezeIsParsed() {
+        RoutingPolicy copying = policy("""
+                {"epoch": 3, "cut_over": false, "frozen": true, "freeze_timeout_ms": 750, "target_ready": false,
+                 "strategy": {"type": "canary", "read_percentage": 1.0}}""");
+        assertThat(shareToTarget(copying, null)).as("the target is still being filled").isZero();
+        assertThat(copying.state().frozen()).isTrue();
+        assertThat(copying.state().freezeTimeoutMs()).isEqualTo(750);
+        RoutingPolicy shadow = policy("""
+                {"epoch": 3, "target_ready": false, "strategy": {"type": "shadow_traffic"}}""");
+        assertThat(shadow.shadowReads(TandemContext.NONE)).isFalse();
+        RoutingPolicy ready = policy("""
+                {"epoch": 4, "target_ready": true, "strategy": {"type": "canary", "read_percentage": 1.0}}""");
+        assertThat(shareToTarget(ready, null)).isEqualTo(1.0);
+        assertThat(ready.state().frozen()).isFalse();
+        assertThat(ready.state().freezeTimeoutMs()).isEqualTo(RoutingState.DEFAULT_FREEZE_TIMEOUT_MS);
     }
 
     @Test

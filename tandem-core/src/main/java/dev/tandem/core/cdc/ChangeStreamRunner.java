@@ -36,6 +36,8 @@ import java.util.function.Consumer;
  */
 public final class ChangeStreamRunner implements AutoCloseable {
     public static final String FORWARD = "forward";
+    /** After the cutover: the target's changes streamed back to the source, so a rollback loses nothing. */
+    public static final String REVERSE = "reverse";
     /**
      * Prefix of the fences other processes write into this stream's log ({@code tandem verify}); each is recorded in
      * the store (tandem_fences) once applied.
@@ -58,6 +60,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private final Deque<Instant> sampleTimes = new ArrayDeque<>();
     private final Deque<String> samplePositions = new ArrayDeque<>();
     private volatile LagSample last;
+    private String direction = FORWARD;
+    private boolean stopped;
 
     public ChangeStreamRunner(ControlStore store, String migrationId, String streamName, Connector source,
                               ChangeCapture capture, Connector target, List<TableInfo> tables,
@@ -88,6 +92,21 @@ public final class ChangeStreamRunner implements AutoCloseable {
         this.maxBatch = maxBatch;
     }
 
+    /**
+     * Which of the migration's streams this is ({@link #FORWARD} unless set): the key of its position and lag
+     * samples in the store. Call before {@link #start}.
+     */
+    public ChangeStreamRunner direction(String d) {
+        this.direction = d;
+        return this;
+    }
+
+    /** The slot/publication name of a migration's reverse stream (on the target). */
+    public static String reverseStreamName(String migrationId) {
+        String s = streamName(migrationId);
+        return s.length() <= 59 ? s + "_rev" : s.substring(0, 50) + "_rev_" + Integer.toHexString(s.hashCode());
+    }
+
     /** The slot/publication name of a migration's forward stream: {@code tandem_<id>}, folded to [a-z0-9_], ≤ 63. */
     public static String streamName(String migrationId) {
         String s = "tandem_" + migrationId.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
@@ -105,14 +124,14 @@ public final class ChangeStreamRunner implements AutoCloseable {
         ChangeCapture.OffsetStore offsets = new ChangeCapture.OffsetStore() {
             @Override
             public Optional<String> load() {
-                return store.positions().find(migrationId, FORWARD).map(p -> p.offsets());
+                return store.positions().find(migrationId, direction).map(p -> p.offsets());
             }
 
             @Override
             public void save(String text, String confirmed) {
                 String at = confirmed != null ? confirmed
-                        : store.positions().find(migrationId, FORWARD).orElseThrow().confirmed();
-                store.positions().confirm(migrationId, FORWARD, at, text);
+                        : store.positions().find(migrationId, direction).orElseThrow().confirmed();
+                store.positions().confirm(migrationId, direction, at, text);
             }
         };
         stream = capture.start(new ChangeCapture.StreamSpec(streamName, tables, heartbeat, maxBatch, offsets, applier,
@@ -174,7 +193,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
                 }
                 LagSample s = sample(capture.currentPosition(c));
                 last = s;
-                store.lag().record(migrationId, FORWARD, s);
+                store.lag().record(migrationId, direction, s);
                 Thread.sleep(1000);
             } catch (InterruptedException e) {
                 break;
@@ -202,7 +221,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         String applied = applier.appliedPosition();
         if (applied == null) {
-            applied = store.positions().find(migrationId, FORWARD).map(p -> p.confirmed()).orElse(sourcePosition);
+            applied = store.positions().find(migrationId, direction).map(p -> p.confirmed()).orElse(sourcePosition);
         }
         long distance = capture.distance(applied, sourcePosition);
         long bytes = capture.distanceInBytes() ? distance : 0;
@@ -239,7 +258,11 @@ public final class ChangeStreamRunner implements AutoCloseable {
     }
 
     /** Stops the stream: graceful finishes the batch in flight; immediate rolls it back. */
-    public void stop(boolean immediate) {
+    public synchronized void stop(boolean immediate) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         if (appliedMeter != null) {
             Metrics.globalRegistry.remove(appliedMeter); // a later start registers the counter of its own applier
             appliedMeter = null;

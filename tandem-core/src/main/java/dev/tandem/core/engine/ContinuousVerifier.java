@@ -113,6 +113,11 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private boolean planned;
     private final Timer detection;
 
+    /** Set by {@link #checkAppliedNow}: the loop checks applied rows without waiting {@link #KEY_DELAY}. */
+    private volatile boolean urgent;
+    /** The loop holds applied keys it took from the queue and has not finished comparing. */
+    private volatile boolean checking;
+
     private long runId;
     private Thread thread;
     private volatile boolean running;
@@ -192,6 +197,27 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
         }
     }
 
+    /**
+     * At a cutover, with writes frozen and the stream applied up to the frozen position: compares every applied row
+     * not compared yet at once (no {@link #KEY_DELAY}: nothing changes any more) and returns when none is left, or
+     * false when {@code timeout} passed first. Confirmed drift is counted in {@link #driftRows} as always.
+     */
+    public boolean checkAppliedNow(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        urgent = true;
+        try {
+            while (queued.get() > 0 || checking) {
+                if (System.nanoTime() > deadline || !running) {
+                    return false;
+                }
+                Thread.sleep(2);
+            }
+            return true;
+        } finally {
+            urgent = false;
+        }
+    }
+
     /** Confirmed drift not repaired: what {@code abort_thresholds.drift_rows} is compared with. */
     public long driftRows() {
         return unrepaired.get();
@@ -261,7 +287,7 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
                     worked = true;
                 }
                 if (!worked) {
-                    Thread.sleep(50);
+                    Thread.sleep(urgent ? 1 : 50);
                 }
             } catch (InterruptedException e) {
                 break;
@@ -316,7 +342,16 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
 
     /** Compares the rows applied at least {@link #KEY_DELAY} ago; false when there were none. */
     private boolean checkApplied() throws SQLException, InterruptedException {
-        long due = System.nanoTime() - KEY_DELAY.toNanos();
+        checking = true;
+        try {
+            return checkAppliedDue();
+        } finally {
+            checking = false;
+        }
+    }
+
+    private boolean checkAppliedDue() throws SQLException, InterruptedException {
+        long due = urgent ? Long.MAX_VALUE : System.nanoTime() - KEY_DELAY.toNanos();
         Map<String, Set<List<String>>> byTable = new LinkedHashMap<>();
         long oldest = Long.MAX_VALUE;
         int n = 0;

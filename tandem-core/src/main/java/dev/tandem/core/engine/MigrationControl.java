@@ -1,10 +1,13 @@
 package dev.tandem.core.engine;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
+import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestReader;
@@ -16,6 +19,9 @@ import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -51,6 +57,57 @@ public final class MigrationControl {
     }
 
     /**
+     * Asks the process streaming the migration to run a procedure — {@link Requests.Kind#CUTOVER} (from catch_up or
+     * shadow, gates checked here), {@link Requests.Kind#ROLLBACK} or {@link Requests.Kind#CLEANUP} (after a cutover)
+     * — and waits for its outcome: the cutover's or rollback's report (steps, write pause; {@code outcome} completed
+     * or failed), or for cleanup the completed migration's status.
+     *
+     * @throws TandemException BAD_STATE when the migration is not where the procedure starts, or no process streams
+     *                         it, or the outcome did not come within {@code timeout}
+     */
+    public JsonNode procedure(String migrationId, Requests.Kind kind, String actor,
+                                                            Duration timeout) throws InterruptedException {
+        MigrationRecord r = store.migrations().get(migrationId);
+        String verb = kind.name().toLowerCase(Locale.ROOT);
+        if (kind == Requests.Kind.CUTOVER) {
+            Manifest m = new ManifestReader(env).document(r.manifest(), "the stored manifest of " + migrationId,
+                    ManifestReader.Purpose.RUN).manifest();
+            new PhaseGates(store).checkCutover(r, m);
+        } else if (r.status().state() != MigrationState.RUNNING || r.status().phase() != Phase.CUTOVER) {
+            throw TandemException.badState("cannot " + verb + " migration " + migrationId + ": expected running in "
+                    + "phase cutover (after tandem cutover), actual " + r.status()
+                    + (kind == Requests.Kind.ROLLBACK ? "; before the cutover use tandem abort" : ""));
+        }
+        if (store.leases().liveHolder(migrationId).isEmpty()) {
+            throw TandemException.badState("cannot " + verb + " migration " + migrationId + ": no process streams it "
+                    + "now (state " + r.status() + "); resume it first (tandem resume " + migrationId + ", or run it "
+                    + "in tandem server)");
+        }
+        Instant since = Instant.now().minusMillis(5);
+        store.requests().request(migrationId, kind, actor);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (kind == Requests.Kind.CLEANUP) {
+                MigrationRecord now = store.migrations().get(migrationId);
+                if (now.status().state() == MigrationState.COMPLETED) {
+                    return new ObjectMapper().createObjectNode()
+                            .put("procedure", "cleanup").put("outcome", "completed")
+                            .put("state", now.status().state().wire());
+                }
+            } else {
+                JsonNode last = store.routing().get(migrationId).last();
+                if (last != null && verb.equals(last.path("procedure").asText())
+                        && !Instant.parse(last.path("at").asText()).isBefore(since)) {
+                    return last;
+                }
+            }
+            store.awaitChange(50);
+        }
+        throw TandemException.badState("migration " + migrationId + ": the " + verb + " was requested but did not "
+                + "finish within " + timeout.toSeconds() + " s; see tandem status " + migrationId);
+    }
+
+    /**
      * Abandons a migration before cutover: a process working on it is stopped at once; the change stream's slot and
      * publication are dropped on the source (it retains no WAL for it); rolling_back → rolled_back. Target tables
      * are left as they are.
@@ -60,6 +117,12 @@ public final class MigrationControl {
     public MigrationRecord abort(String migrationId, String actor, String why, Consumer<String> say)
             throws InterruptedException {
         MigrationRecord r = store.migrations().get(migrationId);
+        if (r.status().phase() == Phase.CUTOVER && r.status().state() != MigrationState.ROLLING_BACK
+                && store.routing().get(migrationId).cutOver()) {
+            throw TandemException.badState("cannot abort migration " + migrationId + ": it is cut over to the target, "
+                    + "which took writes the source does not have yet; roll back instead: tandem rollback "
+                    + migrationId);
+        }
         Optional<String> holder = store.leases().liveHolder(migrationId);
         if (holder.isPresent()) {
             say.accept("Stopping " + holder.get() + " ...");
@@ -92,6 +155,10 @@ public final class MigrationControl {
                         e.getMessage()) + "; fix the cause and abort again, or drop them yourself: SELECT "
                         + "pg_drop_replication_slot('" + name + "'); DROP PUBLICATION " + name + ";", e);
             }
+        }
+        if (store.routing().find(migrationId).isPresent()) {
+            store.routing().set(migrationId, store.routing().get(migrationId).frozen(false).cutOver(false), actor,
+                    "abort: routing back to the source");
         }
         return store.migrations().transition(migrationId, LifecycleEvent.ROLLBACK_DONE, null, actor,
                 "nothing routed to the target before cutover; stream dropped");

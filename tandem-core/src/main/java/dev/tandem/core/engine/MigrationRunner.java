@@ -216,6 +216,17 @@ public final class MigrationRunner {
                 return paused(m, null, schemaActions);
             }
             List<TableJob> jobs = jobs(source, target, tables);
+            Cutover cutover = new Cutover(store, m, source, target, jobs, say, opts.actor());
+            String recovered = cutover.recover(status.phase());
+            if (recovered != null) {
+                say.accept(recovered);
+            }
+            if (status.phase() == Phase.CUTOVER) {
+                ChangeStreamRunner reverse = Cutover.reverseStream(store, m, source, target, jobs, say);
+                reverse.start();
+                say.accept("Cut over to the target; the reverse stream (target → source) runs for a rollback");
+                return streamReverse(m, cutover, reverse, null, schemaActions, opts);
+            }
             if (streaming) {
                 openStream(m, source, target, tables); // a no-op unless a crash came between creating the slot and storing P0
                 stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source,
@@ -325,7 +336,7 @@ public final class MigrationRunner {
                                              List<String> schemaActions, Options opts) {
         ContinuousVerifier verifier = continuousVerifier(m, source, target, jobs, stream);
         try {
-            return streamUntilDone(m, source, target, tables, stream, verifier, result, schemaActions, opts);
+            return streamUntilDone(m, source, target, tables, jobs, stream, verifier, result, schemaActions, opts);
         } finally {
             if (verifier != null) {
                 stream.applier().onApplied(null);
@@ -356,7 +367,8 @@ public final class MigrationRunner {
     }
 
     private MigrationOutcome streamUntilDone(Manifest m, Connector source, Connector target, List<TableInfo> tables,
-                                             ChangeStreamRunner stream, ContinuousVerifier verifier,
+                                             List<TableJob> jobs, ChangeStreamRunner stream,
+                                             ContinuousVerifier verifier,
                                              BackfillResult result, List<String> schemaActions, Options opts) {
         boolean inSync = m.continuous().stopWhen() == Continuous.StopWhen.IN_SYNC;
         AbortWatch watch = new AbortWatch(m.abortThresholds());
@@ -374,6 +386,25 @@ public final class MigrationRunner {
                             + "tandem migrate -f MANIFEST again: it resumes from the confirmed position");
                 }
                 Optional<Requests.Kind> request = store.requests().take(m.id());
+                if (request.isPresent() && request.get() == Requests.Kind.CUTOVER) {
+                    Cutover cutover = new Cutover(store, m, source, target, jobs, say, "tandem cutover");
+                    Cutover.Result r = cutover.cutover(stream, verifier);
+                    if (r.ok()) {
+                        if (verifier != null) {
+                            stream.applier().onApplied(null);
+                            verifier.close();
+                        }
+                        alerts.resolveAll("cut over to the target");
+                        return streamReverse(m, cutover, r.reverse(), result, schemaActions, opts);
+                    }
+                    continue;
+                }
+                if (request.isPresent() && request.get() != Requests.Kind.STOP
+                        && request.get() != Requests.Kind.STOP_IMMEDIATE) {
+                    say.accept("Ignoring a " + request.get().name().toLowerCase(Locale.ROOT) + " request: the "
+                            + "migration is not cut over");
+                    continue;
+                }
                 if (request.isPresent() || stopped) {
                     boolean immediate = request.map(k -> k == Requests.Kind.STOP_IMMEDIATE).orElse(stopImmediately);
                     immediateStop = immediate;
@@ -438,6 +469,66 @@ public final class MigrationRunner {
             Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", "interrupted")
                     .status();
             return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted", true);
+        }
+    }
+
+    /**
+     * After the cutover: the reverse stream (target → source) applies until a rollback, a cleanup, or a stop (paused;
+     * a rerun resumes the reverse stream from its confirmed position).
+     */
+    private MigrationOutcome streamReverse(Manifest m, Cutover cutover, ChangeStreamRunner reverse,
+                                           BackfillResult result, List<String> schemaActions, Options opts) {
+        try {
+            while (true) {
+                Optional<Throwable> failure = reverse.failure();
+                if (failure.isPresent()) {
+                    reverse.stop(true);
+                    return streamFailed(m, failure.get(), result, schemaActions, opts, "The target stays "
+                            + "authoritative; fix the cause, then run the migration again: the reverse stream "
+                            + "resumes from its confirmed position");
+                }
+                Optional<Requests.Kind> request = store.requests().take(m.id());
+                if (request.isPresent() && request.get() == Requests.Kind.ROLLBACK) {
+                    Cutover.Result r = new Cutover(store, m, cutover.source(), cutover.target(), cutover.jobs(), say,
+                            "tandem rollback").rollback(reverse);
+                    if (r.ok()) {
+                        return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result,
+                                schemaActions, null, "rolled back to the source: it holds every write the target "
+                                + "took");
+                    }
+                    continue;
+                }
+                if (request.isPresent() && request.get() == Requests.Kind.CLEANUP) {
+                    String archived = cutover.cleanup(reverse);
+                    say.accept("Cleanup done: the reverse stream was dropped; " + archived);
+                    return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result,
+                            schemaActions, null, "completed: cut over to the target; " + archived);
+                }
+                if (request.isPresent() && request.get() == Requests.Kind.CUTOVER) {
+                    continue; // done already
+                }
+                if (request.isPresent() || stopped) {
+                    boolean immediate = request.map(k -> k == Requests.Kind.STOP_IMMEDIATE).orElse(stopImmediately);
+                    reverse.stop(immediate);
+                    String who = request.isPresent() ? "tandem stop" : stopWhy;
+                    Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", who)
+                            .status();
+                    return new MigrationOutcome(m.id(), s, result, schemaActions, null, "the reverse stream was "
+                            + "stopped by " + who + "; routing stays on the target; continue with: tandem resume "
+                            + m.id(), request.isEmpty());
+                }
+                Thread.sleep(200);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reverse.stop(true);
+            Status s = store.migrations().transition(m.id(), LifecycleEvent.PAUSE, null, "operator", "interrupted")
+                    .status();
+            return new MigrationOutcome(m.id(), s, result, schemaActions, null, "interrupted", true);
+        } catch (SQLException e) {
+            reverse.stop(true);
+            throw new TandemException(ErrorCode.TARGET, "cleanup failed: " + m.target().scrub(e.getMessage())
+                    + "; run the migration again and repeat the cleanup", e);
         }
     }
 
@@ -617,7 +708,7 @@ public final class MigrationRunner {
     }
 
     /** The apply side's view of each table: moved columns, key, conflict rule (seed 000's per-table overrides). */
-    private static Map<String, ChangeApplier.ApplyTable> applyTables(Manifest m, List<TableJob> jobs) {
+    static Map<String, ChangeApplier.ApplyTable> applyTables(Manifest m, List<TableJob> jobs) {
         Map<String, ChangeApplier.ApplyTable> out = new HashMap<>();
         ConflictResolution cr = m.conflictResolution();
         for (TableJob j : jobs) {

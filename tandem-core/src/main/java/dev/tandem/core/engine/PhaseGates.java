@@ -10,6 +10,7 @@ import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.RunRecord;
@@ -24,7 +25,8 @@ import java.util.Optional;
  * every chunk copied (the runner itself moves to catch_up then, so advancing by hand is refused with the progress).
  * Leaving catch_up: the stream running with lag under {@code abort_thresholds.lag_seconds} (at most 60 s, seed
  * 000's catch-up loop) and the newest finished verification — and any running continuous one — without unrepaired
- * drift. Into cutover and beyond: refused until the router exists (the cutover freezes writes through it).
+ * drift. Into cutover: not by a plain advance — the cutover is a procedure the streaming process runs
+ * ({@link MigrationControl#procedure}); {@link #checkCutover} holds its gates. Into cleanup: likewise, after a cutover.
  */
 public final class PhaseGates {
     /** seed 000's catch-up loop waits for lag under a minute before cutover. */
@@ -101,12 +103,29 @@ public final class PhaseGates {
             verification(r.id());
         }
         if (!to.isBefore(Phase.CUTOVER)) {
-            throw new GateClosed("cutover", "cannot advance migration " + r.id() + " to " + to.wire() + ": the "
-                    + "cutover (write freeze through the routers, final sync, flip) comes with tandem-router, which is "
-                    + "not built yet", "routers connected", "none");
+            throw new GateClosed("cutover", "cannot advance migration " + r.id() + " to " + to.wire() + " by a "
+                    + "phase change: the cutover is a procedure (write freeze, final sync, flip); run tandem cutover "
+                    + r.id(), "tandem cutover", "advance");
         }
         return store.migrations().transition(r.id(), r.status(), LifecycleEvent.ADVANCE, to, actor,
                 "advance: the gates of " + current.wire() + " held");
+    }
+
+    /** The gates before a cutover: running in catch_up or shadow, lag small, the last verification clean. */
+    public void checkCutover(MigrationRecord r, Manifest m) {
+        if (r.status().state() != MigrationState.RUNNING || r.status().phase() != Phase.CATCH_UP
+                && r.status().phase() != Phase.SHADOW) {
+            throw TandemException.badState("cannot cut migration " + r.id() + " over: expected running in catch_up "
+                    + "or shadow, actual " + r.status());
+        }
+        lag(r.id(), m);
+        verification(r.id());
+        if (store.routing().live(r.id()).isEmpty()) {
+            throw new GateClosed("routers", "cannot cut migration " + r.id() + " over: no router follows it (none "
+                    + "asked for its routing state in the last " + Routing.LIVE_WINDOW.toSeconds() + " s); writes "
+                    + "made outside routers cannot be frozen, so the flip could lose them. Route the application "
+                    + "through tandem-router first", "at least one live router", "none");
+        }
     }
 
     private void lag(String id, Manifest m) {

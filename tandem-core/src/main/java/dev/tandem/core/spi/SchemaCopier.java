@@ -52,4 +52,14 @@ public interface SchemaCopier {
                                       int parallelism, boolean streaming) throws SQLException {
         return finishTables(source, target, tables, parallelism);
     }
+
+    /**
+     * At a cutover (and back at a rollback), while writes are frozen: sets every sequence behind the tables' defaults
+     * and identity columns on {@code to} past its value on {@code from} (never lowers one), so rows inserted on
+     * {@code to} from now on cannot take a key {@code from} already gave out. Returns one line per sequence set.
+     * Both sides must hold the same tables and sequences.
+     */
+    default List<String> syncSequences(Connection from, Connection to, List<TableInfo> tables) throws SQLException {
+        throw new SQLException("this connector cannot set sequences at a cutover");
+    }
 }

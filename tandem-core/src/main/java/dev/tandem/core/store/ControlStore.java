@@ -47,6 +47,10 @@ public final class ControlStore implements AutoCloseable {
     private final DriftLog drift;
     private final AlertLog alerts;
     private final Fences fences;
+    private final Routing routing;
+    /** Signalled after a change routers or waiters care about, in this process (others are seen by polling). */
+    private final Object changes = new Object();
+    private long changeCount;
 
     private ControlStore(HikariDataSource dataSource, String display, Clock clock) {
         this.dataSource = dataSource;
@@ -62,6 +66,7 @@ public final class ControlStore implements AutoCloseable {
         this.drift = new DriftLog(this);
         this.alerts = new AlertLog(this);
         this.fences = new Fences(this);
+        this.routing = new Routing(this);
     }
 
     /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
@@ -180,6 +185,36 @@ public final class ControlStore implements AutoCloseable {
 
     public DriftLog drift() {
         return drift;
+    }
+
+    public Routing routing() {
+        return routing;
+    }
+
+    /** Wakes this process's {@link #awaitChange} waiters: a migration or its routing changed. */
+    public void changed() {
+        synchronized (changes) {
+            changeCount++;
+            changes.notifyAll();
+        }
+    }
+
+    /**
+     * Waits up to {@code millis} for a {@link #changed} in this process (a change made by another process is only
+     * seen by reading the store again; callers poll with a short wait).
+     */
+    public void awaitChange(long millis) throws InterruptedException {
+        synchronized (changes) {
+            long seen = changeCount;
+            long deadline = System.nanoTime() + millis * 1_000_000L;
+            while (changeCount == seen) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                changes.wait(Math.max(1, left / 1_000_000L));
+            }
+        }
     }
 
     public Fences fences() {

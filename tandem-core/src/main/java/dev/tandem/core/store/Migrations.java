@@ -123,6 +123,8 @@ public final class Migrations {
                         + current.status() + ", actual " + actual + " (changed by another process meanwhile)");
             }
             audit.append(c, id, actor, event.wire(), current.status(), next, detail);
+            c.commit();
+            store.changed();
             return new MigrationRecord(id, current.uuid(), current.description(), current.manifest(), next,
                     current.version() + 1, current.createdAt(), now);
         });
@@ -158,6 +160,8 @@ public final class Migrations {
                         + expectedVersion + ", actual " + current.version() + " (changed meanwhile; read it again)");
             }
             audit.append(c, id, actor, "update", null, null, detail);
+            c.commit();
+            store.changed();
             return new MigrationRecord(id, current.uuid(), description, manifestJson, current.status(),
                     current.version() + 1, current.createdAt(), now);
         });

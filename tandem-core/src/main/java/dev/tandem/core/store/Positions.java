@@ -66,4 +66,17 @@ public final class Positions {
             }
         });
     }
+
+    /** Forgets a stream's position (its slot was dropped). */
+    public void delete(String migrationId, String stream) {
+        store.transaction("forget the position of " + migrationId + "/" + stream, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM tandem_positions WHERE migration_id = ? "
+                    + "AND stream_name = ?")) {
+                ps.setString(1, migrationId);
+                ps.setString(2, stream);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
 }

@@ -13,7 +13,13 @@ public final class Requests {
         /** Finish the batch being applied, then exit. */
         STOP,
         /** Stop at once: the batch in flight rolls back (it is streamed again on restart). */
-        STOP_IMMEDIATE
+        STOP_IMMEDIATE,
+        /** Run the cutover (freeze, sync, verify, sequences, reverse stream, flip). */
+        CUTOVER,
+        /** After a cutover: freeze the target's writes, let the reverse stream catch up, flip back to the source. */
+        ROLLBACK,
+        /** After a cutover: drop the streams, archive the audit, complete. */
+        CLEANUP
     }
 
     private final ControlStore store;

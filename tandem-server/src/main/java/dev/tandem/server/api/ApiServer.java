@@ -128,6 +128,12 @@ public final class ApiServer implements AutoCloseable {
         route(HandlerType.POST, one + "/resume", Tokens.Role.ADMIN, "Resume a paused migration", api::resume);
         route(HandlerType.POST, one + "/stop", Tokens.Role.ADMIN,
                 "Stop streaming after the current batch (?immediate=true: at once)", api::stop);
+        route(HandlerType.POST, one + "/cutover", Tokens.Role.ADMIN, "Cutover: freeze writes through the routers, "
+                + "sync, verify, sequences, reverse stream, flip; answers with the report (write pause)", api::cutover);
+        route(HandlerType.POST, one + "/rollback", Tokens.Role.ADMIN, "After a cutover: freeze, let the reverse "
+                + "stream catch up, flip back to the source; rolled_back", api::rollback);
+        route(HandlerType.POST, one + "/cleanup", Tokens.Role.ADMIN, "After a cutover: drop the streams, archive the "
+                + "audit, completed", api::cleanup);
         route(HandlerType.POST, one + "/abort", Tokens.Role.ADMIN,
                 "Abandon before cutover: stop, drop the stream, rolled_back", api::abort);
         route(HandlerType.POST, one + "/verify", Tokens.Role.ADMIN,

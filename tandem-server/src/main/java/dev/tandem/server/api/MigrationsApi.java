@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.LagReport;
+import dev.tandem.core.engine.MigrationControl;
 import dev.tandem.core.engine.MigrationRunner;
 import dev.tandem.core.engine.PhaseGates;
 import dev.tandem.core.error.TandemException;
@@ -26,14 +27,19 @@ import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.Requests;
+import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.StreamPosition;
 import dev.tandem.server.cli.Json;
 import io.javalin.http.Context;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -240,9 +246,58 @@ final class MigrationsApi {
             throw TandemException.badState("cannot advance migration " + r.id() + ": expected state running, actual "
                     + r.status().state().wire());
         }
+        Phase next = to != null ? to : Phase.ORDER.get(Math.min(Phase.ORDER.size() - 1,
+                Phase.ORDER.indexOf(r.status().phase()) + 1));
+        if (next == Phase.CUTOVER && r.status().phase().isBefore(Phase.CUTOVER)) {
+            procedure(ctx, r, Requests.Kind.CUTOVER);
+            return;
+        }
+        if (next == Phase.CLEANUP && r.status().phase() == Phase.CUTOVER) {
+            procedure(ctx, r, Requests.Kind.CLEANUP);
+            return;
+        }
         new PhaseGates(store).advance(r, runnable(r), to, actor(ctx));
         orchestrator.publishState(r.id());
         ApiServer.ok(ctx, migration(store.migrations().get(r.id())));
+    }
+
+    void cutover(Context ctx) throws InterruptedException {
+        procedure(ctx, record(ctx), Requests.Kind.CUTOVER);
+    }
+
+    void rollback(Context ctx) throws InterruptedException {
+        procedure(ctx, record(ctx), Requests.Kind.ROLLBACK);
+    }
+
+    void cleanup(Context ctx) throws InterruptedException {
+        procedure(ctx, record(ctx), Requests.Kind.CLEANUP);
+    }
+
+    /**
+     * Runs a cutover, rollback or cleanup through the process streaming the migration and answers with its report
+     * (steps with their times, the write pause); a failed one is a 409 naming the step (routing is back where it was).
+     */
+    private void procedure(Context ctx, MigrationRecord r, Requests.Kind kind) {
+        JsonNode report;
+        try {
+            report = new MigrationControl(store, orchestrator.env()).procedure(r.id(), kind, actor(ctx),
+                    Duration.ofSeconds(120));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw TandemException.badState("interrupted while waiting for the " + kind.name().toLowerCase(
+                    java.util.Locale.ROOT));
+        }
+        orchestrator.publishState(r.id());
+        if (!"completed".equals(report.path("outcome").asText())) {
+            throw TandemException.badState("the " + report.path("procedure").asText() + " of migration " + r.id()
+                    + " failed at step " + report.path("failed_step").asText() + ": " + report.path("error").asText()
+                    + (kind == Requests.Kind.CUTOVER ? "; routing is back on the source" : "; routing stays on the "
+                    + "target"));
+        }
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.set("migration", migration(store.migrations().get(r.id())));
+        n.set("report", report);
+        ApiServer.ok(ctx, n);
     }
 
     /** How long a router's long poll waits for a newer epoch before it gets the current state again. */
@@ -250,8 +305,11 @@ final class MigrationsApi {
 
     /**
      * The routing state routers follow ({@code tandem-router}'s {@code RoutingState}): the epoch (the migration
-     * record's version: every change of its manifest or state makes a new one), whether traffic has moved to the
-     * target for good ({@code cut_over}: the migration reached cleanup or completed), and the strategy as written.
+     * record's version: every change of its manifest, state or routing control makes a new one), whether traffic has
+     * moved to the target ({@code cut_over}: set by the cutover, cleared by a rollback; without either, whether the
+     * migration reached cleanup or completed), whether writes are frozen and for how long a write may wait
+     * ({@code frozen}, {@code freeze_timeout_ms}), whether the target may serve reads ({@code target_ready}: running
+     * in catch_up or later), and the strategy as written. {@code router_id} marks the router live.
      * With {@code ?after_epoch=N} it is a long poll: it answers once the epoch passes N, or after
      * {@value #ROUTING_POLL_MILLIS} ms with the unchanged state.
      */
@@ -266,18 +324,39 @@ final class MigrationsApi {
                 throw TandemException.badInput("after_epoch: '" + after + "' is not a number (the last epoch this "
                         + "router applied)");
             }
-            long deadline = System.nanoTime() + ROUTING_POLL_MILLIS * 1_000_000L;
+            long waitMs = ROUTING_POLL_MILLIS;
+            String w = ctx.queryParam("wait_ms");
+            if (w != null) {
+                try {
+                    waitMs = Math.max(0, Math.min(ROUTING_POLL_MILLIS, Long.parseLong(w)));
+                } catch (NumberFormatException e) {
+                    throw TandemException.badInput("wait_ms: '" + w + "' is not a number of milliseconds");
+                }
+            }
+            long deadline = System.nanoTime() + waitMs * 1_000_000L;
             while (r.version() <= n && System.nanoTime() < deadline) {
-                Thread.sleep(100);
+                // woken at once by a change in this process; another process's change is seen within 100 ms
+                store.awaitChange(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000L)));
                 r = store.migrations().get(r.id());
             }
         }
+        String routerId = ctx.queryParam("router_id");
+        if (routerId != null && !routerId.isBlank()) {
+            store.routing().seen(r.id(), routerId);
+        }
+        Optional<Routing.Control> control = store.routing().find(r.id());
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("migration_id", r.id());
         n.put("epoch", r.version());
         n.put("state", r.status().state().wire());
         n.put("phase", r.status().phase().wire());
-        n.put("cut_over", r.status().state() == MigrationState.COMPLETED || r.status().phase() == Phase.CLEANUP);
+        n.put("cut_over", control.map(Routing.Control::cutOver).orElse(r.status().state() == MigrationState.COMPLETED
+                || r.status().phase() == Phase.CLEANUP));
+        n.put("frozen", control.map(Routing.Control::frozen).orElse(false));
+        n.put("target_ready", r.status().state() == MigrationState.RUNNING
+                && !r.status().phase().isBefore(Phase.CATCH_UP));
+        n.put("freeze_timeout_ms", control.map(Routing.Control::freezeTimeoutMs)
+                .orElse(Routing.DEFAULT_FREEZE_TIMEOUT_MS));
         JsonNode strategy = stored(r).get("strategy");
         n.set("strategy", strategy != null ? strategy : Json.MAPPER.createObjectNode().put("type", "big_bang"));
         ApiServer.ok(ctx, n);
@@ -291,7 +370,9 @@ final class MigrationsApi {
         if (router.isBlank() || !body.path("epoch").isIntegralNumber()) {
             throw TandemException.badInput("request body: expected {\"router_id\": \"...\", \"epoch\": N}");
         }
-        orchestrator.routers().ack(r.id(), router, body.path("epoch").asLong());
+        JsonNode metrics = body.get("metrics");
+        store.routing().ack(r.id(), router, body.path("epoch").asLong(), metrics == null || metrics.isNull() ? null
+                : metrics.toString());
         ApiServer.ok(ctx, Json.MAPPER.createObjectNode().put("router_id", router).put("epoch",
                 body.path("epoch").asLong()));
     }
@@ -348,8 +429,23 @@ final class MigrationsApi {
                         .put("at", e.occurredAt().toString()));
         n.put("failure_handling", orchestrator.failureHandling(r));
         ArrayNode routers = n.putArray("routers");
-        orchestrator.routers().of(r.id()).forEach((router, ack) -> routers.addObject().put("router_id", router)
-                .put("epoch", ack.epoch()).put("acknowledged_at", ack.at().toString()));
+        Instant liveSince = store.now().minus(Routing.LIVE_WINDOW);
+        for (Routing.Router x : store.routing().routers(r.id())) {
+            ObjectNode o = routers.addObject().put("router_id", x.routerId()).put("epoch", x.epoch())
+                    .put("acknowledged_at", x.acknowledgedAt().toString()).put("seen_at", x.seenAt().toString())
+                    .put("live", x.seenAt().isAfter(liveSince));
+            if (x.report() != null) {
+                o.set("metrics", x.report());
+            }
+        }
+        Optional<Routing.Control> control = store.routing().find(r.id());
+        ObjectNode routing = n.putObject("routing");
+        routing.put("epoch", r.version());
+        routing.put("cut_over", control.map(Routing.Control::cutOver).orElse(false));
+        routing.put("frozen", control.map(Routing.Control::frozen).orElse(false));
+        if (control.isPresent() && control.get().last() != null) {
+            routing.set("last_procedure", control.get().last());
+        }
         ArrayNode alerts = n.putArray("alerts");
         if (!r.status().state().isTerminal()) {
             for (AlertLog.Alert a : store.alerts().list(r.id(), true)) {

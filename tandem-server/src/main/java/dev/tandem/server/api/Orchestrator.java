@@ -44,7 +44,6 @@ final class Orchestrator implements AutoCloseable {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Map<String, String> lastError = new ConcurrentHashMap<>();
     private final Map<String, Thread> verifying = new ConcurrentHashMap<>();
-    private final Routers routers = new Routers();
 
     Orchestrator(ControlStore store, Map<String, String> env, Events events) {
         this.store = store;
@@ -52,8 +51,9 @@ final class Orchestrator implements AutoCloseable {
         this.events = events;
     }
 
-    Routers routers() {
-        return routers;
+    /** Resolves the {@code ${env:...}} references of stored manifests. */
+    java.util.function.Function<String, String> env() {
+        return env::get;
     }
 
     ManifestReader reader() {

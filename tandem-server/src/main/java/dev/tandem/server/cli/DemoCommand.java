@@ -235,10 +235,11 @@ final class DemoCommand implements Callable<Integer> {
         out.println("verification: tandem verify (chunk checksums, row diffs, repair, lag-aware while streaming) and");
         out.println("continuous verification of every applied row during catch-up, with abort thresholds.");
         out.println("Also built, not shown here: the REST control plane (tandem server: auth, phase gates, alerts,");
-        out.println("Prometheus metrics, events; every CLI verb with --server) and the router's routing decisions.");
+        out.println("Prometheus metrics, events; every CLI verb with --server), the routing DataSource (tandem-router:");
+        out.println("strategies, shadow reads, write gate) and tandem cutover / rollback / cleanup.");
         out.println("Still to come in Tandem (not done by this demo yet):");
         out.println("  - dashboard");
-        out.println("  - router DataSource: canary 5% -> 25% -> 75%, sub-second cutover, rollback");
+        out.println("  - this demo's workload through the router: canary 5% -> 25% -> 75% -> cutover -> rollback");
         out.println();
         out.println("The databases stop now. Run the demo again any time: ./tandem demo");
     }

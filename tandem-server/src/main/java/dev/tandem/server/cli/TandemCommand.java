@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
         subcommands = {PlanCommand.class, MigrateCommand.class, StatusCommand.class, RunsCommand.class,
                 ChunksCommand.class, ThrottleCommand.class, LagCommand.class, StopCommand.class, AbortCommand.class,
                 AdvanceCommand.class, PauseCommand.class, ResumeCommand.class, VerifyCommand.class,
+                ProcedureCommand.Cutover.class, ProcedureCommand.Rollback.class, ProcedureCommand.Cleanup.class,
                 ServerCommand.class, DemoCommand.class},
         description = {
                 "Moves a live database to a new one with zero downtime and zero divergence: copy what exists, stream "

@@ -1,0 +1,202 @@
+package dev.tandem.core.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.error.TandemException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the routers of a migration must do besides its strategy (tandem_migrations.routing) and what they said
+ * (tandem_routers). Changing the control increments the migration's row_version, which is the routing epoch routers
+ * follow; every change is audited.
+ */
+public final class Routing {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A router that asked for the routing state this recently counts as live: a cutover waits for it. */
+    public static final Duration LIVE_WINDOW = Duration.ofSeconds(60);
+    public static final long DEFAULT_FREEZE_TIMEOUT_MS = 5_000;
+
+    /**
+     * @param frozen          new write transactions wait at the routers' gates
+     * @param cutOver         writes and reads go to the target
+     * @param freezeTimeoutMs how long a write transaction waits at a frozen gate before it fails
+     * @param last            the report of the last cutover or rollback (JSON), or null
+     */
+    public record Control(boolean frozen, boolean cutOver, long freezeTimeoutMs, JsonNode last) {
+        public static final Control INITIAL = new Control(false, false, DEFAULT_FREEZE_TIMEOUT_MS, null);
+
+        public Control frozen(boolean f) {
+            return new Control(f, cutOver, freezeTimeoutMs, last);
+        }
+
+        public Control cutOver(boolean c) {
+            return new Control(frozen, c, freezeTimeoutMs, last);
+        }
+
+        public Control last(JsonNode report) {
+            return new Control(frozen, cutOver, freezeTimeoutMs, report);
+        }
+
+        public Control freezeTimeoutMs(long ms) {
+            return new Control(frozen, cutOver, ms, last);
+        }
+    }
+
+    /** One router as it last reported. */
+    public record Router(String routerId, long epoch, JsonNode report, Instant acknowledgedAt, Instant seenAt) {
+    }
+
+    private final ControlStore store;
+
+    Routing(ControlStore store) {
+        this.store = store;
+    }
+
+    /** The control, if a cutover ever touched it. */
+    public Optional<Control> find(String migrationId) {
+        return store.transaction("read routing of " + migrationId, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT routing FROM tandem_migrations WHERE id = ?")) {
+                ps.setString(1, migrationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next() || rs.getString(1) == null) {
+                        return Optional.<Control>empty();
+                    }
+                    return Optional.of(parse(rs.getString(1)));
+                }
+            }
+        });
+    }
+
+    public Control get(String migrationId) {
+        return find(migrationId).orElse(Control.INITIAL);
+    }
+
+    /** Stores {@code control}: a new routing epoch. Returns the epoch (the migration's new row_version). */
+    public long set(String migrationId, Control control, String actor, String detail) {
+        long epoch = store.transaction("set routing of " + migrationId, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE tandem_migrations SET routing = ?, "
+                    + "row_version = row_version + 1, updated_at = ? WHERE id = ?")) {
+                ps.setString(1, write(control));
+                ps.setObject(2, ControlStore.ts(store.now()));
+                ps.setString(3, migrationId);
+                if (ps.executeUpdate() != 1) {
+                    throw TandemException.notFound("migration " + migrationId + " not found");
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT row_version FROM tandem_migrations WHERE id = ?")) {
+                ps.setString(1, migrationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+        store.audit().record(migrationId, actor, "routing", "epoch " + epoch + ": " + detail);
+        store.changed();
+        return epoch;
+    }
+
+    /** A router acknowledged {@code epoch}, reporting its counters. */
+    public void ack(String migrationId, String routerId, long epoch, String reportJson) {
+        store.transaction("acknowledge routing of " + migrationId, c -> {
+            Instant now = store.now();
+            try (PreparedStatement up = c.prepareStatement("UPDATE tandem_routers SET epoch = ?, report = ?, "
+                    + "acknowledged_at = ?, seen_at = ? WHERE migration_id = ? AND router_id = ?")) {
+                up.setLong(1, epoch);
+                up.setString(2, reportJson);
+                up.setObject(3, ControlStore.ts(now));
+                up.setObject(4, ControlStore.ts(now));
+                up.setString(5, migrationId);
+                up.setString(6, routerId);
+                if (up.executeUpdate() == 1) {
+                    return null;
+                }
+            }
+            try (PreparedStatement ins = c.prepareStatement("INSERT INTO tandem_routers (migration_id, router_id, "
+                    + "epoch, report, acknowledged_at, seen_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                ins.setString(1, migrationId);
+                ins.setString(2, routerId);
+                ins.setLong(3, epoch);
+                ins.setString(4, reportJson);
+                ins.setObject(5, ControlStore.ts(now));
+                ins.setObject(6, ControlStore.ts(now));
+                ins.executeUpdate();
+            }
+            return null;
+        });
+        store.changed();
+    }
+
+    /** A known router asked for the routing state (it is alive). Unknown routers appear with their first ack. */
+    public void seen(String migrationId, String routerId) {
+        store.transaction("router seen", c -> {
+            try (PreparedStatement up = c.prepareStatement("UPDATE tandem_routers SET seen_at = ? "
+                    + "WHERE migration_id = ? AND router_id = ?")) {
+                up.setObject(1, ControlStore.ts(store.now()));
+                up.setString(2, migrationId);
+                up.setString(3, routerId);
+                up.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The routers of a migration, by id. */
+    public List<Router> routers(String migrationId) {
+        return store.transaction("list routers of " + migrationId, c -> {
+            List<Router> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT router_id, epoch, report, acknowledged_at, seen_at "
+                    + "FROM tandem_routers WHERE migration_id = ? ORDER BY router_id")) {
+                ps.setString(1, migrationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String report = rs.getString("report");
+                        out.add(new Router(rs.getString("router_id"), rs.getLong("epoch"), report == null ? null
+                                : readTree(report), ControlStore.instant(rs, "acknowledged_at"),
+                                ControlStore.instant(rs, "seen_at")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Routers that asked for the routing state within {@link #LIVE_WINDOW}. */
+    public List<Router> live(String migrationId) {
+        Instant since = store.now().minus(LIVE_WINDOW);
+        return routers(migrationId).stream().filter(r -> r.seenAt().isAfter(since)).toList();
+    }
+
+    static Control parse(String json) {
+        JsonNode n = readTree(json);
+        return new Control(n.path("frozen").asBoolean(false), n.path("cut_over").asBoolean(false),
+                n.path("freeze_timeout_ms").asLong(DEFAULT_FREEZE_TIMEOUT_MS),
+                n.hasNonNull("last") ? n.get("last") : null);
+    }
+
+    static String write(Control c) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("frozen", c.frozen());
+        n.put("cut_over", c.cutOver());
+        n.put("freeze_timeout_ms", c.freezeTimeoutMs());
+        if (c.last() != null) {
+            n.set("last", c.last());
+        }
+        return n.toString();
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("routing JSON in the store is not JSON: " + e.getMessage(), e);
+        }
+    }
+}

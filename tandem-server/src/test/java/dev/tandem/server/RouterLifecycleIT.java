@@ -292,11 +292,13 @@ class RouterLifecycleIT {
                 }
                 equalNow(app, "after the cutover (the reverse stream keeps the source)");
 
-                // the rollback, with the workload running: the source has every write the target took
-                Api.Response back = api.call("POST", ONE + "/rollback", ADMIN, null);
-                assertThat(back.status()).as(back.toString()).isEqualTo(200);
-                System.out.println("rollback report: " + back.data().path("report").toPrettyString());
-                assertThat(back.data().path("migration").path("status").asText()).isEqualTo("rolled_back");
+                // the rollback from the CLI, with the workload running: the source has every write the target took
+                CliRun back = CliRun.of(Map.of("TANDEM_TOKEN", ADMIN), "rollback", "lifecycle", "--server",
+                        server.url(), "--json");
+                assertThat(back.exitCode()).as(back.all()).isZero();
+                System.out.println("rollback report: " + back.out());
+                assertThat(Api.parse(back.out()).path("outcome").asText()).isEqualTo("completed");
+                assertThat(api.call("GET", ONE, ADMIN, null).data().path("status").asText()).isEqualTo("rolled_back");
                 long sourceWrites = router.stats().writesSource();
                 awaitTrue("writes back on the source", () -> router.stats().writesSource() > sourceWrites + 100);
             } finally {

@@ -370,6 +370,10 @@ final class MigrationsApi {
         if (router.isBlank() || !body.path("epoch").isIntegralNumber()) {
             throw TandemException.badInput("request body: expected {\"router_id\": \"...\", \"epoch\": N}");
         }
+        if (router.length() > 255) {
+            throw TandemException.badInput("router_id: " + router.length() + " characters, at most 255 are kept; "
+                    + "name the router by host and process (e.g. app-7:4121)");
+        }
         JsonNode metrics = body.get("metrics");
         store.routing().ack(r.id(), router, body.path("epoch").asLong(), metrics == null || metrics.isNull() ? null
                 : metrics.toString());

@@ -1,12 +1,14 @@
 package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.engine.MigrationControl;
 import dev.tandem.core.engine.PhaseGates;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.Requests;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.Optional;
@@ -23,8 +25,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Gates: leaving the copy needs every chunk copied (the migration moves to catch_up by itself "
                 + "then); leaving catch_up needs the stream running with lag under abort_thresholds.lag_seconds (at "
-                + "most 60 s) and the newest verification without unrepaired differences. Cutover comes with the "
-                + "router (not built yet).", "",
+                + "most 60 s) and the newest verification without unrepaired differences. Into cutover or cleanup "
+                + "it runs the procedure as tandem cutover / tandem cleanup do (and prints its report).", "",
                 "Exit codes: 0 advanced, 3 a gate does not hold (it says which, what it expects and what it found)."})
 final class AdvanceCommand implements Callable<Integer> {
     @Spec
@@ -49,7 +51,7 @@ final class AdvanceCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         Phase phase = null;
         if (to != null) {
@@ -73,6 +75,22 @@ final class AdvanceCommand implements Callable<Integer> {
         }
         try (ControlStore cs = store.openExisting(env)) {
             MigrationRecord r = cs.migrations().get(migrationId);
+            Phase next = phase != null ? phase : Phase.ORDER.get(Math.min(Phase.ORDER.size() - 1,
+                    Phase.ORDER.indexOf(r.status().phase()) + 1));
+            boolean cutover = next == Phase.CUTOVER && r.status().phase().isBefore(Phase.CUTOVER);
+            if (cutover || next == Phase.CLEANUP && r.status().phase() == Phase.CUTOVER) {
+                var report = new MigrationControl(cs, env::get).procedure(migrationId, cutover ? Requests.Kind.CUTOVER
+                        : Requests.Kind.CLEANUP, MigrateCommand.actor(), java.time.Duration.ofSeconds(120));
+                if (!"completed".equals(report.path("outcome").asText())) {
+                    throw TandemException.badState("the " + report.path("procedure").asText() + " of migration "
+                            + migrationId + " failed at step " + report.path("failed_step").asText() + ": "
+                            + report.path("error").asText());
+                }
+                MigrationRecord done = cs.migrations().get(migrationId);
+                out.println("Migration " + migrationId + ": " + done.status().state().wire() + " (phase "
+                        + done.status().phase().wire() + ").");
+                return 0;
+            }
             var m = new ManifestReader(env::get).document(r.manifest(), "the stored manifest of " + migrationId,
                     ManifestReader.Purpose.RUN).manifest();
             MigrationRecord done = new PhaseGates(cs).advance(r, m, phase, MigrateCommand.actor());

@@ -159,9 +159,17 @@ final class PostgresChangeCapture implements ChangeCapture {
         }
     }
 
+    /**
+     * A non-transactional message is not flushed by itself: the WAL sender streams only flushed WAL, so without the
+     * flush argument (PostgreSQL 17+) the fence waited for the WAL writer, up to wal_writer_delay (200 ms by default)
+     * — most of a cutover's write pause. Older servers still wait for it.
+     */
     @Override
     public String fence(Connection c, String marker) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)::text")) {
+        String sql = c.getMetaData().getDatabaseMajorVersion() >= 17
+                ? "SELECT pg_logical_emit_message(false, ?, ?, true)::text"
+                : "SELECT pg_logical_emit_message(false, ?, ?)::text";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, PREFIX);
             ps.setString(2, marker);
             try (ResultSet rs = ps.executeQuery()) {
@@ -303,7 +311,9 @@ final class PostgresChangeCapture implements ChangeCapture {
         // Twice the batch: enough to read ahead while a batch applies; a longer queue only keeps more records alive
         // through young collections (measured: 4x and 8x the batch were slower in the CDC benchmark).
         p.setProperty("max.queue.size", String.valueOf(spec.maxBatch() * 2));
-        p.setProperty("poll.interval.ms", "50");
+        // the idle wait of Debezium's reader loop and of its queue: a fence waits for both, and a cutover for a fence
+        // (50 ms made the frozen sync step ~100 ms); busy streams never wait on it
+        p.setProperty("poll.interval.ms", "10");
         p.setProperty("errors.max.retries", "0");
         if (spec.keepTransactions()) {
             p.setProperty("provide.transaction.metadata", "true"); // BEGIN/END records around each transaction

@@ -122,18 +122,23 @@ final class PostgresSchemaCopier implements SchemaCopier {
     }
 
     @Override
-    public List<String> syncSequences(Connection from, Connection to, List<TableInfo> tables) throws SQLException {
+    public List<String> sequences(Connection c, List<TableInfo> tables) throws SQLException {
         Map<String, String> sequences = new LinkedHashMap<>();
-        qualifiedNames(from);
+        qualifiedNames(c);
         try {
             for (TableInfo table : tables) {
-                sequences.putAll(sequencesOf(from, oid(from, table.ref())));
+                sequences.putAll(sequencesOf(c, oid(c, table.ref())));
             }
         } finally {
-            resetNames(from);
+            resetNames(c);
         }
+        return List.copyOf(sequences.keySet());
+    }
+
+    @Override
+    public List<String> syncSequences(Connection from, Connection to, List<String> sequences) throws SQLException {
         List<String> done = new ArrayList<>();
-        for (String seq : sequences.keySet()) {
+        for (String seq : sequences) {
             long last;
             boolean called;
             try (Statement st = from.createStatement(); ResultSet rs = st.executeQuery("SELECT last_value, is_called "

@@ -39,6 +39,7 @@ import java.util.function.Consumer;
  * streams the migration, between two batches of its loop.
  * <p><b>Cutover</b>, each step timed:
  * <ol>
+ *   <li>prepare — before anything is frozen: connections to both sides, the names of the sequences to set;</li>
  *   <li>freeze — the routing state says writes are frozen (a new epoch): every router closes its write gate, lets
  *       the write transactions in flight finish, and only then acknowledges;</li>
  *   <li>routers — wait until every live router (one that asked for the routing state within
@@ -202,7 +203,10 @@ public final class Cutover {
         }
         boolean reverseOpened = false;
         long frozenEpoch;
-        try {
+        steps.begin("prepare");
+        // connections and the sequences' names before the freeze: the frozen steps only run their queries
+        try (Connection s = source.connect(); Connection t = target.connect()) {
+            List<String> sequences = schemaCopier().sequences(s, tables());
             say.accept("Cutover: freezing writes (routers hold new write transactions up to " + budgetMs + " ms) ...");
             steps.begin("freeze");
             List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
@@ -247,9 +251,7 @@ public final class Cutover {
             }
             steps.begin("sequences");
             ArrayNode seqs = steps.report.putArray("sequences");
-            try (Connection s = source.connect(); Connection t = target.connect()) {
-                schemaCopier().syncSequences(s, t, tables()).forEach(seqs::add);
-            }
+            schemaCopier().syncSequences(s, t, sequences).forEach(seqs::add);
             steps.begin("reverse");
             openReverse();
             reverseOpened = true;
@@ -303,7 +305,9 @@ public final class Cutover {
         Steps steps = new Steps("rollback", actor);
         Routing.Control control = store.routing().get(m.id());
         long budgetMs = control.freezeTimeoutMs();
-        try {
+        steps.begin("prepare");
+        try (Connection s = source.connect(); Connection t = target.connect()) {
+            List<String> sequences = schemaCopier().sequences(t, tables());
             say.accept("Rollback: freezing writes on the target ...");
             steps.begin("freeze");
             List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
@@ -326,9 +330,7 @@ public final class Cutover {
             }
             steps.begin("sequences");
             ArrayNode seqs = steps.report.putArray("sequences");
-            try (Connection s = source.connect(); Connection t = target.connect()) {
-                schemaCopier().syncSequences(t, s, tables()).forEach(seqs::add);
-            }
+            schemaCopier().syncSequences(t, s, sequences).forEach(seqs::add);
             steps.begin("flip");
             reverse.stop(false);
             store.migrations().transition(m.id(), LifecycleEvent.ABORT, null, actor,

@@ -54,12 +54,21 @@ public interface SchemaCopier {
     }
 
     /**
-     * At a cutover (and back at a rollback), while writes are frozen: sets every sequence behind the tables' defaults
-     * and identity columns on {@code to} past its value on {@code from} (never lowers one), so rows inserted on
-     * {@code to} from now on cannot take a key {@code from} already gave out. Returns one line per sequence set.
-     * Both sides must hold the same tables and sequences.
+     * Before a cutover or rollback freezes writes: the sequences behind the tables' defaults and identity columns on
+     * {@code c}, by the names {@link #syncSequences} takes (found now, so the freeze does not wait for catalog
+     * queries).
      */
-    default List<String> syncSequences(Connection from, Connection to, List<TableInfo> tables) throws SQLException {
+    default List<String> sequences(Connection c, List<TableInfo> tables) throws SQLException {
+        throw new SQLException("this connector cannot set sequences at a cutover");
+    }
+
+    /**
+     * At a cutover (and back at a rollback), while writes are frozen: sets each of {@code sequences} (from
+     * {@link #sequences}) on {@code to} past its value on {@code from} (never lowers one), so rows inserted on
+     * {@code to} from now on cannot take a key {@code from} already gave out. Returns one line per sequence. Both
+     * sides must hold the same tables and sequences.
+     */
+    default List<String> syncSequences(Connection from, Connection to, List<String> sequences) throws SQLException {
         throw new SQLException("this connector cannot set sequences at a cutover");
     }
 }

@@ -1,10 +1,11 @@
 package dev.tandem.bench;
 
 /**
- * Entry point: {@code Bench backfill ROWS PARALLELISM}, {@code Bench cdc CHANGES} or
- * {@code Bench verify ROWS PARALLELISM}. Each benchmark measures Tandem
- * and the raw limit in the same run on the same databases and prints both rates and their ratio. Benchmarks are
- * not tests: nothing here asserts a time.
+ * Entry point: {@code Bench backfill ROWS PARALLELISM}, {@code Bench cdc CHANGES},
+ * {@code Bench verify ROWS PARALLELISM}, {@code Bench router} or {@code Bench cutover} (these two read
+ * {@code tandem.bench.seconds}, {@code tandem.bench.tps}, {@code tandem.bench.threads}). Each benchmark measures
+ * Tandem and the raw limit in the same run on the same databases and prints both rates and their ratio. Benchmarks
+ * are not tests: nothing here asserts a time.
  */
 public final class Bench {
     private Bench() {
@@ -18,8 +19,13 @@ public final class Bench {
             case "backfill" -> new BackfillBench(rows, parallelism).run();
             case "cdc" -> new CdcBench(rows).run();
             case "verify" -> new VerifyBench(rows, parallelism).run();
+            case "router" -> new RouterBench(Integer.getInteger("tandem.bench.seconds", 10),
+                    Integer.getInteger("tandem.bench.threads", 4)).run();
+            case "cutover" -> new CutoverBench(Integer.getInteger("tandem.bench.tps", 3000),
+                    Integer.getInteger("tandem.bench.threads", 24)).run();
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc, verify");
+                System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc, verify, router, "
+                        + "cutover");
                 System.exit(2);
             }
         }

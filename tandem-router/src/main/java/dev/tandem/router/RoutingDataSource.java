@@ -470,7 +470,9 @@ public final class RoutingDataSource implements DataSource, AutoCloseable {
             }
             if (sql != null && (name.startsWith("set") || name.startsWith("register")) && args != null
                     && args.length >= 1 && (args[0] instanceof Integer || args[0] instanceof String)) {
-                params.put((name.startsWith("register") ? "out:" : "") + args[0], new ShadowReads.Invocation(m, args));
+                // keyed by the index or name itself: no key built per parameter on the hot path
+                params.put(name.startsWith("register") ? List.of("out", args[0]) : args[0],
+                        new ShadowReads.Invocation(m, args));
                 return physical == null || generation != conn.generation ? null : call(m, physical, args);
             }
             boolean runs = name.startsWith("execute") || name.equals("addBatch");

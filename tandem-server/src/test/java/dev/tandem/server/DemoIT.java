@@ -26,8 +26,18 @@ class DemoIT {
                 "created table public.orders", "public.order_items [########################] 100%",
                 "every chunk PASS", "Opened the change stream tandem_shop_demo",
                 "Migration shop-demo: paused (phase catch_up). streaming stopped by tandem stop",
-                "In sync at position", "Migration shop-demo: completed (phase cleanup)", "Still to come",
-                "Verifying continuously (run ", "verify: Migration shop-demo streams changes");
+                "Migration shop-demo: completed (phase cleanup)", "Still to come",
+                "Verifying continuously (run ", "verify: Migration shop-demo streams changes",
+                "(demo: tandem cutover shop-demo --server http://127.0.0.1:", "a rollback now would lose nothing",
+                "0 writes waited longer than the freeze timeout");
+        // the canary steps moved lookups to the target, the cutover reported its write pause
+        assertThat(run.out()).containsPattern("canary 5% \\(PATCH strategy.read_percentage 0.05\\): lookups [0-9]+ "
+                + "on the source, [0-9]+ on the target \\([0-9]+%\\); [1-9][0-9]* writes, all on the source");
+        assertThat(run.out()).containsPattern("canary 75% .*: lookups [0-9]+ on the source, [1-9][0-9]* on the "
+                + "target");
+        assertThat(run.out()).containsPattern("cutover: writes frozen [0-9]+ ms; write pause over [0-9]+ blocked "
+                + "transactions: p50 [0-9]+ ms, p99 [0-9]+ ms, max [0-9]+ ms; 0 over the freeze timeout");
+        assertThat(run.out()).containsPattern("\\(demo: [1-9][0-9]* writes on the target in 3 s");
         assertThat(run.out()).containsPattern("verify: run [0-9]+ compared [0-9,]+ rows in [0-9.]+ s: no drift");
         assertThat(run.out()).doesNotContain("DRIFT").doesNotContain("ABORTING");
         assertThat(run.out()).containsPattern("public.order_items +[0-9,]+ rows on the source, +[0-9,]+ on the "
@@ -40,9 +50,10 @@ class DemoIT {
         String store = dir.resolve("store").toString();
         CliRun status = CliRun.of(Map.of(), "status", "--store", store, "shop-demo");
         assertThat(status.exitCode()).as(status.all()).isZero();
-        assertThat(status.out()).contains("state    completed", "phase    cleanup", "demo  create  - -> pending/prepare",
-                "advance  running/backfill -> running/catch_up", "advance  running/catch_up -> running/cleanup",
-                "complete  running/cleanup -> completed/cleanup");
+        assertThat(status.out()).contains("state    completed", "phase    cleanup",
+                "demo  create  - -> pending/prepare",
+                "advance  running/backfill -> running/catch_up", "advance  running/catch_up -> running/cutover",
+                "advance  running/cutover -> running/cleanup", "complete  running/cleanup -> completed/cleanup");
         JsonNode list = new ObjectMapper().readTree(CliRun.of(Map.of(), "status", "--store", store, "--json").out());
         assertThat(list.get("migrations")).singleElement().satisfies(m -> {
             assertThat(m.get("id").asText()).isEqualTo("shop-demo");
@@ -58,8 +69,14 @@ class DemoIT {
         assertThat(noStore.exitCode()).isEqualTo(2);
         assertThat(noStore.err()).contains("no control store at", "pass --store");
 
-        CliRun again = CliRun.of(Map.of(), "demo", "--dir", dir.toString());
+        // again on the same directory, rolling back this time: the source has every order the target took
+        CliRun again = CliRun.of(Map.of(), "demo", "--dir", dir.toString(), "--rollback");
         assertThat(again.exitCode()).as("the demo can run again on the same directory: " + again.all()).isZero();
+        assertThat(again.out()).contains("Migration shop-demo: rolled_back (phase cutover)",
+                "(demo: tandem rollback shop-demo --server http://127.0.0.1:")
+                .containsPattern("rollback: writes frozen [0-9]+ ms; write pause over [0-9]+ blocked transactions")
+                .containsPattern("public.orders +[0-9,]+ new rows on the target, all on the source, equal row for row")
+                .doesNotContain("rows differ");
     }
 
     @Test

@@ -62,6 +62,7 @@ import org.slf4j.LoggerFactory;
 public final class ContinuousVerifier implements StreamApplier.AppliedListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ContinuousVerifier.class);
     static final Duration KEY_DELAY = Duration.ofMillis(300);
+    static final Duration HURRIED_KEY_DELAY = Duration.ofMillis(50);
     static final int MAX_QUEUED_KEYS = 100_000;
     private static final int KEYS_PER_CHECK = 2_000;
     private static final Duration RECHECK_TIMEOUT = Duration.ofSeconds(60);
@@ -117,6 +118,10 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private volatile boolean urgent;
     /** The loop holds applied keys it took from the queue and has not finished comparing. */
     private volatile boolean checking;
+    /** Set by {@link #prepareCutover}: no full-pass chunk starts, applied rows wait {@link #HURRIED_KEY_DELAY}. */
+    private volatile boolean hurried;
+    /** The loop is comparing a chunk of a full pass. */
+    private volatile boolean inPass;
 
     private long runId;
     private Thread thread;
@@ -218,6 +223,42 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
         }
     }
 
+    /**
+     * Before a cutover freezes writes (true), and after it (false): while on, no chunk of a full pass starts (one
+     * running finishes) and applied rows are compared {@link #HURRIED_KEY_DELAY} after their apply instead of
+     * {@link #KEY_DELAY}, so the frozen verify step finds only the rows of the last moments to compare, not a chunk
+     * of a pass and 300 ms of applied rows (measured: ~0.5-1 s of write pause at 3,000 write transactions a second).
+     * A shorter delay finds more rows still changing (rechecked, lag-aware): a cost before the freeze, not in it.
+     */
+    public void prepareCutover(boolean on) {
+        hurried = on;
+    }
+
+    /**
+     * With {@link #prepareCutover}: waits until no chunk of a pass is being compared and the oldest applied row not
+     * compared yet is at most 100 ms past its delay (the comparison keeps up with the stream); false when
+     * {@code timeout} passed first.
+     */
+    public boolean awaitQuiet(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long slack = HURRIED_KEY_DELAY.toNanos() + TimeUnit.MILLISECONDS.toNanos(100);
+        while (true) {
+            Applied oldest = queue.peek();
+            if (!inPass && (oldest == null || System.nanoTime() - oldest.atNanos() <= slack)) {
+                return true;
+            }
+            if (System.nanoTime() > deadline || !running) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Applied rows waiting to be compared. */
+    public long queuedKeys() {
+        return queued.get();
+    }
+
     /** Confirmed drift not repaired: what {@code abort_thresholds.drift_rows} is compared with. */
     public long driftRows() {
         return unrepaired.get();
@@ -282,8 +323,13 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
             try {
                 connect();
                 boolean worked = checkApplied();
-                if (!worked && System.nanoTime() >= nextChunkNanos) {
-                    passStep();
+                if (!worked && !hurried && System.nanoTime() >= nextChunkNanos) {
+                    inPass = true;
+                    try {
+                        passStep();
+                    } finally {
+                        inPass = false;
+                    }
                     worked = true;
                 }
                 if (!worked) {
@@ -351,7 +397,8 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     }
 
     private boolean checkAppliedDue() throws SQLException, InterruptedException {
-        long due = urgent ? Long.MAX_VALUE : System.nanoTime() - KEY_DELAY.toNanos();
+        long due = urgent ? Long.MAX_VALUE
+                : System.nanoTime() - (hurried ? HURRIED_KEY_DELAY : KEY_DELAY).toNanos();
         Map<String, Set<List<String>>> byTable = new LinkedHashMap<>();
         long oldest = Long.MAX_VALUE;
         int n = 0;

@@ -39,7 +39,9 @@ import java.util.function.Consumer;
  * streams the migration, between two batches of its loop.
  * <p><b>Cutover</b>, each step timed:
  * <ol>
- *   <li>prepare — before anything is frozen: connections to both sides, the names of the sequences to set;</li>
+ *   <li>prepare — before anything is frozen: connections to both sides, the names of the sequences to set;
+ *       continuous verification stops starting chunks of its full passes and compares applied rows sooner, so
+ *       little is left for the frozen verify step;</li>
  *   <li>freeze — the routing state says writes are frozen (a new epoch): every router closes its write gate, lets
  *       the write transactions in flight finish, and only then acknowledges;</li>
  *   <li>routers — wait until every live router (one that asked for the routing state within
@@ -207,6 +209,14 @@ public final class Cutover {
         // connections and the sequences' names before the freeze: the frozen steps only run their queries
         try (Connection s = source.connect(); Connection t = target.connect()) {
             List<String> sequences = schemaCopier().sequences(s, tables());
+            if (verifier != null) {
+                // not frozen yet: waiting here costs no write pause
+                verifier.prepareCutover(true);
+                if (!verifier.awaitQuiet(Duration.ofSeconds(10))) {
+                    steps.report.put("verify_note", "continuous verification was behind the stream at the freeze");
+                }
+                steps.report.put("verify_keys_queued", verifier.queuedKeys());
+            }
             say.accept("Cutover: freezing writes (routers hold new write transactions up to " + budgetMs + " ms) ...");
             steps.begin("freeze");
             List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
@@ -294,6 +304,10 @@ public final class Cutover {
                         + "; the migration resumes the reverse stream when it is run again", e);
             }
             return failed(steps, why, control, reverseOpened);
+        } finally {
+            if (verifier != null) {
+                verifier.prepareCutover(false); // a failed cutover streams (and verifies) on
+            }
         }
     }
 

@@ -178,10 +178,10 @@ public final class Planner {
         } else {
             steps.add("Verify on demand: tandem verify -f MANIFEST" + thresholds(m));
         }
-        steps.add(NOT_YET + "Shift traffic: " + describe(m.strategy()));
-        steps.add(NOT_YET + "Cut over: freeze writes, wait for lag 0, flip routing to the target; on failure "
-                + Enums.wire(m.failureHandling().type())
-                + (m.failureHandling().retryCount() > 0 ? " after " + m.failureHandling().retryCount() + " retries" : ""));
+        steps.add("Shift traffic through tandem-router (PATCH the strategy step by step): " + describe(m.strategy()));
+        steps.add("Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, verify the rows applied "
+                + "since the last comparison, set sequences, open the reverse stream, flip routing to the target; a "
+                + "failing step puts routing back on the source. Then tandem cleanup, or tandem rollback");
         return steps;
     }
 
@@ -232,11 +232,10 @@ public final class Planner {
         if (w == null || w.mode() == null) {
             return "";
         }
+        // the router keeps one authoritative side (RoutingPolicy): the stream carries writes to the other
         return w.mode() == WriteMode.Mode.DUAL_WRITE
-                ? "; writes to both sides, " + (w.policy() == WriteMode.Policy.NEW_AUTHORITATIVE ? "new" : "old")
-                + " authoritative"
-                : String.format(Locale.ROOT, "; %.1f%% of writes to the target only",
-                w.writePercentage() == null ? 0.0 : w.writePercentage() * 100);
+                ? "; dual_write: writes on the source until the cutover, the change stream copies them to the target"
+                : "; cutover write mode: writes move to the target at the cutover";
     }
 
     private static String on(Map<String, Boolean> m) {

@@ -336,7 +336,13 @@ final class MigrationsApi {
             long deadline = System.nanoTime() + waitMs * 1_000_000L;
             while (r.version() <= n && System.nanoTime() < deadline) {
                 // woken at once by a change in this process; another process's change is seen within 100 ms
-                store.awaitChange(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000L)));
+                try {
+                    store.awaitChange(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000L)));
+                } catch (InterruptedException e) {
+                    // the server is stopping with this poll waiting: the router keeps its state and asks again
+                    Thread.currentThread().interrupt();
+                    throw TandemException.badState("the server is stopping; ask again");
+                }
                 r = store.migrations().get(r.id());
             }
         }
@@ -402,10 +408,14 @@ final class MigrationsApi {
             b.put("rows", store.runs().chunks(run.runId(), ChunkStatus.PASS).stream()
                     .mapToLong(x -> x.rowsDone()).sum());
         });
-        List<LagSample> samples = store.lag().recent(r.id(), ChangeStreamRunner.FORWARD, 120);
+        // once cut over, the stream that matters is the reverse one (target -> source, kept for a rollback)
+        String direction = r.status().phase() == Phase.CUTOVER ? ChangeStreamRunner.REVERSE
+                : ChangeStreamRunner.FORWARD;
+        List<LagSample> samples = store.lag().recent(r.id(), direction, 120);
         if (!samples.isEmpty()) {
             LagReport lag = LagReport.of(samples, store.now());
             ObjectNode l = n.putObject("lag");
+            l.put("stream", direction);
             l.put("seconds", lag.seconds());
             l.put("records", lag.records());
             l.put("bytes", lag.bytes());

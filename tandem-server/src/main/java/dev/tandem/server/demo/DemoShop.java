@@ -39,13 +39,20 @@ public final class DemoShop {
                 "CREATE ROLE " + MIGRATOR + " LOGIN REPLICATION PASSWORD '" + migratorPassword + "'",
                 // A publication may only name tables whose owner's rights the user has.
                 "GRANT shop_owner TO " + MIGRATOR,
-                "GRANT CREATE ON DATABASE " + DATABASE + " TO " + MIGRATOR);
+                "GRANT CREATE ON DATABASE " + DATABASE + " TO " + MIGRATOR,
+                // after the cutover the reverse stream applies the target's writes here, triggers off
+                "GRANT SET ON PARAMETER session_replication_role TO " + MIGRATOR);
     }
 
-    /** The migration user on the target: may create tables in public and keep target triggers from firing. */
+    /**
+     * The migration user on the target: may create tables in public and keep target triggers from firing; and,
+     * for the reverse stream that keeps the source current after the cutover (a rollback loses nothing), may read
+     * the target's change log (REPLICATION) and publish the tables it created (CREATE on the database).
+     */
     public static void prepareTarget(EmbeddedPostgres target, String migratorPassword) {
-        target.execute("CREATE ROLE " + MIGRATOR + " LOGIN PASSWORD '" + migratorPassword + "'",
+        target.execute("CREATE ROLE " + MIGRATOR + " LOGIN REPLICATION PASSWORD '" + migratorPassword + "'",
                 "GRANT CREATE ON SCHEMA public TO " + MIGRATOR,
+                "GRANT CREATE ON DATABASE " + DATABASE + " TO " + MIGRATOR,
                 "GRANT SET ON PARAMETER session_replication_role TO " + MIGRATOR);
     }
 

@@ -1,47 +1,122 @@
 package dev.tandem.server.demo;
 
-import dev.tandem.testkit.EmbeddedPostgres;
+import dev.tandem.router.TandemContext;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 
 /**
- * The demo shop's live traffic on the source while it migrates: new orders with their lines, payments and
- * shipments, cancellations that delete lines, stock moves. About {@code rate} transactions a second on one
- * connection, until {@link #stop()}.
+ * The demo shop's live traffic while it migrates, as its application would send it: through a {@link DataSource}
+ * (the routing DataSource of tandem-router), one connection per transaction, each under the customer's
+ * {@link TandemContext}. Half the transactions are read-only lookups of an order (canary reads go where the
+ * strategy says); the others write: new orders with their lines, payments and shipments, cancellations that delete
+ * lines, stock moves. About {@code rate} transactions a second over {@value #THREADS} threads, until {@link #stop()}.
+ * A write that waited at a frozen gate longer than the freeze timeout is counted, not a failure: nothing was written.
+ * <p>New orders take ids from 10,000,000 up and are only written by the transaction that creates them; updates and
+ * cancellations touch the orders the shop started with. So the new orders a side holds can be compared with the
+ * other side's while traffic goes on.
  */
-public final class DemoWorkload implements Runnable {
-    private final EmbeddedPostgres source;
+public final class DemoWorkload {
+    /** First id of the orders the workload creates. */
+    public static final long NEW_ORDERS = 10_000_000L;
+    private static final int THREADS = 4;
+
+    private final DataSource app;
     private final int scale;
     private final int rate;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong transactions = new AtomicLong();
+    private final AtomicLong reads = new AtomicLong();
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicLong newOrders = new AtomicLong();
+    private final AtomicLong freezeTimeouts = new AtomicLong();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
+    private final List<Thread> threads = new ArrayList<>();
 
-    public DemoWorkload(EmbeddedPostgres source, int scale, int rate) {
-        this.source = source;
+    public DemoWorkload(DataSource app, int scale, int rate) {
+        this.app = app;
         this.scale = scale;
         this.rate = rate;
     }
 
-    @Override
-    public void run() {
+    /** Starts the traffic's threads. */
+    public DemoWorkload start() {
+        for (int i = 0; i < THREADS; i++) {
+            Thread t = new Thread(this::run, "demo-traffic-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        return this;
+    }
+
+    private void run() {
         Random r = new Random();
-        long pause = Math.max(1, 1000L / rate);
-        try (Connection c = source.connect(); Statement st = c.createStatement()) {
+        long pause = Math.max(1, 1000L * THREADS / rate);
+        try {
+            while (!stop.get() && failure.get() == null) {
+                transactions.incrementAndGet();
+                long customer = 1 + r.nextInt(1_000 * scale);
+                try {
+                    new TandemContext("customer-" + customer, null, null).run(() -> {
+                        try {
+                            if (r.nextBoolean()) {
+                                lookUp(1 + r.nextInt(5_000 * scale));
+                            } else {
+                                write(r, customer);
+                            }
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                } catch (IllegalStateException e) {
+                    if (e.getCause() instanceof SQLTransientException t && "57014".equals(t.getSQLState())) {
+                        freezeTimeouts.incrementAndGet();
+                    } else if (e.getCause() instanceof SQLException s) {
+                        throw s;
+                    } else {
+                        throw e;
+                    }
+                }
+                Thread.sleep(pause);
+            }
+        } catch (SQLException | RuntimeException e) {
+            failure.compareAndSet(null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void lookUp(long order) throws SQLException {
+        try (Connection c = app.getConnection()) {
+            c.setReadOnly(true);
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT status, total FROM orders WHERE id = " + order)) {
+                rs.next();
+            }
+        }
+        reads.incrementAndGet();
+    }
+
+    private void write(Random r, long customer) throws SQLException {
+        long order = 1 + r.nextInt(5_000 * scale);
+        try (Connection c = app.getConnection()) {
             c.setAutoCommit(false);
-            while (!stop.get()) {
-                long n = transactions.incrementAndGet();
-                long order = 1 + r.nextInt(5_000 * scale);
+            try (Statement st = c.createStatement()) {
                 switch (r.nextInt(4)) {
                     case 0 -> {
-                        long id = 10_000_000L + n;
+                        long id = NEW_ORDERS + newOrders.incrementAndGet();
                         st.execute("INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (" + id
-                                + ", " + (1 + r.nextInt(1_000 * scale)) + ", 'new', 0, now())");
+                                + ", " + customer + ", 'new', 0, now())");
                         st.execute("INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price) "
                                 + "SELECT " + id + ", 1, id, 2, price FROM products ORDER BY random() LIMIT 1");
                         st.execute("UPDATE orders SET total = (SELECT sum(quantity * unit_price) FROM order_items "
@@ -54,22 +129,45 @@ public final class DemoWorkload implements Runnable {
                         st.execute("UPDATE orders SET status = 'cancelled', updated_at = now() WHERE id = " + order);
                     }
                     default -> st.execute("UPDATE inventory SET quantity = quantity + " + (r.nextInt(11) - 5)
-                            + ", last_updated = now() WHERE sku = (SELECT sku FROM inventory ORDER BY random() LIMIT 1)");
+                            + ", last_updated = now() WHERE sku = (SELECT sku FROM inventory ORDER BY random() "
+                            + "LIMIT 1)");
                 }
                 c.commit();
-                Thread.sleep(pause);
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
             }
-        } catch (SQLException | InterruptedException e) {
-            failure.set(e);
         }
+        writes.incrementAndGet();
     }
 
+    /** Stops the traffic and waits for the transactions in flight. */
     public void stop() {
         stop.set(true);
+        for (Thread t : threads) {
+            try {
+                t.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     public long transactions() {
         return transactions.get();
+    }
+
+    public long reads() {
+        return reads.get();
+    }
+
+    public long writes() {
+        return writes.get();
+    }
+
+    public long freezeTimeouts() {
+        return freezeTimeouts.get();
     }
 
     /** Why the workload ended early, or null. */

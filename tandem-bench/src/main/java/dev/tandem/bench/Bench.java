@@ -11,6 +11,26 @@ public final class Bench {
     private Bench() {
     }
 
+    /** {@code -Dtandem.bench.NAME} (the pom's {@code -DNAME}); empty means the benchmark's default. */
+    private static int number(String name, int byDefault) {
+        String v = System.getProperty("tandem.bench." + name, "").trim();
+        if (v.isEmpty()) {
+            return byDefault;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        System.err.println("-D" + name + "=" + v + ": not a positive whole number; give e.g. -D" + name + "="
+                + byDefault + ", or leave it out for " + byDefault);
+        System.exit(2);
+        return byDefault;
+    }
+
     public static void main(String[] args) throws Exception {
         String which = args.length > 0 ? args[0] : "backfill";
         long rows = args.length > 1 ? Long.parseLong(args[1]) : 5_000_000;
@@ -19,10 +39,8 @@ public final class Bench {
             case "backfill" -> new BackfillBench(rows, parallelism).run();
             case "cdc" -> new CdcBench(rows).run();
             case "verify" -> new VerifyBench(rows, parallelism).run();
-            case "router" -> new RouterBench(Integer.getInteger("tandem.bench.seconds", 10),
-                    Integer.getInteger("tandem.bench.threads", 4)).run();
-            case "cutover" -> new CutoverBench(Integer.getInteger("tandem.bench.tps", 3000),
-                    Integer.getInteger("tandem.bench.threads", 24)).run();
+            case "router" -> new RouterBench(number("seconds", 10), number("threads", 4)).run();
+            case "cutover" -> new CutoverBench(number("tps", 3000), number("threads", 24)).run();
             default -> {
                 System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc, verify, router, "
                         + "cutover");

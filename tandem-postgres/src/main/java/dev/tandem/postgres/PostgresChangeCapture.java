@@ -180,6 +180,17 @@ final class PostgresChangeCapture implements ChangeCapture {
     }
 
     @Override
+    public Optional<String> confirmedAtSource(Connection c, String streamName) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                + "WHERE slot_name = ?")) {
+            ps.setString(1, streamName);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    @Override
     public String currentPosition(Connection c) throws SQLException {
         return new PostgresChangeLog().currentPosition(c);
     }

@@ -20,6 +20,12 @@ import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
  * {@link ChangeCapture.OffsetStore} under an id passed in the engine's properties.
  * <p>Debezium writes offsets only for records the sink marked processed, that is after the target committed them;
  * the confirmed position stored with them is the LSN Debezium flushes to the slot.
+ * <p>Hazard: the slot must never be confirmed past what the store holds durably, or a crash leaves a store behind
+ * its slot (the source may already have discarded the changes between). The order holds because (1) {@link #save}
+ * returns only once the store's write is durable, (2) the engine tells the task to confirm the slot only after that
+ * flush returned, and the task does so at its next poll with the offsets of the records marked processed, and (3)
+ * our handler marks records processed on the polling thread itself, so no record of a later batch can be marked
+ * between the flush and that poll. {@code ChangeStreamRunner} checks the result at every start.
  */
 public final class StoreOffsetBackingStore extends MemoryOffsetBackingStore {
     static final String ID = "tandem.offset.store.id";

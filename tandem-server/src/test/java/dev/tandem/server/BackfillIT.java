@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.core.backfill.BackfillListener;
+import dev.tandem.core.engine.MigrationOutcome;
+import dev.tandem.core.engine.MigrationRunner;
+import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.spi.ConnectorRegistry;
+import dev.tandem.core.store.ControlStore;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
 import dev.tandem.testkit.TableComparison;
@@ -61,7 +67,9 @@ class BackfillIT {
                 "CREATE SCHEMA slow", "CREATE TABLE slow.s (id int PRIMARY KEY, v int)",
                 "INSERT INTO slow.s SELECT g, g FROM generate_series(1, 20000) g",
                 "CREATE SCHEMA ranged", "CREATE TABLE ranged.r (id int PRIMARY KEY, v int)",
-                "INSERT INTO ranged.r SELECT g, g FROM generate_series(1, 1000) g", "ANALYZE");
+                "INSERT INTO ranged.r SELECT g, g FROM generate_series(1, 1000) g",
+                "CREATE TABLE ranged.s (id int PRIMARY KEY, v int)",
+                "INSERT INTO ranged.s SELECT g, g FROM generate_series(1, 1000) g", "ANALYZE");
         TARGET.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + PW + "'",
                 // wider types than the source's: loaded in text form, every value unchanged
                 "CREATE SCHEMA wide", "CREATE TABLE wide.w (id bigint PRIMARY KEY, name text, amount numeric(12,2), "
@@ -267,9 +275,46 @@ class BackfillIT {
                     .isEqualTo("100-250-151");
             assertThat(TableComparison.compare(s, t, "ranged.r", "id", "id BETWEEN 100 AND 250").equal()).isTrue();
         }
+        // run again without a range: a new run plans the whole table (replacing the range copied) and completes
         CliRun again = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store());
-        assertThat(again.exitCode()).isEqualTo(3);
-        assertThat(again.err()).contains("migration ranged already exists", "--prev-run");
+        assertThat(again.exitCode()).as(again.all()).isZero();
+        assertThat(again.out()).contains("Planning chunks").doesNotContain("Continuing run");
+        try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
+            TableComparison.assertEqual(s, t, "ranged.r", "id");
+        }
+        try (ControlStore cs = ControlStore.open(store(), Map.<String, String>of()::get)) {
+            assertThat(cs.migrations().get("ranged").status().state().wire()).isEqualTo("completed");
+            assertThat(cs.runs().list("ranged")).hasSize(2).allMatch(r -> r.prevRunId() == null);
+        }
+    }
+
+    @Test
+    void aRerunWithoutPrevRunContinuesTheNewestRunAndAMissingRunSaysWhatToDo() throws Exception {
+        Path manifest = manifest("rerun", "tables: [ranged.s]", "chunk_rows: 30", "");
+        // a first run stopped as its copy starts (the operator's Ctrl-C): its run is stored, no chunk copied
+        try (ControlStore cs = ControlStore.open(store(), Map.<String, String>of()::get)) {
+            MigrationRunner[] runner = new MigrationRunner[1];
+            runner[0] = new MigrationRunner(cs, ConnectorRegistry.load(), new BackfillListener() {
+                @Override
+                public void planned(String table, long estimatedRows, int chunks) {
+                    runner[0].stop();
+                }
+            }, line -> { });
+            MigrationOutcome first = runner[0].migrate(new ManifestReader(ENV::get).document(manifest,
+                    ManifestReader.Purpose.RUN), new MigrationRunner.Options(null, null, null, "test"));
+            assertThat(first.status().state().wire()).isEqualTo("paused");
+            assertThat(cs.runs().list("rerun")).hasSize(1);
+        }
+        CliRun missing = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store(), "--prev-run", "42");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).contains("--prev-run 42: run not found in the control store",
+                "Run tandem migrate -f MANIFEST without --prev-run: it continues from the newest run");
+        CliRun again = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store());
+        assertThat(again.exitCode()).as(again.all()).isZero();
+        assertThat(again.out()).contains("Continuing run");
+        try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
+            TableComparison.assertEqual(s, t, "ranged.s", "id");
+        }
     }
 
     private Path manifest(String id, String scope, String data, String extra) throws IOException {

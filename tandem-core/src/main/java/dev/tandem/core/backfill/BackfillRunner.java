@@ -139,7 +139,14 @@ public final class BackfillRunner {
 
         Map<ChunkStatus, Long> counts = store.runs().chunkCounts(run.runId());
         long total = counts.values().stream().mapToLong(Long::longValue).sum();
-        boolean complete = counts.getOrDefault(ChunkStatus.PASS, 0L) == total && !interrupted.get();
+        // every chunk the run was planned with, not only every chunk the store still holds (one that lost rows
+        // must not call a run whole: a missing range was never copied)
+        boolean whole = run.chunksPlanned() == null || total == run.chunksPlanned();
+        if (!whole && failure.get() == null) {
+            failure.set("the control store holds " + total + " of the " + run.chunksPlanned() + " chunks run "
+                    + run.runId() + " was planned with; run the migration again: it plans every chunk anew");
+        }
+        boolean complete = whole && counts.getOrDefault(ChunkStatus.PASS, 0L) == total && !interrupted.get();
         if (complete) {
             store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED);
         } else {

@@ -119,8 +119,12 @@ public final class ChangeStreamRunner implements AutoCloseable {
         return applier;
     }
 
-    /** Starts streaming from the stored offsets (or P0), and the lag sampler. */
+    /**
+     * Starts streaming from the stored offsets (or P0), and the lag sampler. Refuses (BAD_STATE) when the source was
+     * told the stream is further than the store knows: see {@link #refuseStoreBehindSource}.
+     */
     public void start() {
+        refuseStoreBehindSource();
         ChangeCapture.OffsetStore offsets = new ChangeCapture.OffsetStore() {
             @Override
             public Optional<String> load() {
@@ -143,6 +147,38 @@ public final class ChangeStreamRunner implements AutoCloseable {
         appliedMeter = FunctionCounter.builder("tandem.cdc.changes.applied", applier, a -> a.applied())
                 .description("changes the stream committed on the target").tag("migration", migrationId)
                 .register(Metrics.globalRegistry);
+    }
+
+    /**
+     * DESIGN.md point 4 across a crash: the store's confirmed position must be at or past the source's (the slot's
+     * confirmed_flush_lsn), since the stream confirms to the source only what the store holds durably. A store behind
+     * its slot lost writes (restored from an older copy, or its last writes lost with the machine): the changes
+     * between were applied on the target but the store cannot prove which, and the source may have discarded them.
+     * Debezium would fail later with "no longer available"; this names both positions and the way out instead.
+     */
+    private void refuseStoreBehindSource() {
+        String stored = store.positions().find(migrationId, direction).map(p -> p.confirmed()).orElse(null);
+        Optional<String> atSource;
+        try (Connection c = source.connect()) {
+            atSource = capture.confirmedAtSource(c, streamName);
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.SOURCE, "cannot read where the " + direction + " stream " + streamName
+                    + " stands on its source: " + source.endpoint().scrub(e.getMessage()), e);
+        }
+        if (stored == null || atSource.isEmpty() || capture.distance(stored, atSource.get()) <= 0) {
+            return;
+        }
+        String way = direction.equals(REVERSE)
+                ? "a rollback can no longer be shown to lose nothing; stay on the target with tandem cleanup "
+                        + migrationId
+                : "abort the migration (tandem abort " + migrationId + "), empty or drop its tables on the "
+                        + "target, and migrate again";
+        throw TandemException.badState("cannot resume the " + direction + " stream of " + migrationId + ": the "
+                + "control store " + store.display() + " holds position " + stored + ", behind " + atSource.get()
+                + ", the position " + streamName + " was confirmed to on its source (" + capture.distance(stored,
+                atSource.get()) + " bytes). The store lost writes the source had already been told of (an older "
+                + "copy of the store, or one shared by two processes), so the changes between cannot be accounted "
+                + "for. Expected the store at or past the source's position. Way out: " + way);
     }
 
     /** Why the stream stopped on its own, if it did. */

@@ -56,6 +56,7 @@ import dev.tandem.core.store.Leases;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.RunStatus;
 import java.sql.Connection;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -137,14 +138,16 @@ public final class MigrationRunner {
 
     /**
      * The run a continuation of {@code r} redoes: its newest backfill run while the copy is not done (only the chunks
-     * not yet PASS are copied again), else none (catch-up resumes the stream from its confirmed position).
+     * not yet PASS are copied again), else none: in catch-up the stream resumes from its confirmed position, and after
+     * a finished run restricted to a key range a new run plans every table whole.
      */
     public static Long runToContinue(ControlStore store, MigrationRecord r) {
         if (!r.status().phase().isBefore(Phase.CATCH_UP)) {
             return null;
         }
-        return store.runs().list(r.id()).stream().filter(x -> x.kind() == RunRecord.Kind.BACKFILL)
-                .map(RunRecord::runId).findFirst().orElse(null);
+        return store.runs().list(r.id()).stream().filter(x -> x.kind() == RunRecord.Kind.BACKFILL).findFirst()
+                .filter(x -> x.status() != RunStatus.ENDED || (x.rangeMin() == null && x.rangeMax() == null))
+                .map(RunRecord::runId).orElse(null);
     }
 
     /** Stops a running migration from another thread (Ctrl-C): chunks in flight roll back; state becomes paused. */
@@ -170,6 +173,7 @@ public final class MigrationRunner {
         Manifest m = doc.manifest();
         refuseWhatIsNotBuiltYet(m, opts);
         MigrationRecord record = register(doc, opts);
+        opts = continuation(record, opts);
         String owner = Leases.ownerForThisProcess();
         store.leases().acquire(m.id(), owner);
         Thread heartbeat = heartbeat(m.id(), owner);
@@ -179,6 +183,22 @@ public final class MigrationRunner {
             heartbeat.interrupt();
             store.leases().release(m.id(), owner);
         }
+    }
+
+    /**
+     * A rerun without --prev-run continues the newest backfill run while the copy is not done (as a server resuming
+     * the migration does), so "run it again" needs no run id; a run restricted to a key range starts its own run.
+     */
+    private Options continuation(MigrationRecord record, Options opts) {
+        if (opts.prevRunId() != null || opts.rangeMin() != null || opts.rangeMax() != null) {
+            return opts;
+        }
+        Long run = runToContinue(store, record);
+        if (run == null) {
+            return opts;
+        }
+        say.accept("Continuing run " + run + " (its chunks not yet PASS are copied again)");
+        return new Options(run, null, null, opts.actor());
     }
 
     private MigrationOutcome run(Manifest m, MigrationRecord record, Options opts) {
@@ -287,7 +307,7 @@ public final class MigrationRunner {
                             + " did not finish: " + why + ". Fix the cause, then: tandem migrate -f MANIFEST --prev-run "
                             + run.runId());
                 }
-                if (opts.rangeMin() != null || opts.rangeMax() != null) {
+                if (run.rangeMin() != null || run.rangeMax() != null) {
                     return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result, schemaActions,
                             null, "run " + run.runId() + " copied its key range; the migration stays in backfill "
                             + "until a run covers the rest (indexes and foreign keys are built after that)");
@@ -829,16 +849,14 @@ public final class MigrationRunner {
             return updated(r, m, json, opts, "resumed stream");
         }
         if (opts.prevRunId() == null) {
-            Optional<RunRecord> last = store.runs().list(m.id()).stream().findFirst();
-            if (last.isEmpty()) {
-                // Stopped before its first run was stored (in preflight or while creating tables): start it again.
-                return updated(r, m, json, opts, "rerun before any run");
-            }
-            throw TandemException.badState("migration " + m.id() + " already exists (state " + r.status()
-                    + "); to continue it: tandem migrate -f MANIFEST --prev-run " + last.get().runId()
-                    + "; to start over, use another id");
+            // continues its newest run (see continuation), or, stopped before its first run was stored (in preflight
+            // or while creating tables), starts one
+            return updated(r, m, json, opts, "rerun");
         }
-        RunRecord prev = store.runs().get(opts.prevRunId());
+        RunRecord prev = store.runs().find(opts.prevRunId()).orElseThrow(() -> TandemException.notFound(
+                "--prev-run " + opts.prevRunId() + ": run not found in the control store " + store.display()
+                + ". Run tandem migrate -f MANIFEST without --prev-run: it continues from the newest run the store "
+                + "holds for " + m.id() + " (list them with tandem runs " + m.id() + ")"));
         if (!m.id().equals(prev.migrationId()) || prev.kind() != RunRecord.Kind.BACKFILL) {
             throw TandemException.badInput("--prev-run " + opts.prevRunId() + " is a " + prev.kind().name()
                     .toLowerCase(java.util.Locale.ROOT) + " run of migration " + prev.migrationId() + ", not a backfill "
@@ -947,28 +965,45 @@ public final class MigrationRunner {
     }
 
     private RunRecord createRun(Manifest m, Connector source, List<TableJob> jobs, Options opts) throws SQLException {
+        List<RunRecord> earlier = store.runs().list(m.id()).stream()
+                .filter(r -> r.kind() == RunRecord.Kind.BACKFILL).toList();
         if (opts.prevRunId() != null) {
+            RunRecord prev = store.runs().get(opts.prevRunId());
+            if (!store.runs().planIntact(prev)) {
+                // The store lost some of the run's chunk rows: a range it has no record of may never have been
+                // copied. Only a whole new plan covers every row; ranges already on the target are replaced.
+                say.accept("Run " + prev.runId() + " was planned with " + prev.chunksPlanned() + " chunks but the "
+                        + "control store holds fewer (it lost writes); planning every chunk again");
+                return planRun(m, source, jobs, new Options(null, prev.rangeMin(), prev.rangeMax(), opts.actor()),
+                        false, "replan of run " + prev.runId() + " (chunk rows lost)");
+            }
+            // A range never started in prev is still empty on the target unless a later run (one whose record this
+            // redo does not follow) copied it; any other may hold a committed attempt.
+            boolean newest = earlier.isEmpty() || earlier.get(0).runId() == prev.runId();
             List<ChunkRecord> redo = new ArrayList<>();
-            for (ChunkRecord c : store.runs().chunks(opts.prevRunId(), null)) {
+            for (ChunkRecord c : store.runs().chunks(prev.runId(), null)) {
                 if (c.status().isRedoneByNextRun()) {
-                    // A range never started is still empty on the target; any other may hold a committed attempt.
-                    boolean empty = c.targetEmpty() && c.status() == ChunkStatus.NOT_STARTED;
+                    boolean empty = newest && c.targetEmpty() && c.status() == ChunkStatus.NOT_STARTED;
                     redo.add(ChunkRecord.planned(c.tableName(), c.chunkNo(), c.keyMin(), c.keyMinInclusive(),
                             c.keyMax(), c.rowsEstimated(), empty));
                 }
             }
-            RunRecord prev = store.runs().get(opts.prevRunId());
             return store.runs().create(m.id(), RunRecord.Kind.BACKFILL, prev.runId(), prev.rangeMin(), prev.rangeMax(),
                     "redo of run " + prev.runId(), m.data().rowsPerSecond(), redo);
         }
+        // With schema: create, every target table was created by this migration or found empty by preflight: before
+        // any run, no range needs deleting before its first copy.
+        return planRun(m, source, jobs, opts, m.schema() == SchemaMode.CREATE && earlier.isEmpty(), null);
+    }
+
+    /** Plans every chunk of every table (within the options' key range) and stores the run with them. */
+    private RunRecord planRun(Manifest m, Connector source, List<TableJob> jobs, Options opts, boolean empty,
+                              String info) throws SQLException {
         KeySampler sampler = source.keySampler().orElseThrow(() -> TandemException.badInput("the " + source.name()
                 + " connector cannot split tables into chunks yet"));
         ChunkPlanner planner = new ChunkPlanner(sampler, m.data().chunkRows());
         List<ChunkRecord> chunks = new ArrayList<>();
         say.accept("Planning chunks of about " + m.data().chunkRows() + " rows ...");
-        // With schema: create, every target table was created by this migration or found empty by preflight, and no
-        // chunk has started: no range needs deleting before its first copy.
-        boolean empty = m.schema() == SchemaMode.CREATE;
         try (Connection c = source.connect()) {
             for (TableJob job : jobs) {
                 KeyRange within = restriction(job, opts);
@@ -979,7 +1014,7 @@ public final class MigrationRunner {
                 }
             }
         }
-        return store.runs().create(m.id(), RunRecord.Kind.BACKFILL, null, opts.rangeMin(), opts.rangeMax(), null,
+        return store.runs().create(m.id(), RunRecord.Kind.BACKFILL, null, opts.rangeMin(), opts.rangeMax(), info,
                 m.data().rowsPerSecond(), chunks);
     }
 

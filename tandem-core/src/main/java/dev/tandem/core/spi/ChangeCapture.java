@@ -35,6 +35,16 @@ public interface ChangeCapture {
      */
     String fence(Connection source, String marker) throws SQLException;
 
+    /**
+     * How far the source itself was told the stream is done (PostgreSQL: the slot's {@code confirmed_flush_lsn}),
+     * read before each start: the stream must never have confirmed past the position Tandem's store holds, else the
+     * source may already have discarded the changes between. Empty when the capture keeps no position on the source
+     * (timestamp polling) or the stream's slot is gone.
+     */
+    default Optional<String> confirmedAtSource(Connection source, String streamName) throws SQLException {
+        return Optional.empty();
+    }
+
     /** The source's newest position, now (for lag). */
     String currentPosition(Connection source) throws SQLException;
 

@@ -62,7 +62,7 @@ public final class AlertLog {
 
     /** The migration's alerts, oldest first; only the firing ones with {@code openOnly}. */
     public List<Alert> list(String migrationId, boolean openOnly) {
-        return store.transaction("read alerts of " + migrationId, c -> {
+        return store.read("read alerts of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT id, migration_id, name, severity, alert_condition, "
                     + "message, observed, fired_at, resolved_at FROM tandem_alerts WHERE migration_id = ?"
                     + (openOnly ? " AND resolved_at IS NULL" : "") + " ORDER BY id")) {

@@ -45,7 +45,7 @@ public final class AuditLog {
 
     /** The migration's audit log, oldest first. */
     public List<AuditEntry> list(String migrationId) {
-        return store.transaction("read the audit log of " + migrationId, c -> {
+        return store.read("read the audit log of " + migrationId, c -> {
             List<AuditEntry> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT id, migration_id, occurred_at, actor, action, "
                     + "from_state, to_state, from_phase, to_phase, detail FROM tandem_audit WHERE migration_id = ? "

@@ -79,7 +79,7 @@ public final class DriftLog {
 
     /** The run's drift, by table and key. */
     public List<DriftRow> list(long runId) {
-        return store.transaction("read the drift of run " + runId, c -> {
+        return store.read("read the drift of run " + runId, c -> {
             List<DriftRow> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT table_name, chunk_no, key_values, kind, columns, "
                     + "detected_at, repaired_at FROM tandem_drift WHERE run_id = ? ORDER BY table_name, chunk_no, "

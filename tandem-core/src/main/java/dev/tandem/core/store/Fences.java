@@ -35,15 +35,32 @@ public final class Fences {
         });
     }
 
-    /** The fence's writer: whether {@code marker} was applied; if so its record is removed. */
+    /**
+     * The fence's writer: whether {@code marker} was applied; if so its record is removed. Polled while waiting, so
+     * asking costs a read and only a found fence a durable write.
+     */
     public boolean take(String migrationId, String marker) {
-        return store.transaction("take fence " + marker, c -> {
+        boolean applied = store.read("look for fence " + marker, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM tandem_fences WHERE migration_id = ? AND "
+                    + "marker = ?")) {
+                ps.setString(1, migrationId);
+                ps.setString(2, marker);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+        if (!applied) {
+            return false;
+        }
+        store.transaction("take fence " + marker, c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM tandem_fences WHERE migration_id = ? AND "
                     + "marker = ?")) {
                 ps.setString(1, migrationId);
                 ps.setString(2, marker);
-                return ps.executeUpdate() == 1;
+                return ps.executeUpdate();
             }
         });
+        return true;
     }
 }

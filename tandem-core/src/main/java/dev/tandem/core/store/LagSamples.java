@@ -47,7 +47,7 @@ public final class LagSamples {
 
     /** The newest samples first, at most {@code limit}. */
     public List<LagSample> recent(String migrationId, String stream, int limit) {
-        return store.transaction("read the lag of " + migrationId, c -> {
+        return store.read("read the lag of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT sampled_at, source_position, applied_position, "
                     + "applied_commit_at, lag_seconds, lag_records, lag_bytes FROM tandem_lag WHERE migration_id = ? "
                     + "AND stream_name = ? ORDER BY sampled_at DESC")) {

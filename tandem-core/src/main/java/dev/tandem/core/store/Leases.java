@@ -66,7 +66,7 @@ public final class Leases {
 
     /** The process working on the migration now, if one is (a fresh heartbeat, not a dead local process). */
     public java.util.Optional<String> liveHolder(String migrationId) {
-        return store.transaction("read the lease of " + migrationId, c -> {
+        return store.read("read the lease of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT owner, heartbeat_at FROM tandem_leases "
                     + "WHERE migration_id = ?")) {
                 ps.setString(1, migrationId);

@@ -61,7 +61,7 @@ public final class Migrations {
     }
 
     public Optional<MigrationRecord> find(String id) {
-        return store.transaction("read migration " + id, c -> find(c, id));
+        return store.read("read migration " + id, c -> find(c, id));
     }
 
     /** The migration, or a NOT_FOUND error naming the id. */
@@ -71,7 +71,7 @@ public final class Migrations {
     }
 
     public List<MigrationRecord> list() {
-        return store.transaction("list migrations", c -> {
+        return store.read("list migrations", c -> {
             List<MigrationRecord> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tandem_migrations ORDER BY "
                     + "created_at, id"); ResultSet rs = ps.executeQuery()) {

@@ -50,7 +50,7 @@ public final class Positions {
     }
 
     public Optional<StreamPosition> find(String migrationId, String stream) {
-        return store.transaction("read the position of " + migrationId + "/" + stream, c -> {
+        return store.read("read the position of " + migrationId + "/" + stream, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT migration_id, stream_name, position_kind, "
                     + "start_position, confirmed_position, offsets, updated_at FROM tandem_positions "
                     + "WHERE migration_id = ? AND stream_name = ?")) {

@@ -46,24 +46,31 @@ public final class Requests {
         store.audit().record(migrationId, actor, "request_" + kind.name().toLowerCase(java.util.Locale.ROOT), null);
     }
 
-    /** Takes the pending request, if any (it is removed). */
+    /**
+     * Takes the pending request, if any (it is removed). Polled several times a second by the process holding the
+     * migration, so the common case (nothing pending) is a read, and only a found request costs a durable write.
+     */
     public Optional<Kind> take(String migrationId) {
-        return store.transaction("read requests of " + migrationId, c -> {
+        Optional<Kind> pending = store.read("read requests of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT request FROM tandem_requests WHERE migration_id = ?")) {
                 ps.setString(1, migrationId);
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<Kind>empty();
-                    }
-                    Kind k = Kind.valueOf(rs.getString(1));
-                    try (PreparedStatement del = c.prepareStatement("DELETE FROM tandem_requests "
-                            + "WHERE migration_id = ?")) {
-                        del.setString(1, migrationId);
-                        del.executeUpdate();
-                    }
-                    return Optional.of(k);
+                    return rs.next() ? Optional.of(Kind.valueOf(rs.getString(1))) : Optional.<Kind>empty();
                 }
             }
         });
+        if (pending.isEmpty()) {
+            return pending;
+        }
+        // a newer request may have replaced it meanwhile: take exactly the one read, else nothing this turn
+        boolean taken = store.transaction("take the request of " + migrationId, c -> {
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM tandem_requests WHERE migration_id = ? "
+                    + "AND request = ?")) {
+                del.setString(1, migrationId);
+                del.setString(2, pending.get().name());
+                return del.executeUpdate() == 1;
+            }
+        });
+        return taken ? pending : Optional.empty();
     }
 }

@@ -61,7 +61,7 @@ public final class Routing {
 
     /** The control, if a cutover ever touched it. */
     public Optional<Control> find(String migrationId) {
-        return store.transaction("read routing of " + migrationId, c -> {
+        return store.read("read routing of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT routing FROM tandem_migrations WHERE id = ?")) {
                 ps.setString(1, migrationId);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -150,7 +150,7 @@ public final class Routing {
 
     /** The routers of a migration, by id. */
     public List<Router> routers(String migrationId) {
-        return store.transaction("list routers of " + migrationId, c -> {
+        return store.read("list routers of " + migrationId, c -> {
             List<Router> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT router_id, epoch, report, acknowledged_at, seen_at "
                     + "FROM tandem_routers WHERE migration_id = ? ORDER BY router_id")) {

@@ -10,10 +10,12 @@ import java.time.Instant;
  * @param rangeMin  seed 003's custom range: lowest key included, or null
  * @param rangeMax  highest key included, or null
  * @param rowsPerSecond the copy throttle for all workers together; 0 means unlimited; may change while running
+ * @param chunksPlanned how many chunks the run was planned with, stored in the same transaction as they were; null
+ *                      for runs stored before the store recorded it
  */
 public record RunRecord(long runId, String migrationId, Kind kind, RunStatus status, Long prevRunId, String rangeMin,
                         String rangeMax, String runInfo, long rowsPerSecond, Instant createdAt, Instant startedAt,
-                        Instant endedAt) {
+                        Instant endedAt, Integer chunksPlanned) {
 
     public enum Kind {
         BACKFILL,

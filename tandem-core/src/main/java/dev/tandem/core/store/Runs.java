@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 public final class Runs {
     private static final String RUN_COLUMNS = "run_id, migration_id, kind, status, prev_run_id, range_min, range_max, "
-            + "run_info, rows_per_second, created_at, started_at, ended_at";
+            + "run_info, rows_per_second, created_at, started_at, ended_at, chunks_planned";
     private static final String CHUNK_COLUMNS = "run_id, table_name, chunk_no, key_min, key_min_inclusive, key_max, "
             + "status, rows_estimated, target_empty, rows_done, bytes_done, attempts, error, updated_at";
 
@@ -29,7 +29,10 @@ public final class Runs {
         this.store = store;
     }
 
-    /** Stores a new run, NOT_STARTED, with its planned chunks, in one transaction. */
+    /**
+     * Stores a new run, NOT_STARTED, with its planned chunks and their number, in one durable transaction: when this
+     * returns, the whole plan survives a kill -9, and before it nothing of it does.
+     */
     public RunRecord create(String migrationId, RunRecord.Kind kind, Long prevRunId, String rangeMin, String rangeMax,
                             String runInfo, long rowsPerSecond, List<ChunkRecord> chunks) {
         return store.transaction("create a run", c -> {
@@ -39,7 +42,7 @@ public final class Runs {
                 runId++;
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_runs (" + RUN_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")) {
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)")) {
                 ps.setLong(1, runId);
                 ps.setString(2, migrationId);
                 ps.setString(3, kind.name());
@@ -50,6 +53,7 @@ public final class Runs {
                 ps.setString(8, runInfo);
                 ps.setLong(9, rowsPerSecond);
                 ps.setObject(10, ControlStore.ts(now));
+                ps.setInt(11, chunks.size());
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_chunks (" + CHUNK_COLUMNS
@@ -74,7 +78,7 @@ public final class Runs {
                 ps.executeBatch();
             }
             return new RunRecord(runId, migrationId, kind, RunStatus.NOT_STARTED, prevRunId, rangeMin, rangeMax,
-                    runInfo, rowsPerSecond, now, null, null);
+                    runInfo, rowsPerSecond, now, null, null, chunks.size());
         });
     }
 
@@ -172,8 +176,21 @@ public final class Runs {
         });
     }
 
+    /**
+     * Whether the store holds every chunk {@code run} was planned with. False means the store lost writes (an
+     * embedded store killed before it wrote its last second through, before writes were made durable): the missing
+     * ranges must not be taken for done. Runs stored before the count was recorded are taken as whole.
+     */
+    public boolean planIntact(RunRecord run) {
+        if (run.chunksPlanned() == null) {
+            return true;
+        }
+        long stored = chunkCounts(run.runId()).values().stream().mapToLong(Long::longValue).sum();
+        return stored == run.chunksPlanned();
+    }
+
     public Optional<RunRecord> find(long runId) {
-        return store.transaction("read run " + runId, c -> find(c, runId));
+        return store.read("read run " + runId, c -> find(c, runId));
     }
 
     /** The run, or a NOT_FOUND error naming it. */
@@ -184,7 +201,7 @@ public final class Runs {
 
     /** The migration's runs, newest first (like seed 003's {@code ORDER BY run_id DESC}). */
     public List<RunRecord> list(String migrationId) {
-        return store.transaction("list runs of " + migrationId, c -> {
+        return store.read("list runs of " + migrationId, c -> {
             List<RunRecord> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM tandem_runs "
                     + "WHERE migration_id = ? ORDER BY run_id DESC")) {
@@ -201,7 +218,7 @@ public final class Runs {
 
     /** The run's chunks in table and key order, optionally only those with one status. */
     public List<ChunkRecord> chunks(long runId, ChunkStatus onlyStatus) {
-        return store.transaction("list chunks of run " + runId, c -> {
+        return store.read("list chunks of run " + runId, c -> {
             List<ChunkRecord> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS + " FROM tandem_chunks "
                     + "WHERE run_id = ?" + (onlyStatus == null ? "" : " AND status = ?")
@@ -227,7 +244,7 @@ public final class Runs {
 
     /** How many of the run's chunks are in each status. */
     public Map<ChunkStatus, Long> chunkCounts(long runId) {
-        return store.transaction("count chunks of run " + runId, c -> {
+        return store.read("count chunks of run " + runId, c -> {
             Map<ChunkStatus, Long> out = new EnumMap<>(ChunkStatus.class);
             try (PreparedStatement ps = c.prepareStatement("SELECT status, count(*) FROM tandem_chunks WHERE run_id = ? "
                     + "GROUP BY status")) {
@@ -258,6 +275,7 @@ public final class Runs {
                 RunRecord.Kind.valueOf(rs.getString("kind")), RunStatus.valueOf(rs.getString("status")), prevRun,
                 rs.getString("range_min"), rs.getString("range_max"), rs.getString("run_info"),
                 rs.getLong("rows_per_second"), ControlStore.instant(rs, "created_at"),
-                ControlStore.instant(rs, "started_at"), ControlStore.instant(rs, "ended_at"));
+                ControlStore.instant(rs, "started_at"), ControlStore.instant(rs, "ended_at"),
+                rs.getObject("chunks_planned", Integer.class));
     }
 }

@@ -148,9 +148,9 @@ final class ProgressPrinter implements BackfillListener, AutoCloseable {
         double rate = seconds > 0 ? done / seconds : 0;
         String eta = finished ? "done in " + duration(seconds)
                 : rate > 0 ? "ETA " + duration((total - done) / rate) : t.startNanos == 0 ? "waiting" : "ETA -";
-        return String.format(Locale.ROOT, "  %-" + width + "s [%s%s] %3d%%  %,d / %,d rows  %s  %,.0f rows/s  %s",
-                name, "#".repeat(filled), "-".repeat(BAR - filled), Math.round(fraction * 100), done, total,
-                Sizes.bytes(t.bytes.get()), rate, eta);
+        return String.format(Locale.ROOT, "  %-" + width + "s [%s%s] %3d%%  %,d / %,d rows  %d/%d chunks  %s  %,.0f "
+                + "rows/s  %s", name, "#".repeat(filled), "-".repeat(BAR - filled), Math.round(fraction * 100), done,
+                total, t.chunksDone.get(), t.chunks, Sizes.bytes(t.bytes.get()), rate, eta);
     }
 
     private static String duration(double seconds) {

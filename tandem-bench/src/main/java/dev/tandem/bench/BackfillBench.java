@@ -1,10 +1,10 @@
 package dev.tandem.bench;
 
 import dev.tandem.core.backfill.BackfillListener;
-import dev.tandem.core.engine.MigrationOutcome;
-import dev.tandem.core.engine.MigrationRunner;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationOutcome;
+import dev.tandem.core.migrate.MigrationRunner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.testkit.EmbeddedPostgres;

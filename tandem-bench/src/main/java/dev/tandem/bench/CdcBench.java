@@ -1,20 +1,20 @@
 package dev.tandem.bench;
 
 import dev.tandem.core.backfill.BackfillListener;
-import dev.tandem.core.engine.MigrationOutcome;
-import dev.tandem.core.engine.MigrationRunner;
+import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
-import dev.tandem.core.lifecycle.Phase;
-import dev.tandem.core.spi.ConnectorRegistry;
-import dev.tandem.core.store.ControlStore;
-import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.Secret;
+import dev.tandem.core.migrate.MigrationOutcome;
+import dev.tandem.core.migrate.MigrationRunner;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Requests;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.nio.file.Files;
@@ -27,11 +27,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**

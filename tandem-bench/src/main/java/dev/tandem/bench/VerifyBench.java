@@ -4,11 +4,11 @@ import static dev.tandem.bench.BackfillBench.say;
 import static dev.tandem.bench.BackfillBench.seconds;
 import static dev.tandem.bench.BackfillBench.server;
 
-import dev.tandem.core.engine.VerifyRunner;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.verify.VerifyRunner;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.Planner;
 import dev.tandem.core.plan.PlanReport;
-import dev.tandem.core.plan.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
-import dev.tandem.testkit.EmbeddedMariaDb;
 import dev.tandem.testkit.DatabaseExtension;
+import dev.tandem.testkit.EmbeddedMariaDb;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -1,11 +1,11 @@
 package dev.tandem.postgres;
 
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
 import dev.tandem.core.manifest.SchemaMode;
-import dev.tandem.core.plan.Planner;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.core.spi.KeyInfo;
@@ -14,6 +14,7 @@ import dev.tandem.core.spi.PreflightRequest;
 import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.store.StreamDirection;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -124,7 +125,7 @@ final class PostgresPreflight implements Preflight {
                 || booleanQuery(c, "SELECT has_database_privilege(current_database(), 'CREATE')");
         if (!canCreatePublication) {
             out.add(Finding.error("publication", "source", "user " + me.user + " may not create the publication "
-                    + "tandem_" + Planner.slotSafe(m.id()) + " in database " + me.database, "GRANT CREATE ON DATABASE "
+                    + Streams.name(m.id(), StreamDirection.FORWARD) + " in database " + me.database, "GRANT CREATE ON DATABASE "
                     + PgIdent.quote(me.database) + " TO " + PgIdent.quote(me.user) + ";"));
         }
         int publishable = 0;
@@ -154,8 +155,8 @@ final class PostgresPreflight implements Preflight {
             }
         }
         if (canCreatePublication && publishable == request.sourceTables().size()) {
-            out.add(Finding.ok("publication", "source", "user " + me.user + " may create the publication tandem_"
-                    + Planner.slotSafe(m.id()) + " for every table in scope"));
+            out.add(Finding.ok("publication", "source", "user " + me.user + " may create the publication "
+                    + Streams.name(m.id(), StreamDirection.FORWARD) + " for every table in scope"));
         }
     }
 

@@ -4,15 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.Planner;
 import dev.tandem.core.plan.PlanReport;
-import dev.tandem.core.plan.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
-import dev.tandem.testkit.EmbeddedPostgres;
 import dev.tandem.testkit.DatabaseExtension;
+import dev.tandem.testkit.EmbeddedPostgres;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;

@@ -6,6 +6,7 @@ import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.store.StreamPosition;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
@@ -359,7 +360,7 @@ class CrashSafetyIT {
                         && c.status() == ChunkStatus.PASS).count()).as("PASS chunks of " + table + " in run " + printed
                         + " (the process reported " + done + ")").isGreaterThanOrEqualTo(done));
             }
-            Optional<StreamPosition> position = cs.positions().find(id, "forward");
+            Optional<StreamPosition> position = cs.positions().find(id, StreamDirection.FORWARD);
             if (position.isPresent()) {
                 try (Connection s = SOURCE.server().connect();
                      PreparedStatement ps = s.prepareStatement("SELECT confirmed_flush_lsn::text, "

@@ -3,6 +3,7 @@ package dev.tandem.core.backfill;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.DataMovement;
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.plan.TableJob;
 import dev.tandem.core.spi.BlockStream;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.ChunkWriter;
@@ -14,8 +15,6 @@ import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
 import io.micrometer.core.instrument.Metrics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -32,6 +31,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Copies a run's chunks with {@code data.parallelism} workers (DESIGN.md correctness point 2). Each worker has one

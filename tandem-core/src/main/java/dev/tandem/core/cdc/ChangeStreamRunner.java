@@ -8,10 +8,9 @@ import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.LagSample;
+import dev.tandem.core.store.StreamDirection;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Metrics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -24,6 +23,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One migration's forward change stream while it runs: the source's capture feeding a {@link StreamApplier}, the
@@ -35,9 +36,6 @@ import java.util.function.Consumer;
  * change held back; {@code records} the changes received and not yet applied.
  */
 public final class ChangeStreamRunner implements AutoCloseable {
-    public static final String FORWARD = "forward";
-    /** After the cutover: the target's changes streamed back to the source, so a rollback loses nothing. */
-    public static final String REVERSE = "reverse";
     /**
      * Prefix of the fences other processes write into this stream's log ({@code tandem verify}); each is recorded in
      * the store (tandem_fences) once applied.
@@ -45,72 +43,57 @@ public final class ChangeStreamRunner implements AutoCloseable {
     public static final String FOREIGN_FENCE = "await-";
     private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
 
+    /**
+     * What the stream moves and how: which of the migration's streams, its tables (on the side it reads), the apply
+     * side's view of each, the heartbeat, changes per target transaction, and whether source transactions are kept.
+     */
+    public record Spec(String migrationId, StreamDirection direction, List<TableInfo> tables,
+                       Map<String, ChangeApplier.ApplyTable> apply, Duration heartbeat, int maxBatch,
+                       boolean keepTransactions) {
+    }
+
     private final ControlStore store;
     private final String migrationId;
+    private final StreamDirection direction;
     private final String streamName;
     private final Connector source;
     private final ChangeCapture capture;
     private final StreamApplier applier;
-    private final List<TableInfo> tables;
-    private final Duration heartbeat;
-    private final int maxBatch;
-    private final boolean keepTransactions;
+    private final Spec spec;
     private ChangeCapture.ChangeStream stream;
     private Thread sampler;
     private final Deque<Instant> sampleTimes = new ArrayDeque<>();
     private final Deque<String> samplePositions = new ArrayDeque<>();
     private volatile LagSample last;
-    private String direction = FORWARD;
     private boolean stopped;
 
-    public ChangeStreamRunner(ControlStore store, String migrationId, String streamName, Connector source,
-                              ChangeCapture capture, Connector target, List<TableInfo> tables,
-                              Map<String, ChangeApplier.ApplyTable> apply, Duration heartbeat, int maxBatch,
-                              boolean keepTransactions, Consumer<String> warn) {
+    /**
+     * @param source the side the stream reads (the target, for the reverse stream)
+     * @param target the side it applies to
+     */
+    public ChangeStreamRunner(ControlStore store, Spec spec, Connector source, ChangeCapture capture,
+                              Connector target, Consumer<String> warn) {
         this.store = store;
-        this.migrationId = migrationId;
-        this.streamName = streamName;
+        this.spec = spec;
+        this.migrationId = spec.migrationId();
+        this.direction = spec.direction();
+        this.streamName = Streams.name(migrationId, direction);
         this.source = source;
         this.capture = capture;
         ChangeApplier a = target.changeApplier().orElseThrow(() -> TandemException.badInput("the " + target.name()
                 + " connector cannot apply streamed changes yet; use cdc.method: none"));
-        if (keepTransactions && !capture.knowsTransactions()) {
+        if (spec.keepTransactions() && !capture.knowsTransactions()) {
             throw TandemException.badInput("cdc.apply: source_transactions needs a change log that records the "
                     + "source's transactions; " + capture.positionKind() + " capture has none; use cdc.apply: "
                     + "group_commit");
         }
-        this.applier = new StreamApplier(target, a, apply, keepTransactions ? streamName : null, capture::distance,
-                warn);
-        this.keepTransactions = keepTransactions;
+        this.applier = new StreamApplier(target, a, spec.apply(), spec.keepTransactions() ? streamName : null,
+                capture::distance, warn);
         this.applier.onFence(marker -> {
             if (marker.startsWith(FOREIGN_FENCE)) {
                 store.fences().applied(migrationId, marker);
             }
         });
-        this.tables = tables;
-        this.heartbeat = heartbeat;
-        this.maxBatch = maxBatch;
-    }
-
-    /**
-     * Which of the migration's streams this is ({@link #FORWARD} unless set): the key of its position and lag
-     * samples in the store. Call before {@link #start}.
-     */
-    public ChangeStreamRunner direction(String d) {
-        this.direction = d;
-        return this;
-    }
-
-    /** The slot/publication name of a migration's reverse stream (on the target). */
-    public static String reverseStreamName(String migrationId) {
-        String s = streamName(migrationId);
-        return s.length() <= 59 ? s + "_rev" : s.substring(0, 50) + "_rev_" + Integer.toHexString(s.hashCode());
-    }
-
-    /** The slot/publication name of a migration's forward stream: {@code tandem_<id>}, folded to [a-z0-9_], ≤ 63. */
-    public static String streamName(String migrationId) {
-        String s = "tandem_" + migrationId.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-        return s.length() <= 63 ? s : s.substring(0, 54) + "_" + Integer.toHexString(s.hashCode());
     }
 
     private volatile FunctionCounter appliedMeter;
@@ -138,8 +121,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
                 store.positions().confirm(migrationId, direction, at, text);
             }
         };
-        stream = capture.start(new ChangeCapture.StreamSpec(streamName, tables, heartbeat, maxBatch, offsets, applier,
-                keepTransactions));
+        stream = capture.start(new ChangeCapture.StreamSpec(streamName, spec.tables(), spec.heartbeat(),
+                spec.maxBatch(), offsets, applier, spec.keepTransactions()));
         sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
         sampler.setDaemon(true);
         sampler.start();
@@ -162,19 +145,19 @@ public final class ChangeStreamRunner implements AutoCloseable {
         try (Connection c = source.connect()) {
             atSource = capture.confirmedAtSource(c, streamName);
         } catch (SQLException e) {
-            throw new TandemException(ErrorCode.SOURCE, "cannot read where the " + direction + " stream " + streamName
-                    + " stands on its source: " + source.endpoint().scrub(e.getMessage()), e);
+            throw new TandemException(ErrorCode.SOURCE, "cannot read where the " + direction.wire() + " stream "
+                    + streamName + " stands on its source: " + source.endpoint().scrub(e.getMessage()), e);
         }
         if (stored == null || atSource.isEmpty() || capture.distance(stored, atSource.get()) <= 0) {
             return;
         }
-        String way = direction.equals(REVERSE)
+        String way = direction == StreamDirection.REVERSE
                 ? "a rollback can no longer be shown to lose nothing; stay on the target with tandem cleanup "
                         + migrationId
                 : "abort the migration (tandem abort " + migrationId + "), empty or drop its tables on the "
                         + "target, and migrate again";
-        throw TandemException.badState("cannot resume the " + direction + " stream of " + migrationId + ": the "
-                + "control store " + store.display() + " holds position " + stored + ", behind " + atSource.get()
+        throw TandemException.badState("cannot resume the " + direction.wire() + " stream of " + migrationId
+                + ": the control store " + store.display() + " holds position " + stored + ", behind " + atSource.get()
                 + ", the position " + streamName + " was confirmed to on its source (" + capture.distance(stored,
                 atSource.get()) + " bytes). The store lost writes the source had already been told of (an older "
                 + "copy of the store, or one shared by two processes), so the changes between cannot be accounted "
@@ -277,20 +260,6 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         return new LagSample(now, sourcePosition, applied, applier.appliedCommitAt(), seconds, applier.unapplied(),
                 bytes);
-    }
-
-    /**
-     * Source-transaction mode: removes the target's record of the position this stream applied up to (a new
-     * stream starts, or the stream was dropped).
-     */
-    public static void forgetAppliedPosition(Connector target, String streamName) throws SQLException {
-        Optional<ChangeApplier> a = target.changeApplier();
-        if (a.isEmpty()) {
-            return;
-        }
-        try (Connection c = target.connect()) {
-            a.get().forgetPosition(c, streamName);
-        }
     }
 
     /** Stops the stream: graceful finishes the batch in flight; immediate rolls it back. */

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Reading rows as JDBC values, for comparing two different engines (verify across engines, where no database can
  * hash the other's rows the same way): Tandem encodes the values itself
- * ({@link dev.tandem.core.engine.CanonicalChecksums}). Implementations set their session so that values come back
+ * ({@link dev.tandem.core.verify.CanonicalChecksums}). Implementations set their session so that values come back
  * in UTC; they never sort (comparison is order-independent) and never hold a range in memory.
  */
 public interface RowReader {

@@ -16,14 +16,14 @@ public final class LagSamples {
         this.store = store;
     }
 
-    public void record(String migrationId, String stream, LagSample s) {
+    public void record(String migrationId, StreamDirection stream, LagSample s) {
         boolean prune = inserts++ % 60 == 0;
         store.transaction("record the lag of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tandem_lag (migration_id, stream_name, "
                     + "sampled_at, source_position, applied_position, applied_commit_at, lag_seconds, lag_records, "
                     + "lag_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, migrationId);
-                ps.setString(2, stream);
+                ps.setString(2, stream.wire());
                 ps.setObject(3, ControlStore.ts(s.sampledAt()));
                 ps.setString(4, s.sourcePosition());
                 ps.setString(5, s.appliedPosition());
@@ -46,13 +46,13 @@ public final class LagSamples {
     }
 
     /** The newest samples first, at most {@code limit}. */
-    public List<LagSample> recent(String migrationId, String stream, int limit) {
+    public List<LagSample> recent(String migrationId, StreamDirection stream, int limit) {
         return store.read("read the lag of " + migrationId, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT sampled_at, source_position, applied_position, "
                     + "applied_commit_at, lag_seconds, lag_records, lag_bytes FROM tandem_lag WHERE migration_id = ? "
                     + "AND stream_name = ? ORDER BY sampled_at DESC")) {
                 ps.setString(1, migrationId);
-                ps.setString(2, stream);
+                ps.setString(2, stream.wire());
                 ps.setMaxRows(limit);
                 List<LagSample> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.core.manifest.FailureHandling;
+import dev.tandem.core.store.KeyJson;
 import java.io.EOFException;
 import java.sql.SQLException;
 import java.util.List;

@@ -175,13 +175,13 @@ class ControlStoreTest {
     @Test
     void keepsStartAndConfirmedPositions() {
         store.migrations().create("m", null, "{}", "alice");
-        store.positions().open("m", "forward", "lsn", "0/16B3748");
-        store.positions().confirm("m", "forward", "0/16B9000", "{\"lsn\":\"0/16B9000\"}");
-        StreamPosition p = store.positions().find("m", "forward").orElseThrow();
+        store.positions().open("m", StreamDirection.FORWARD, "lsn", "0/16B3748");
+        store.positions().confirm("m", StreamDirection.FORWARD, "0/16B9000", "{\"lsn\":\"0/16B9000\"}");
+        StreamPosition p = store.positions().find("m", StreamDirection.FORWARD).orElseThrow();
         assertThat(p.start()).isEqualTo("0/16B3748");
         assertThat(p.confirmed()).isEqualTo("0/16B9000");
-        assertThat(store.positions().find("m", "reverse")).isEmpty();
-        assertThatThrownBy(() -> store.positions().confirm("m", "reverse", "x", null))
+        assertThat(store.positions().find("m", StreamDirection.REVERSE)).isEmpty();
+        assertThatThrownBy(() -> store.positions().confirm("m", StreamDirection.REVERSE, "x", null))
                 .hasMessageContaining("expected an open stream, actual none");
     }
 

@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.LagReport;
-import dev.tandem.core.engine.MigrationControl;
-import dev.tandem.core.engine.MigrationRunner;
-import dev.tandem.core.engine.PhaseGates;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
@@ -19,7 +15,10 @@ import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.ManifestReader;
-import dev.tandem.core.plan.Planner;
+import dev.tandem.core.migrate.MigrationControl;
+import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.PhaseGates;
+import dev.tandem.core.migrate.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.AlertLog;
 import dev.tandem.core.store.ChunkStatus;
@@ -30,6 +29,7 @@ import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;
 import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.store.StreamPosition;
 import dev.tandem.server.cli.Json;
 import io.javalin.http.Context;
@@ -409,13 +409,13 @@ final class MigrationsApi {
                     .mapToLong(x -> x.rowsDone()).sum());
         });
         // once cut over, the stream that matters is the reverse one (target -> source, kept for a rollback)
-        String direction = r.status().phase() == Phase.CUTOVER ? ChangeStreamRunner.REVERSE
-                : ChangeStreamRunner.FORWARD;
+        StreamDirection direction = r.status().phase() == Phase.CUTOVER ? StreamDirection.REVERSE
+                : StreamDirection.FORWARD;
         List<LagSample> samples = store.lag().recent(r.id(), direction, 120);
         if (!samples.isEmpty()) {
             LagReport lag = LagReport.of(samples, store.now());
             ObjectNode l = n.putObject("lag");
-            l.put("stream", direction);
+            l.put("stream", direction.wire());
             l.put("seconds", lag.seconds());
             l.put("records", lag.records());
             l.put("bytes", lag.bytes());
@@ -477,10 +477,10 @@ final class MigrationsApi {
 
     void lag(Context ctx) {
         MigrationRecord r = record(ctx);
-        StreamPosition pos = store.positions().find(r.id(), ChangeStreamRunner.FORWARD).orElseThrow(() ->
+        StreamPosition pos = store.positions().find(r.id(), StreamDirection.FORWARD).orElseThrow(() ->
                 TandemException.badState("migration " + r.id() + " has no change stream (cdc.method none, or it has "
                         + "not started); expected a streaming migration"));
-        List<LagSample> samples = store.lag().recent(r.id(), ChangeStreamRunner.FORWARD, 120);
+        List<LagSample> samples = store.lag().recent(r.id(), StreamDirection.FORWARD, 120);
         if (samples.isEmpty()) {
             throw TandemException.badState("migration " + r.id() + " has not recorded its lag yet; it does once its "
                     + "stream runs");

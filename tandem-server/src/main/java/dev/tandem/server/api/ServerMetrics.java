@@ -1,12 +1,12 @@
 package dev.tandem.server.api;
 
-import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.StreamDirection;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Tags;
@@ -52,7 +52,7 @@ final class ServerMetrics implements AutoCloseable {
                 set("tandem.migration.state", "1 for the migration's current state", Tags.of("migration", id,
                         "state", s.wire()), s == m.status().state() ? 1 : 0);
             }
-            List<LagSample> lag = store.lag().recent(id, ChangeStreamRunner.FORWARD, 1);
+            List<LagSample> lag = store.lag().recent(id, StreamDirection.FORWARD, 1);
             if (!lag.isEmpty()) {
                 LagSample l = lag.get(0);
                 set("tandem.lag.seconds", "replication lag, seconds", Tags.of("migration", id), l.seconds());

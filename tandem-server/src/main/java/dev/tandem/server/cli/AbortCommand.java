@@ -1,10 +1,10 @@
 package dev.tandem.server.cli;
 
-import dev.tandem.core.engine.MigrationControl;
+import dev.tandem.core.migrate.MigrationControl;
 import dev.tandem.core.store.ControlStore;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

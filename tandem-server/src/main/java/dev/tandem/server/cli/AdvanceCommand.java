@@ -1,11 +1,11 @@
 package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.core.engine.MigrationControl;
-import dev.tandem.core.engine.PhaseGates;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationControl;
+import dev.tandem.core.migrate.PhaseGates;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;

@@ -1,16 +1,16 @@
 package dev.tandem.server.cli;
 
-import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.LagSample;
+import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.store.StreamPosition;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,10 +65,10 @@ final class LagCommand implements Callable<Integer> {
         }
         try (ControlStore cs = store.openExisting(env)) {
             cs.migrations().get(migrationId);
-            StreamPosition pos = cs.positions().find(migrationId, ChangeStreamRunner.FORWARD).orElseThrow(() ->
+            StreamPosition pos = cs.positions().find(migrationId, StreamDirection.FORWARD).orElseThrow(() ->
                     TandemException.badState("migration " + migrationId + " has no change stream (cdc.method none, "
                             + "or it has not started); expected a streaming migration"));
-            List<LagSample> samples = cs.lag().recent(migrationId, ChangeStreamRunner.FORWARD, 120);
+            List<LagSample> samples = cs.lag().recent(migrationId, StreamDirection.FORWARD, 120);
             if (samples.isEmpty()) {
                 throw TandemException.badState("migration " + migrationId + " has not recorded its lag yet; it does "
                         + "once its stream runs (tandem migrate -f MANIFEST)");

@@ -1,8 +1,8 @@
 package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tandem.core.engine.MigrationControl;
 import dev.tandem.core.error.TandemException;
+import dev.tandem.core.migrate.MigrationControl;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Requests;
 import java.io.PrintWriter;

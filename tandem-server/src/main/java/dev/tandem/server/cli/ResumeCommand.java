@@ -1,11 +1,11 @@
 package dev.tandem.server.cli;
 
-import dev.tandem.core.engine.MigrationOutcome;
-import dev.tandem.core.engine.MigrationRunner;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationOutcome;
+import dev.tandem.core.migrate.MigrationRunner;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
 import java.io.PrintWriter;

@@ -2,13 +2,13 @@ package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.core.engine.MigrationRunner;
-import dev.tandem.core.engine.VerifyRunner;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationRunner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.verify.VerifyRunner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,6 +1,5 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
-import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
@@ -10,11 +9,12 @@ import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
-import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
+import dev.tandem.core.store.StreamDirection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -131,7 +131,7 @@ public final class PhaseGates {
     private void lag(String id, Manifest m) {
         double limit = m.abortThresholds().lagSeconds() != null
                 ? Math.min(m.abortThresholds().lagSeconds(), DEFAULT_LAG_GATE_SECONDS) : DEFAULT_LAG_GATE_SECONDS;
-        List<LagSample> samples = store.lag().recent(id, ChangeStreamRunner.FORWARD, 120);
+        List<LagSample> samples = store.lag().recent(id, StreamDirection.FORWARD, 120);
         if (samples.isEmpty()) {
             throw new GateClosed("lag", "cannot leave catch_up: no lag measured yet (is the stream running?)",
                     "lag_seconds <= " + limit, "not measured");

@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

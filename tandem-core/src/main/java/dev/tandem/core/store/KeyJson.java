@@ -1,4 +1,4 @@
-package dev.tandem.core.backfill;
+package dev.tandem.core.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;

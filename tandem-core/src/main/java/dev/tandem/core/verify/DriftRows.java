@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.verify;
 
 import dev.tandem.core.manifest.ConflictResolution;
 import dev.tandem.core.spi.Change;

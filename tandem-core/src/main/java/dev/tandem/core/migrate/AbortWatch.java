@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
 import dev.tandem.core.manifest.AbortThresholds;
 import java.util.ArrayDeque;

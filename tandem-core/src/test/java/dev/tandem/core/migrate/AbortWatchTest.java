@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

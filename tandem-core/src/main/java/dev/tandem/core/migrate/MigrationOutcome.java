@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
 import dev.tandem.core.backfill.BackfillResult;
 import dev.tandem.core.error.ErrorCode;

@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.verify;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,13 +1,15 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.verify;
 
 import dev.tandem.core.backfill.ChunkPlanner;
-import dev.tandem.core.backfill.KeyJson;
-import dev.tandem.core.backfill.TableJob;
+import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.Streams;
+import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.plan.TableJob;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Checksums;
@@ -23,11 +25,12 @@ import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
-import dev.tandem.core.cdc.TimestampColumnCapture;
+import dev.tandem.core.store.KeyJson;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
+import dev.tandem.core.store.StreamDirection;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -41,11 +44,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -118,10 +121,11 @@ public final class VerifyRunner {
 
     public Report verify(Manifest m, Options opts) {
         long t0 = System.nanoTime();
-        Connector source = connector(m, true);
-        Connector target = connector(m, false);
+        Tables sides = Tables.of(registry, m);
+        Connector source = sides.source();
+        Connector target = sides.target();
         try {
-            Map<String, TableJob> jobs = jobs(m, source, target);
+            Map<String, TableJob> jobs = sides.compareJobs();
             boolean inDatabase = source.name().equals(target.name()) && source.checksums().isPresent()
                     && target.checksums().isPresent();
             Checksums sourceSums;
@@ -352,7 +356,7 @@ public final class VerifyRunner {
      */
     private CaughtUp streamOf(Manifest m, Connector source) {
         MigrationRecord r = store.migrations().get(m.id());
-        if (r.status().state().isTerminal() || store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isEmpty()) {
+        if (r.status().state().isTerminal() || store.positions().find(m.id(), StreamDirection.FORWARD).isEmpty()) {
             return null;
         }
         if (r.status().phase().isBefore(Phase.CATCH_UP)) {
@@ -360,7 +364,7 @@ public final class VerifyRunner {
                     .wire() + "): the target lacks rows by design until the backfill ends. Verify once it is in "
                     + "catch_up (tandem status " + m.id() + ")");
         }
-        ChangeCapture capture = MigrationRunner.capture(m, source, null, List.of());
+        ChangeCapture capture = Streams.capture(m, source, null, List.of());
         say.accept("Migration " + m.id() + " streams changes: a difference counts only if it is still there after "
                 + "the target applied past the source position of its comparison");
         if (capture instanceof TimestampColumnCapture) {
@@ -402,7 +406,7 @@ public final class VerifyRunner {
             }
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
-                List<LagSample> last = store.lag().recent(m.id(), ChangeStreamRunner.FORWARD, 1);
+                List<LagSample> last = store.lag().recent(m.id(), StreamDirection.FORWARD, 1);
                 if (!last.isEmpty() && last.get(0).appliedPosition() != null
                         && capture.distance(last.get(0).appliedPosition(), now) == 0) {
                     return true;
@@ -563,30 +567,6 @@ public final class VerifyRunner {
     /** A value as reports show it: long ones abbreviated, those of secret-looking columns masked. */
     static String shown(String column, String value) {
         return DriftRows.shown(column, value);
-    }
-
-    private Connector connector(Manifest m, boolean sourceSide) {
-        try {
-            return registry.select(sourceSide ? m.source() : m.target(), sourceSide ? "source" : "target");
-        } catch (SQLException e) {
-            throw new TandemException(sourceSide ? ErrorCode.SOURCE : ErrorCode.TARGET, "cannot connect to the "
-                    + (sourceSide ? "source" : "target") + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static Map<String, TableJob> jobs(Manifest m, Connector source, Connector target) throws SQLException {
-        Map<String, TableJob> out = new LinkedHashMap<>();
-        List<TableInfo> sourceTables = MigrationRunner.sourceTables(source, m);
-        try (Connection t = connect(target, Role.TARGET)) {
-            for (TableInfo s : sourceTables) {
-                TableInfo ti = target.introspector().describe(t, s.ref()).orElseThrow(() -> TandemException.badInput(
-                        "table " + s.ref() + " is missing on the target; verify compares tables that exist on both "
-                                + "sides (migrate first, or narrow scope)"));
-                List<String> columns = s.copiedColumns().stream().filter(col -> ti.column(col).isPresent()).toList();
-                out.put(s.ref().qualified(), new TableJob(s, ti, columns, null));
-            }
-        }
-        return out;
     }
 
     /**

@@ -1,10 +1,11 @@
-package dev.tandem.core.backfill;
+package dev.tandem.core.plan;
 
 import dev.tandem.core.spi.CopyFormat;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.KeyRange;
-import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.store.ChunkRecord;
+import dev.tandem.core.store.KeyJson;
 import java.util.List;
 
 /**

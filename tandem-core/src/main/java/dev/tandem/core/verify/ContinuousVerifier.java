@@ -1,9 +1,8 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.verify;
 
 import dev.tandem.core.backfill.ChunkPlanner;
-import dev.tandem.core.backfill.KeyJson;
-import dev.tandem.core.backfill.TableJob;
 import dev.tandem.core.cdc.StreamApplier;
+import dev.tandem.core.plan.TableJob;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.Checksums;
@@ -13,6 +12,7 @@ import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
+import dev.tandem.core.store.KeyJson;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
 import io.micrometer.core.instrument.Metrics;

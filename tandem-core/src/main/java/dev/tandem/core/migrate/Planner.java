@@ -1,5 +1,6 @@
-package dev.tandem.core.plan;
+package dev.tandem.core.migrate;
 
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.DataMovement;
@@ -9,6 +10,11 @@ import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.SchemaMode;
 import dev.tandem.core.manifest.Strategy;
 import dev.tandem.core.manifest.WriteMode;
+import dev.tandem.core.plan.EndpointReport;
+import dev.tandem.core.plan.PlanReport;
+import dev.tandem.core.plan.ScopeResolver;
+import dev.tandem.core.plan.Sizes;
+import dev.tandem.core.plan.TablePlan;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
@@ -18,6 +24,7 @@ import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.ServerInfo;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.store.StreamDirection;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -137,7 +144,8 @@ public final class Planner {
         }
         switch (method) {
             case LOGICAL_REPLICATION -> steps.add("Open the change log before copying anything: create "
-                    + "publication and logical replication slot tandem_" + slotSafe(m.id()) + " (pgoutput), record P0");
+                    + "publication and logical replication slot " + Streams.name(m.id(), StreamDirection.FORWARD)
+                    + " (pgoutput), record P0");
             case BINLOG -> steps.add(NOT_YET + "Record the binlog position P0 before copying anything");
             case TIMESTAMP_COLUMN -> steps.add("Record the newest " + cdc.timestampColumn() + " of each table before "
                     + "copying; poll it every " + cdc.pollInterval().toSeconds() + "s re-reading an overlap window of "
@@ -241,11 +249,6 @@ public final class Planner {
     private static String on(Map<String, Boolean> m) {
         List<String> on = m.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).sorted().toList();
         return on.isEmpty() ? "none yet" : String.join(", ", on);
-    }
-
-    /** Replication slot names allow lower-case letters, digits and underscores only. */
-    public static String slotSafe(String id) {
-        return id.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
     }
 
     @FunctionalInterface

@@ -1,4 +1,4 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,12 +8,12 @@ import dev.tandem.core.backfill.BackfillRunner;
 import dev.tandem.core.backfill.ChunkHooks;
 import dev.tandem.core.backfill.ChunkPlanner;
 import dev.tandem.core.backfill.FailurePolicy;
-import dev.tandem.core.backfill.KeyJson;
-import dev.tandem.core.backfill.TableJob;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.ChunkGates;
 import dev.tandem.core.cdc.StreamApplier;
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.cdc.TimestampColumnCapture;
+import dev.tandem.core.cutover.Cutover;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
@@ -31,8 +31,9 @@ import dev.tandem.core.manifest.SchemaMode;
 import dev.tandem.core.manifest.Validation;
 import dev.tandem.core.plan.EndpointReport;
 import dev.tandem.core.plan.PlanReport;
-import dev.tandem.core.plan.Planner;
 import dev.tandem.core.plan.ScopeResolver;
+import dev.tandem.core.plan.TableJob;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChunkReader;
@@ -51,14 +52,17 @@ import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.KeyJson;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.Leases;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
-import java.sql.Connection;
+import dev.tandem.core.store.StreamDirection;
+import dev.tandem.core.verify.ContinuousVerifier;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,8 +107,6 @@ public final class MigrationRunner {
     private final ConnectorRegistry registry;
     private final BackfillListener listener;
     private final Consumer<String> say;
-    /** Changes applied per target transaction, and per replay of held-back changes. */
-    private static final int APPLY_BATCH = 4096;
     /** Memory all held-back changes may take before they spill to disk. */
     private static final long HELD_MEMORY = 64L << 20;
 
@@ -216,18 +218,19 @@ public final class MigrationRunner {
                     + (problems.size() == 1 ? "" : "s") + "; nothing was changed:\n  - "
                     + String.join("\n  - ", problems) + "\nRun tandem plan -f for the full report.", problems, null);
         }
-        Connector source = connector(m, Role.SOURCE);
-        Connector target = connector(m, Role.TARGET);
+        Tables t = Tables.of(registry, m);
+        Connector source = t.source();
+        Connector target = t.target();
         Status status = start(m.id(), record.status(), opts.actor());
         List<String> schemaActions = new ArrayList<>();
         boolean streaming = m.cdc().enabled();
         ChangeStreamRunner stream = null;
         try {
-            List<TableInfo> tables = sourceTables(source, m);
+            List<TableInfo> tables = t.sourceTables();
             if (status.phase() == Phase.PREPARE) {
                 schemaActions.addAll(prepare(m, source, target, tables));
                 if (streaming) {
-                    openStream(m, source, target, tables);
+                    openStream(m, t);
                 }
                 status = store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.BACKFILL, opts.actor(),
                         schemaActions.size() + " schema changes on the target").status();
@@ -235,24 +238,21 @@ public final class MigrationRunner {
             if (stopped) {
                 return paused(m, null, schemaActions);
             }
-            List<TableJob> jobs = jobs(source, target, tables);
-            Cutover cutover = new Cutover(store, m, source, target, jobs, say, opts.actor());
+            List<TableJob> jobs = t.copyJobs();
+            Cutover cutover = new Cutover(store, t, say, opts.actor());
             String recovered = cutover.recover(status.phase());
             if (recovered != null) {
                 say.accept(recovered);
             }
             if (status.phase() == Phase.CUTOVER) {
-                ChangeStreamRunner reverse = Cutover.reverseStream(store, m, source, target, jobs, say);
+                ChangeStreamRunner reverse = Streams.reverse(store, t, say);
                 reverse.start();
                 say.accept("Cut over to the target; the reverse stream (target → source) runs for a rollback");
                 return streamReverse(m, cutover, reverse, null, schemaActions, opts);
             }
             if (streaming) {
-                openStream(m, source, target, tables); // a no-op unless a crash came between creating the slot and storing P0
-                stream = new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.streamName(m.id()), source,
-                        capture(m, source, target, jobs), target, tables, applyTables(m, jobs),
-                        m.cdc().heartbeatInterval(), APPLY_BATCH,
-                        m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS, say);
+                openStream(m, t); // a no-op unless a crash came between creating the slot and storing P0
+                stream = Streams.forward(store, t, say);
                 stream.applier().failureHandling(m.failureHandling(), givenUpTables(m.id()), (table, why) -> {
                     say.accept("failure_handling allow_partial: table " + table + " is given up, its changes are "
                             + "skipped from now on (the other tables go on): " + why);
@@ -407,7 +407,7 @@ public final class MigrationRunner {
                 }
                 Optional<Requests.Kind> request = store.requests().take(m.id());
                 if (request.isPresent() && request.get() == Requests.Kind.CUTOVER) {
-                    Cutover cutover = new Cutover(store, m, source, target, jobs, say, "tandem cutover");
+                    Cutover cutover = new Cutover(store, new Tables(m, source, target), say, "tandem cutover");
                     Cutover.Result r = cutover.cutover(stream, verifier);
                     if (r.ok()) {
                         if (verifier != null) {
@@ -509,8 +509,7 @@ public final class MigrationRunner {
                 }
                 Optional<Requests.Kind> request = store.requests().take(m.id());
                 if (request.isPresent() && request.get() == Requests.Kind.ROLLBACK) {
-                    Cutover.Result r = new Cutover(store, m, cutover.source(), cutover.target(), cutover.jobs(), say,
-                            "tandem rollback").rollback(reverse);
+                    Cutover.Result r = new Cutover(store, cutover.tables(), say, "tandem rollback").rollback(reverse);
                     if (r.ok()) {
                         return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result,
                                 schemaActions, null, "rolled back to the source: it holds every write the target "
@@ -569,21 +568,14 @@ public final class MigrationRunner {
         if (verifier != null) {
             verifier.close();
         }
-        String actor = "tandem (abort_thresholds)";
-        store.migrations().transition(m.id(), LifecycleEvent.ABORT, null, actor, why);
         ErrorCode code = crossed.threshold().equals("drift_rows") ? ErrorCode.DRIFT_FOUND : ErrorCode.BAD_STATE;
+        Status done;
         try {
-            dropStream(m, source);
-            if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
-                ChangeStreamRunner.forgetAppliedPosition(target, ChangeStreamRunner.streamName(m.id()));
-            }
-        } catch (SQLException e) {
+            done = new MigrationControl(store).abandon(m, "tandem (abort_thresholds)", why, say).status();
+        } catch (TandemException e) {
             return new MigrationOutcome(m.id(), store.migrations().get(m.id()).status(), result, schemaActions, code,
-                    why + "; the migration is rolling_back, but dropping its change stream failed: " + m.source()
-                    .scrub(e.getMessage()) + ". Finish with: tandem abort " + m.id());
+                    why + "; " + e.getMessage());
         }
-        Status done = store.migrations().transition(m.id(), LifecycleEvent.ROLLBACK_DONE, null, actor,
-                "nothing routed to the target before cutover; stream dropped").status();
         return new MigrationOutcome(m.id(), done, result, schemaActions, code, why + "; the migration was aborted ("
                 + done.state().wire() + "): its change stream was dropped, the target's tables were left as they are"
                 + (verifier == null ? "" : "; drift is listed under verify run " + verifier.runId()));
@@ -599,10 +591,7 @@ public final class MigrationRunner {
             if (m.schema() == SchemaMode.CREATE) {
                 schemaActions.addAll(finish(source, target, tables, m.data().parallelism(), true));
             }
-            dropStream(m, source);
-            if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
-                ChangeStreamRunner.forgetAppliedPosition(target, ChangeStreamRunner.streamName(m.id()));
-            }
+            Streams.dropForward(m, source, target);
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "in sync, but finishing failed: " + m.source().scrub(
                     m.target().scrub(e.getMessage())) + "; run tandem migrate -f MANIFEST again to finish", e);
@@ -616,7 +605,7 @@ public final class MigrationRunner {
     }
 
     private String positionText(String id) {
-        return store.positions().find(id, ChangeStreamRunner.FORWARD).map(p -> "position " + p.confirmed())
+        return store.positions().find(id, StreamDirection.FORWARD).map(p -> "position " + p.confirmed())
                 .orElse("the start");
     }
 
@@ -675,79 +664,21 @@ public final class MigrationRunner {
     }
 
     /** DESIGN.md point 1: the change log is opened (slot created, P0 stored) before the first chunk is copied. */
-    private void openStream(Manifest m, Connector source, Connector target, List<TableInfo> tables)
-            throws SQLException {
-        if (store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isPresent()) {
-            return;
-        }
-        if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
-            // a record left by an earlier stream of the same name would make this one skip transactions
-            ChangeStreamRunner.forgetAppliedPosition(target, ChangeStreamRunner.streamName(m.id()));
-        }
-        ChangeCapture capture = capture(m, source, null, List.of());
-        String name = ChangeStreamRunner.streamName(m.id());
-        try (Connection c = source.connect()) {
-            String p0 = capture.open(c, name, tables.stream().map(TableInfo::ref).toList());
-            store.positions().open(m.id(), ChangeStreamRunner.FORWARD, capture.positionKind(), p0);
-            String every = m.cdc().pollInterval().toString().substring(2).toLowerCase(Locale.ROOT);
-            say.accept("Opened the change stream " + name + " at " + p0 + (capture instanceof TimestampColumnCapture
-                    ? " (polling " + m.cdc().timestampColumn() + " every " + every + "; nothing is created on the source)"
-                    : " (publication and logical replication slot on the source)") + ", before any row is copied");
+    private void openStream(Manifest m, Tables t) throws SQLException {
+        Optional<String> p0;
+        try {
+            p0 = Streams.openForward(store, t);
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "cannot open the change stream on the source: "
                     + m.source().scrub(e.getMessage()) + "; tandem plan -f MANIFEST lists the privileges it needs", e);
         }
-    }
-
-    /**
-     * The capture of {@code cdc.method}: the source connector's log-based one, or timestamp polling (core, any
-     * JDBC source). {@code target} and {@code jobs} are only needed to stream (timestamp polling reads target keys).
-     */
-    static ChangeCapture capture(Manifest m, Connector source, Connector target, List<TableJob> jobs) {
-        if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
-            Map<String, TableRef> targets = new HashMap<>();
-            jobs.forEach(j -> targets.put(j.source().ref().qualified(), j.target().ref()));
-            return new TimestampColumnCapture(source, target, m.cdc().timestampColumn(), m.cdc().pollInterval(),
-                    m.cdc().overlapWindow(), targets);
+        if (p0.isPresent()) {
+            String every = m.cdc().pollInterval().toString().substring(2).toLowerCase(Locale.ROOT);
+            say.accept("Opened the change stream " + Streams.name(m.id(), StreamDirection.FORWARD) + " at "
+                    + p0.get() + (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN ? " (polling "
+                    + m.cdc().timestampColumn() + " every " + every + "; nothing is created on the source)"
+                    : " (publication and logical replication slot on the source)") + ", before any row is copied");
         }
-        return source.changeCapture().orElseThrow(() -> TandemException.badInput("cdc.method: the " + source.name()
-                + " connector cannot stream changes yet; set cdc: {method: timestamp_column} or {method: none}"));
-    }
-
-    private void dropStream(Manifest m, Connector source) throws SQLException {
-        if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
-            return; // nothing was created on the source
-        }
-        Optional<ChangeCapture> capture = source.changeCapture();
-        if (capture.isEmpty()) {
-            return;
-        }
-        try (Connection c = source.connect()) {
-            capture.get().drop(c, ChangeStreamRunner.streamName(m.id()));
-        }
-    }
-
-    /** The apply side's view of each table: moved columns, key, conflict rule (seed 000's per-table overrides). */
-    static Map<String, ChangeApplier.ApplyTable> applyTables(Manifest m, List<TableJob> jobs) {
-        Map<String, ChangeApplier.ApplyTable> out = new HashMap<>();
-        ConflictResolution cr = m.conflictResolution();
-        for (TableJob j : jobs) {
-            Optional<ConflictResolution.Override> o = cr.forTable(j.name());
-            if (o.isEmpty()) {
-                o = cr.forTable(j.source().ref().name());
-            }
-            ConflictResolution.Strategy st = o.map(ConflictResolution.Override::strategy).orElse(cr.defaultStrategy());
-            String ts = o.map(ConflictResolution.Override::timestampColumn).orElse(null);
-            if (ts == null) {
-                ts = cr.timestampColumn() != null ? cr.timestampColumn() : m.cdc().timestampColumn();
-            }
-            if (st == ConflictResolution.Strategy.NEWEST_WINS && (ts == null || j.target().column(ts).isEmpty())) {
-                throw TandemException.badInput("conflict_resolution: newest_wins for " + j.name() + " compares "
-                        + "timestamp_column '" + ts + "', which the table does not have; name one of its columns");
-            }
-            out.put(j.name(), new ChangeApplier.ApplyTable(j.target(), j.columns(), st, ts));
-        }
-        return out;
     }
 
     /** The run's chunks as gates for the stream, in the target's key types. */
@@ -762,7 +693,7 @@ public final class MigrationRunner {
                     .add(new ChunkGates.ChunkSpec(c.chunkNo(), job.targetRange(c)));
         }
         Path spill = store.spillDirectory().resolve("spill-" + run.runId());
-        ChunkGates gates = new ChunkGates(spill, HELD_MEMORY, APPLY_BATCH);
+        ChunkGates gates = new ChunkGates(spill, HELD_MEMORY, Streams.APPLY_BATCH);
         for (TableJob j : jobs) {
             gates.addTable(j.name(), j.source().keyColumns(), specs.getOrDefault(j.name(), List.of()));
         }
@@ -886,29 +817,6 @@ public final class MigrationRunner {
         };
     }
 
-    private Connector connector(Manifest m, Role role) {
-        try {
-            return registry.select(role == Role.SOURCE ? m.source() : m.target(), role.wire());
-        } catch (SQLException e) {
-            throw new TandemException(role == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET, "cannot connect to the "
-                    + role.wire() + ": " + e.getMessage(), e);
-        }
-    }
-
-    static List<TableInfo> sourceTables(Connector source, Manifest m) throws SQLException {
-        try (Connection c = source.connect()) {
-            var in = source.introspector();
-            ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), in.listTables(c), in.defaultSchema(c),
-                    in.listsOnlyPrivilegedTables());
-            List<TableInfo> out = new ArrayList<>();
-            for (TableRef ref : scope.tables()) {
-                out.add(in.describe(c, ref).orElseThrow(() -> new TandemException(ErrorCode.SOURCE, "table " + ref
-                        + " disappeared from the source while the migration started")));
-            }
-            return out;
-        }
-    }
-
     private List<String> prepare(Manifest m, Connector source, Connector target, List<TableInfo> tables)
             throws SQLException {
         if (m.schema() == SchemaMode.EXISTING) {
@@ -941,27 +849,6 @@ public final class MigrationRunner {
         return source.schemaCopier().filter(sc -> sc.supports(target)).orElseThrow(() -> TandemException.badInput(
                 "schema: create cannot create " + source.name() + " tables on " + target.name() + " yet; create the "
                         + "target tables yourself and set schema: existing"));
-    }
-
-    private List<TableJob> jobs(Connector source, Connector target, List<TableInfo> tables) throws SQLException {
-        ChunkReader reader = source.chunkReader().orElseThrow(() -> TandemException.badInput("the " + source.name()
-                + " connector cannot copy rows out as a source yet; tandem verify can compare it with a target"));
-        ChunkWriter writer = target.chunkWriter().orElseThrow(() -> TandemException.badInput("the " + target.name()
-                + " connector cannot load rows as a target yet; tandem verify can compare it with a source"));
-        List<TableJob> out = new ArrayList<>();
-        try (Connection t = target.connect()) {
-            for (TableInfo s : tables) {
-                TableInfo ti = target.introspector().describe(t, s.ref()).orElseThrow(() -> new TandemException(
-                        ErrorCode.TARGET, "table " + s.ref() + " is missing on the target; it was created or checked "
-                        + "moments ago"));
-                List<CopyFormat> accepted = writer.formats(s, ti);
-                CopyFormat format = reader.formats(s).stream().filter(accepted::contains).findFirst()
-                        .orElseThrow(() -> TandemException.badInput("no common copy format between " + source.name()
-                                + " and " + target.name() + " for " + s.ref()));
-                out.add(new TableJob(s, ti, s.copiedColumns(), format));
-            }
-        }
-        return out;
     }
 
     private RunRecord createRun(Manifest m, Connector source, List<TableJob> jobs, Options opts) throws SQLException {

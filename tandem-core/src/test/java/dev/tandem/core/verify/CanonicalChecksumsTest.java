@@ -1,12 +1,12 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.core.engine.CanonicalChecksums.Norm;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.verify.CanonicalChecksums.Norm;
 import java.sql.Types;
 import java.util.Arrays;
 import java.util.List;

@@ -1,17 +1,19 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.cutover;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.core.backfill.TableJob;
 import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.Strategy;
+import dev.tandem.core.plan.TableJob;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.SchemaCopier;
@@ -19,6 +21,8 @@ import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Routing;
+import dev.tandem.core.store.StreamDirection;
+import dev.tandem.core.verify.ContinuousVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +78,7 @@ public final class Cutover {
     private static final Duration FLIP_ACKS = Duration.ofSeconds(3);
 
     private final ControlStore store;
+    private final Tables tables;
     private final Manifest m;
     private final Connector source;
     private final Connector target;
@@ -85,27 +90,25 @@ public final class Cutover {
     public record Result(boolean ok, ObjectNode report, ChangeStreamRunner reverse) {
     }
 
-    public Cutover(ControlStore store, Manifest m, Connector source, Connector target, List<TableJob> jobs,
-                   Consumer<String> say, String actor) {
+    public Cutover(ControlStore store, Tables tables, Consumer<String> say, String actor) {
         this.store = store;
-        this.m = m;
-        this.source = source;
-        this.target = target;
-        this.jobs = jobs;
+        this.tables = tables;
+        this.m = tables.manifest();
+        this.source = tables.source();
+        this.target = tables.target();
+        try {
+            this.jobs = tables.copyJobs();
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.TARGET, "cannot read the target's tables: " + m.target().scrub(
+                    e.getMessage()), e);
+        }
         this.say = say;
         this.actor = actor;
     }
 
-    Connector source() {
-        return source;
-    }
-
-    Connector target() {
-        return target;
-    }
-
-    List<TableJob> jobs() {
-        return jobs;
+    /** What the procedures move, for the next procedure of the same migration. */
+    public Tables tables() {
+        return tables;
     }
 
     /**
@@ -126,7 +129,7 @@ public final class Cutover {
                         + "over (the procedure that froze writes died)");
                 done = "Routing set to the target, unfrozen (a procedure died with writes frozen)";
             }
-            if (store.positions().find(m.id(), ChangeStreamRunner.FORWARD).isPresent()) {
+            if (store.positions().find(m.id(), StreamDirection.FORWARD).isPresent()) {
                 dropForward();
                 done = (done == null ? "" : done + "; ") + "dropped the forward stream left by the cutover";
             }
@@ -135,7 +138,7 @@ public final class Cutover {
         if (phase.isBefore(Phase.CUTOVER) && (c.frozen() || c.cutOver())) {
             store.routing().set(m.id(), c.frozen(false).cutOver(false), actor, "recovered after a restart: the "
                     + "cutover died before the flip; routing back to the source");
-            if (store.positions().find(m.id(), ChangeStreamRunner.REVERSE).isPresent()) {
+            if (store.positions().find(m.id(), StreamDirection.REVERSE).isPresent()) {
                 dropReverse();
             }
             return "A cutover died before its flip: routing is back on the source, unfrozen";
@@ -208,7 +211,7 @@ public final class Cutover {
         steps.begin("prepare");
         // connections and the sequences' names before the freeze: the frozen steps only run their queries
         try (Connection s = source.connect(); Connection t = target.connect()) {
-            List<String> sequences = schemaCopier().sequences(s, tables());
+            List<String> sequences = schemaCopier().sequences(s, sourceTables());
             if (verifier != null) {
                 // not frozen yet: waiting here costs no write pause
                 verifier.prepareCutover(true);
@@ -284,7 +287,7 @@ public final class Cutover {
             forward.stop(false);
             dropForward();
             steps.begin("reverse_stream_started");
-            ChangeStreamRunner reverse = reverseStream(store, m, source, target, jobs, say);
+            ChangeStreamRunner reverse = Streams.reverse(store, tables, say);
             reverse.start();
             steps.begin("write_pause");
             steps.report.set("write_pause", writePause(live, frozenEpoch, flipEpoch));
@@ -321,7 +324,7 @@ public final class Cutover {
         long budgetMs = control.freezeTimeoutMs();
         steps.begin("prepare");
         try (Connection s = source.connect(); Connection t = target.connect()) {
-            List<String> sequences = schemaCopier().sequences(t, tables());
+            List<String> sequences = schemaCopier().sequences(t, sourceTables());
             say.accept("Rollback: freezing writes on the target ...");
             steps.begin("freeze");
             List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
@@ -393,19 +396,7 @@ public final class Cutover {
         return archived;
     }
 
-    /** The migration's reverse stream (target → source), built (not started). */
-    static ChangeStreamRunner reverseStream(ControlStore store, Manifest m, Connector source, Connector target,
-                                            List<TableJob> jobs, Consumer<String> say) {
-        ChangeCapture capture = target.changeCapture().orElseThrow(() -> TandemException.badInput("the "
-                + target.name() + " connector cannot stream changes, so there is no reverse stream for a rollback"));
-        List<TableJob> back = jobs.stream().map(j -> new TableJob(j.target(), j.source(), j.columns(), j.format()))
-                .toList();
-        return new ChangeStreamRunner(store, m.id(), ChangeStreamRunner.reverseStreamName(m.id()), target, capture,
-                source, back.stream().map(TableJob::source).toList(), MigrationRunner.applyTables(m, back),
-                m.cdc().heartbeatInterval(), 4096, false, say).direction(ChangeStreamRunner.REVERSE);
-    }
-
-    private List<TableInfo> tables() {
+    private List<TableInfo> sourceTables() {
         return jobs.stream().map(TableJob::source).toList();
     }
 
@@ -515,35 +506,16 @@ public final class Cutover {
     }
 
     private void openReverse() throws SQLException {
-        ChangeCapture capture = target.changeCapture().orElseThrow(() -> TandemException.badInput("the "
-                + target.name() + " connector cannot stream changes, so there is no reverse stream for a rollback"));
-        String name = ChangeStreamRunner.reverseStreamName(m.id());
-        store.positions().delete(m.id(), ChangeStreamRunner.REVERSE);
-        try (Connection t = target.connect()) {
-            capture.drop(t, name); // left by an earlier attempt that died
-            String p0 = capture.open(t, name, jobs.stream().map(j -> j.target().ref()).toList());
-            store.positions().open(m.id(), ChangeStreamRunner.REVERSE, capture.positionKind(), p0);
-        }
+        Streams.openReverse(store, m.id(), target, jobs);
     }
 
     private void dropReverse() throws SQLException {
-        Optional<ChangeCapture> capture = target.changeCapture();
-        if (capture.isPresent()) {
-            try (Connection t = target.connect()) {
-                capture.get().drop(t, ChangeStreamRunner.reverseStreamName(m.id()));
-            }
-        }
-        store.positions().delete(m.id(), ChangeStreamRunner.REVERSE);
+        Streams.dropReverse(store, m.id(), target);
     }
 
     private void dropForward() throws SQLException {
-        Optional<ChangeCapture> capture = source.changeCapture();
-        if (capture.isPresent()) {
-            try (Connection s = source.connect()) {
-                capture.get().drop(s, ChangeStreamRunner.streamName(m.id()));
-            }
-        }
-        store.positions().delete(m.id(), ChangeStreamRunner.FORWARD);
+        Streams.dropForward(m, source, target);
+        store.positions().delete(m.id(), StreamDirection.FORWARD);
     }
 
     /** The audit as JSON lines next to an embedded store; a PostgreSQL store keeps it in its tables. */

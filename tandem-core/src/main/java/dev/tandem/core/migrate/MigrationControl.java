@@ -1,23 +1,21 @@
-package dev.tandem.core.engine;
+package dev.tandem.core.migrate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
-import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestReader;
-import dev.tandem.core.spi.ChangeCapture;
-import dev.tandem.core.spi.Connector;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;
-import java.sql.Connection;
+import dev.tandem.core.store.StreamDirection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,6 +37,13 @@ public final class MigrationControl {
     public MigrationControl(ControlStore store, Function<String, String> env) {
         this.store = store;
         this.env = env;
+    }
+
+    /** For a process that holds the migration's manifest itself ({@link #abandon}): no stored manifest is read. */
+    MigrationControl(ControlStore store) {
+        this(store, name -> {
+            throw new IllegalStateException("no environment to read the stored manifest with");
+        });
     }
 
     /** Leaves a stop request for the lease holder and waits until it gave the migration's lease back. */
@@ -108,9 +113,8 @@ public final class MigrationControl {
     }
 
     /**
-     * Abandons a migration before cutover: a process working on it is stopped at once; the change stream's slot and
-     * publication are dropped on the source (it retains no WAL for it); rolling_back → rolled_back. Target tables
-     * are left as they are.
+     * Abandons a migration before cutover (tandem abort, DELETE through the API): a process working on it is stopped
+     * at once, then {@link #abandon}. Refused once cut over (roll back instead).
      *
      * @param say one line per step, for the operator
      */
@@ -127,33 +131,35 @@ public final class MigrationControl {
         if (holder.isPresent()) {
             say.accept("Stopping " + holder.get() + " ...");
             requestStopAndWait(migrationId, Requests.Kind.STOP_IMMEDIATE, actor, 60);
-            r = store.migrations().get(migrationId);
         }
-        if (r.status().state() != MigrationState.ROLLING_BACK) {
+        Manifest m = new ManifestReader(env).document(store.migrations().get(migrationId).manifest(), "the stored "
+                + "manifest of " + migrationId, ManifestReader.Purpose.RUN).manifest();
+        return abandon(m, actor, why, say);
+    }
+
+    /**
+     * THE abort procedure, once nothing streams the migration any more (an operator's abort after stopping its
+     * process, or the process itself when an abort threshold is crossed): rolling_back (audited with why), the
+     * forward stream dropped on the source (slot and publication, so it retains no WAL; the target's applied-position
+     * record), routing back to the source, rolled_back. Target tables are left as they are, for inspection.
+     */
+    public MigrationRecord abandon(Manifest m, String actor, String why, Consumer<String> say) {
+        String migrationId = m.id();
+        if (store.migrations().get(migrationId).status().state() != MigrationState.ROLLING_BACK) {
             store.migrations().transition(migrationId, LifecycleEvent.ABORT, null, actor, why);
         }
-        if (store.positions().find(migrationId, ChangeStreamRunner.FORWARD).isPresent()) {
-            Manifest m = new ManifestReader(env).document(r.manifest(), "the stored manifest of " + migrationId,
-                    ManifestReader.Purpose.RUN).manifest();
-            String name = ChangeStreamRunner.streamName(migrationId);
+        if (m.cdc().enabled() && store.positions().find(migrationId, StreamDirection.FORWARD).isPresent()) {
+            String name = Streams.name(migrationId, StreamDirection.FORWARD);
             try {
-                Connector source = ConnectorRegistry.load().select(m.source(), "source");
-                Optional<ChangeCapture> capture = source.changeCapture();
-                if (capture.isPresent()) {
-                    try (Connection c = source.connect()) {
-                        capture.get().drop(c, name);
-                    }
-                    say.accept("Dropped the change stream " + name + " (slot and publication) on the source.");
-                }
-                if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
-                    ChangeStreamRunner.forgetAppliedPosition(ConnectorRegistry.load().select(m.target(), "target"),
-                            name);
-                }
+                Tables t = Tables.of(ConnectorRegistry.load(), m);
+                Streams.dropForward(m, t.source(), t.target());
+                say.accept("Dropped the change stream " + name + " on the source.");
             } catch (SQLException e) {
                 throw new TandemException(ErrorCode.SOURCE, "migration " + migrationId + " is rolling_back, but "
-                        + "dropping its slot and publication " + name + " failed: " + m.source().scrub(
-                        e.getMessage()) + "; fix the cause and abort again, or drop them yourself: SELECT "
-                        + "pg_drop_replication_slot('" + name + "'); DROP PUBLICATION " + name + ";", e);
+                        + "dropping its change stream " + name + " failed: " + m.source().scrub(e.getMessage())
+                        + "; fix the cause and abort again (tandem abort " + migrationId + "), or drop them "
+                        + "yourself: SELECT pg_drop_replication_slot('" + name + "'); DROP PUBLICATION " + name + ";",
+                        e);
             }
         }
         if (store.routing().find(migrationId).isPresent()) {

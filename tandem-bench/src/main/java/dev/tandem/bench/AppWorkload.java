@@ -1,5 +1,6 @@
 package dev.tandem.bench;
 
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.router.TandemContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -97,7 +98,8 @@ final class AppWorkload {
                     }
                 });
             } catch (IllegalStateException e) {
-                if (e.getCause() instanceof SQLTransientException t && "57014".equals(t.getSQLState())) {
+                if (e.getCause() instanceof SQLTransientException t
+                        && SqlErrors.classify(t) == SqlErrors.Kind.CANCELED) {
                     freezeTimeouts.incrementAndGet();
                 } else {
                     failure.compareAndSet(null, e.getCause() != null ? e.getCause() : e);

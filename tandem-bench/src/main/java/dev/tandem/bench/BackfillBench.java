@@ -1,10 +1,11 @@
 package dev.tandem.bench;
 
-import dev.tandem.core.backfill.BackfillListener;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationListener;
 import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.testkit.EmbeddedPostgres;
@@ -109,9 +110,9 @@ final class BackfillBench {
         MigrationOutcome outcome;
         try (ControlStore store = ControlStore.open(dir.resolve("store").toString(), env::get)) {
             say("  %6.2f s  control store open", seconds(t0));
-            outcome = new MigrationRunner(store, ConnectorRegistry.load(), BackfillListener.NONE,
-                    line -> say("  %6.2f s  %s", seconds(t0), line))
-                    .migrate(doc, new MigrationRunner.Options(null, null, null, "bench"));
+            outcome = new MigrationRunner(store, ConnectorRegistry.load(),
+                    MigrationListener.lines(line -> say("  %6.2f s  %s", seconds(t0), line)))
+                    .migrate(doc, new RunOptions(null, null, null, "bench"));
         }
         double total = seconds(t0);
         if (outcome.exitCode() != 0) {

@@ -1,13 +1,14 @@
 package dev.tandem.bench;
 
-import dev.tandem.core.backfill.BackfillListener;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.manifest.Secret;
+import dev.tandem.core.migrate.MigrationListener;
 import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Connector;
@@ -86,46 +87,15 @@ final class CdcBench {
                         first.status());
 
                 // 2. Two native subscriptions, disabled, with their slots: they too hold everything from here on.
-                source.execute("CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts, pgbench_history");
-                for (String mode : new String[] {"off", "on"}) {
-                    String db = "native_sync_" + mode;
-                    target.execute("CREATE DATABASE " + db);
-                    try (Connection t = target.connect(db, EmbeddedPostgres.SUPERUSER, target.superuserPassword());
-                         Statement st = t.createStatement()) {
-                        st.execute(SCHEMA);
-                        st.execute("INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, "
-                                + ACCOUNTS + ") g");
-                        st.execute("CREATE SUBSCRIPTION sub_" + mode + " CONNECTION 'host=127.0.0.1 port="
-                                + source.port() + " dbname=bench user=postgres password=" + source.superuserPassword()
-                                + "' PUBLICATION bench_native WITH (copy_data = false, enabled = false, slot_name = "
-                                + "'bench_sync_" + mode + "', synchronous_commit = '" + mode + "')");
-                    }
-                }
+                nativeSubscriptions(source, target);
 
                 // A fourth slot for the capture ceiling: Debezium + Tandem's conversion, nothing applied.
                 Connector src = ConnectorRegistry.load().select(new Endpoint(source.jdbcUrl(),
                         EmbeddedPostgres.SUPERUSER, Secret.of(source.superuserPassword()), Map.of()), "source");
-                List<TableInfo> tables = new ArrayList<>();
-                try (Connection c = src.connect()) {
-                    for (String t : new String[] {"pgbench_accounts", "pgbench_history"}) {
-                        tables.add(src.introspector().describe(c, new TableRef("public", t)).orElseThrow());
-                    }
-                    src.changeCapture().orElseThrow().open(c, "bench_ceiling", tables.stream().map(TableInfo::ref)
-                            .toList());
-                }
+                List<TableInfo> tables = ceilingSlot(src);
 
                 // 3. The backlog.
-                long t0 = System.nanoTime();
-                try (Connection s = source.connect(); Statement st = s.createStatement()) {
-                    s.setAutoCommit(true);
-                    st.execute("SET synchronous_commit = off");
-                    st.execute("CALL bench_backlog(" + transactions + ")");
-                }
-                long lastHid = Long.parseLong(single(source, "SELECT max(hid) FROM pgbench_history"));
-                say("backlog written in %.1f s: %,d transactions, %,d row changes, %s of WAL", seconds(t0),
-                        transactions, transactions * 2,
-                        single(source, "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), "
-                                + "confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'bench_sync_on'"));
+                long lastHid = backlog(source, transactions);
 
                 // 4. Tandem applies it (resume, stop_when in_sync).
                 AtomicReference<Double> tandemSeen = new AtomicReference<>();
@@ -150,16 +120,68 @@ final class CdcBench {
                 double nativeSync = nativeApply(target, "on", lastHid, transactions * 2);
 
                 check(source, target);
-                say("");
-                say("native subscription, synchronous_commit off: %,10.0f changes/s", nativeAsync);
-                say("native subscription, synchronous_commit on : %,10.0f changes/s", nativeSync);
-                say("tandem (durable positions, sync commit)    : %,10.0f changes/s (cdc.apply: %s)", tandem, APPLY);
-                say("capture ceiling (read + convert, no apply) : %,10.0f changes/s (Debezium reading the same "
-                        + "backlog, changes discarded)", ceiling);
-                say("ratio: %.2f x native-synchronous (goal 4), %.2f x native-asynchronous (goal 0.6)",
-                        tandem / nativeSync, tandem / nativeAsync);
+                report(nativeAsync, nativeSync, tandem, ceiling);
             }
         }
+    }
+
+    /** Two native subscriptions (synchronous_commit off and on), disabled, each with its slot and its database. */
+    private static void nativeSubscriptions(EmbeddedPostgres source, EmbeddedPostgres target) throws SQLException {
+        source.execute("CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts, pgbench_history");
+        for (String mode : new String[] {"off", "on"}) {
+            String db = "native_sync_" + mode;
+            target.execute("CREATE DATABASE " + db);
+            try (Connection t = target.connect(db, EmbeddedPostgres.SUPERUSER, target.superuserPassword());
+                 Statement st = t.createStatement()) {
+                st.execute(SCHEMA);
+                st.execute("INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, "
+                        + ACCOUNTS + ") g");
+                st.execute("CREATE SUBSCRIPTION sub_" + mode + " CONNECTION 'host=127.0.0.1 port="
+                        + source.port() + " dbname=bench user=postgres password=" + source.superuserPassword()
+                        + "' PUBLICATION bench_native WITH (copy_data = false, enabled = false, slot_name = "
+                        + "'bench_sync_" + mode + "', synchronous_commit = '" + mode + "')");
+            }
+        }
+    }
+
+    /** The tables, and a slot that holds the backlog for the capture ceiling. */
+    private static List<TableInfo> ceilingSlot(Connector src) throws SQLException {
+        List<TableInfo> tables = new ArrayList<>();
+        try (Connection c = src.connect()) {
+            for (String t : new String[] {"pgbench_accounts", "pgbench_history"}) {
+                tables.add(src.introspector().describe(c, new TableRef("public", t)).orElseThrow());
+            }
+            src.changeCapture().orElseThrow().open(c, "bench_ceiling", tables.stream().map(TableInfo::ref)
+                    .toList());
+        }
+        return tables;
+    }
+
+    /** Writes the backlog on the source; returns the last history row's id, the one every apply waits for. */
+    private static long backlog(EmbeddedPostgres source, long transactions) throws SQLException {
+        long t0 = System.nanoTime();
+        try (Connection s = source.connect(); Statement st = s.createStatement()) {
+            s.setAutoCommit(true);
+            st.execute("SET synchronous_commit = off");
+            st.execute("CALL bench_backlog(" + transactions + ")");
+        }
+        long lastHid = Long.parseLong(single(source, "SELECT max(hid) FROM pgbench_history"));
+        say("backlog written in %.1f s: %,d transactions, %,d row changes, %s of WAL", seconds(t0),
+                transactions, transactions * 2,
+                single(source, "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                        + "confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'bench_sync_on'"));
+        return lastHid;
+    }
+
+    private static void report(double nativeAsync, double nativeSync, double tandem, double ceiling) {
+        say("");
+        say("native subscription, synchronous_commit off: %,10.0f changes/s", nativeAsync);
+        say("native subscription, synchronous_commit on : %,10.0f changes/s", nativeSync);
+        say("tandem (durable positions, sync commit)    : %,10.0f changes/s (cdc.apply: %s)", tandem, APPLY);
+        say("capture ceiling (read + convert, no apply) : %,10.0f changes/s (Debezium reading the same "
+                + "backlog, changes discarded)", ceiling);
+        say("ratio: %.2f x native-synchronous (goal 4), %.2f x native-asynchronous (goal 0.6)",
+                tandem / nativeSync, tandem / nativeAsync);
     }
 
     private MigrationOutcome migrate(ControlStore store, EmbeddedPostgres source, EmbeddedPostgres target,
@@ -192,8 +214,8 @@ final class CdcBench {
             pauser.setDaemon(true);
             pauser.start();
         }
-        MigrationOutcome outcome = new MigrationRunner(store, ConnectorRegistry.load(), BackfillListener.NONE,
-                line -> { }).migrate(doc, new MigrationRunner.Options(null, null, null, "bench"));
+        MigrationOutcome outcome = new MigrationRunner(store, ConnectorRegistry.load(), MigrationListener.lines(
+                line -> { })).migrate(doc, new RunOptions(null, null, null, "bench"));
         if (pauser != null) {
             pauser.interrupt();
         }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.core.cutover.CutoverReport;
+import dev.tandem.core.cutover.WritePause;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.router.RoutingClient;
 import dev.tandem.router.RoutingDataSource;
@@ -81,16 +83,7 @@ final class CutoverBench {
                          "bench-router", null);
                  RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, client)) {
                 base = "http://127.0.0.1:" + server.port();
-                call("POST", "/api/v1/migrations", "{\"id\": \"" + ID + "\", "
-                        + "\"source\": {\"url\": \"" + source.jdbcUrl() + "\", \"user\": \"postgres\", "
-                        + "\"password\": \"${env:PW_SRC}\"}, "
-                        + "\"target\": {\"url\": \"" + target.jdbcUrl() + "\", \"user\": \"postgres\", "
-                        + "\"password\": \"${env:PW_DST}\"}, "
-                        + "\"scope\": {\"tables\": [\"public.pgbench_accounts\", \"public.pgbench_history\"]}, "
-                        + "\"data\": {\"type\": \"scan\", \"chunk_rows\": 50000}, "
-                        + "\"cdc\": {\"method\": \"logical_replication\", \"heartbeat_interval\": \"1s\"}, "
-                        + "\"validation\": {\"continuous\": true}, "
-                        + "\"strategy\": {\"type\": \"canary\", \"read_percentage\": 0.25}}");
+                call("POST", "/api/v1/migrations", manifest(source, target));
                 client.start(); // the migration exists: the router follows it from now on
                 AppWorkload app = new AppWorkload(router, threads, ACCOUNTS, WRITE_SHARE,
                         (int) Math.round(writesPerSecond / WRITE_SHARE)).start();
@@ -100,24 +93,16 @@ final class CutoverBench {
                 say("backfill done, streaming after %.1f s", BackfillBench.seconds(t0));
                 rate(app, "warm-up on the source", 10);
 
-                call("POST", ONE + "/verify", null);
-                awaitPath(ONE + "/runs", "a finished verification", d -> {
-                    for (JsonNode r : d.path("runs")) {
-                        if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")) {
-                            return true;
-                        }
-                    }
-                    return false;
-                });
+                verify();
                 await("the router to be live", s -> s.path("routers").size() == 1);
                 JsonNode lag = call("GET", ONE + "/status", null).path("lag");
                 say("verified; lag before the cutover: %.1f s, %d records", lag.path("seconds").asDouble(),
                         lag.path("records").asLong());
                 rate(app, "on the source", 5);
 
-                JsonNode cut = procedure(app, "cutover");
+                CutoverReport cut = procedure(app, "cutover");
                 rate(app, "on the target", 5);
-                JsonNode back = procedure(app, "rollback");
+                CutoverReport back = procedure(app, "rollback");
                 rate(app, "on the source again", 3);
                 app.stop();
                 say("application: %,d writes, %,d reads, %,d freeze timeouts, 0 failed; router %s",
@@ -131,42 +116,68 @@ final class CutoverBench {
         }
     }
 
+    /** The migration of the benchmark, as the JSON a REST client posts. */
+    private static String manifest(EmbeddedPostgres source, EmbeddedPostgres target) {
+        return "{\"id\": \"" + ID + "\", "
+                + "\"source\": {\"url\": \"" + source.jdbcUrl() + "\", \"user\": \"postgres\", "
+                + "\"password\": \"${env:PW_SRC}\"}, "
+                + "\"target\": {\"url\": \"" + target.jdbcUrl() + "\", \"user\": \"postgres\", "
+                + "\"password\": \"${env:PW_DST}\"}, "
+                + "\"scope\": {\"tables\": [\"public.pgbench_accounts\", \"public.pgbench_history\"]}, "
+                + "\"data\": {\"type\": \"scan\", \"chunk_rows\": 50000}, "
+                + "\"cdc\": {\"method\": \"logical_replication\", \"heartbeat_interval\": \"1s\"}, "
+                + "\"validation\": {\"continuous\": true}, "
+                + "\"strategy\": {\"type\": \"canary\", \"read_percentage\": 0.25}}";
+    }
+
+    /** A verification through REST, waited for until its run ended. */
+    private void verify() throws Exception {
+        call("POST", ONE + "/verify", null);
+        awaitPath(ONE + "/runs", "a finished verification", d -> {
+            for (JsonNode r : d.path("runs")) {
+                if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")) {
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
     /** Runs the cutover or rollback through REST, prints its report and the application's latency around it. */
-    private JsonNode procedure(AppWorkload app, String name) throws Exception {
+    private CutoverReport procedure(AppWorkload app, String name) throws Exception {
         app.resetLatency();
-        JsonNode report = call("POST", ONE + "/" + name, null).path("report");
+        CutoverReport report = CutoverReport.of(call("POST", ONE + "/" + name, null).path("report"));
         Thread.sleep(1000);
         print(name, report, new double[] {app.writeLatencyMs(50), app.writeLatencyMs(99), app.writeLatencyMs(100)});
         return report;
     }
 
-    private static void print(String name, JsonNode report, double[] appLatency) {
-        if (!"completed".equals(report.path("outcome").asText())) {
-            throw new IllegalStateException(name + " failed: " + report.toPrettyString());
+    private static void print(String name, CutoverReport report, double[] appLatency) {
+        if (!report.completed()) {
+            throw new IllegalStateException(name + " failed: " + report.toJson().toPrettyString());
         }
         StringBuilder steps = new StringBuilder();
-        for (JsonNode s : report.path("steps")) {
-            steps.append(s.path("step").asText()).append(' ').append(s.path("ms").asText()).append(" ms, ");
+        for (CutoverReport.Step s : report.steps()) {
+            steps.append(s.step()).append(' ').append(s.ms()).append(" ms, ");
         }
         say("%s: %s", name, steps.substring(0, Math.max(0, steps.length() - 2)));
-        if (report.has("verify_keys_queued")) {
-            say("%s: %d applied rows queued for comparison at the freeze, %d compared in it%s", name,
-                    report.path("verify_keys_queued").asLong(), report.path("verified_rows").asLong(),
-                    report.has("verify_note") ? " (" + report.path("verify_note").asText() + ")" : "");
+        CutoverReport.Verification v = report.verification();
+        if (v != null && v.keysQueued() != null) {
+            say("%s: %d applied rows queued for comparison at the freeze, %d compared in it%s", name, v.keysQueued(),
+                    v.verifiedRows(), v.note() != null ? " (" + v.note() + ")" : "");
         }
-        JsonNode p = report.path("write_pause");
+        WritePause.Summary p = report.writePause();
         say("%s: frozen %.1f ms; write pause over %d blocked transactions p50 %.1f / p99 %.1f / max %.1f ms, "
-                        + "%d freeze timeouts", name, report.path("freeze_ms").asDouble(),
-                p.path("blocked_transactions").asLong(), p.path("p50_ms").asDouble(), p.path("p99_ms").asDouble(),
-                p.path("max_ms").asDouble(), p.path("timeouts").asLong());
+                        + "%d freeze timeouts", name, report.freeze().freezeMs(), p.blockedTransactions(), p.p50Ms(),
+                p.p99Ms(), p.maxMs(), p.timeouts());
         say("%s: application write latency over the procedure's second: p50 %.1f / p99 %.1f / max %.1f ms", name,
                 appLatency[0], appLatency[1], appLatency[2]);
     }
 
-    private void summary(String name, JsonNode report) {
-        JsonNode p = report.path("write_pause");
+    private void summary(String name, CutoverReport report) {
+        WritePause.Summary p = report.writePause();
         say("%s write pause p99 %6.1f ms, max %6.1f ms (goal p99 < 250 ms) at %,d writes/s wanted", name,
-                p.path("p99_ms").asDouble(), p.path("max_ms").asDouble(), writesPerSecond);
+                p.p99Ms(), p.maxMs(), writesPerSecond);
     }
 
     /** Measures and prints the transaction rate for {@code secs}. */

@@ -8,6 +8,7 @@ import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.verify.VerifyReport;
 import dev.tandem.core.verify.VerifyRunner;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.nio.file.Files;
@@ -89,7 +90,7 @@ final class VerifyBench {
         Map<String, String> env = Map.of("PW_SRC", source.superuserPassword(), "PW_DST", target.superuserPassword());
         ManifestDocument doc = new ManifestReader(env::get).document(yaml, "bench", ManifestReader.Purpose.RUN);
         long t0 = System.nanoTime();
-        VerifyRunner.Report report;
+        VerifyReport report;
         double verifySeconds;
         try (ControlStore store = ControlStore.open(dir.resolve("store").toString(), env::get)) {
             say("  %6.2f s  control store open", seconds(t0));
@@ -99,7 +100,7 @@ final class VerifyBench {
             verifySeconds = seconds(v0);
         }
         double total = seconds(t0);
-        long processed = report.tables().stream().mapToLong(VerifyRunner.TableReport::processed).sum();
+        long processed = report.tables().stream().mapToLong(VerifyReport.TableReport::processed).sum();
         if (report.differing() != 0 || processed != rows) {
             throw new IllegalStateException("verify found " + report.differing() + " differing rows, processed "
                     + processed);

@@ -1,6 +1,7 @@
 package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorProvider;
 import java.sql.DatabaseMetaData;
@@ -16,7 +17,7 @@ public final class MariaDbConnectorProvider implements ConnectorProvider {
 
     @Override
     public String name() {
-        return "mariadb";
+        return Engine.MARIADB.wire();
     }
 
     @Override

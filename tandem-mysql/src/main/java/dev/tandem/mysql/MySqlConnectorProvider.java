@@ -1,6 +1,7 @@
 package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorProvider;
 import java.util.List;
@@ -10,7 +11,7 @@ public final class MySqlConnectorProvider implements ConnectorProvider {
 
     @Override
     public String name() {
-        return "mysql";
+        return Engine.MYSQL.wire();
     }
 
     @Override

@@ -84,6 +84,16 @@ final class MySqlIntrospector implements Introspector {
                 }
             }
         }
+        List<KeyInfo> keys = keys(c, t, columns);
+        KeyInfo primary = keys.isEmpty() || !keys.get(0).primary() ? null : keys.get(0);
+        List<KeyInfo> unique = primary == null ? keys : keys.subList(1, keys.size());
+        return Optional.of(new TableInfo(t, columns, primary, unique, rows, bytes));
+    }
+
+    /**
+     * The table's primary key (first, if any) and its unique keys on NOT NULL columns; prefix indexes are no keys.
+     */
+    private static List<KeyInfo> keys(Connection c, TableRef t, List<ColumnInfo> columns) throws SQLException {
         Map<String, List<String>> indexes = new LinkedHashMap<>();
         List<String> partial = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT INDEX_NAME, COLUMN_NAME, SUB_PART "
@@ -101,23 +111,22 @@ final class MySqlIntrospector implements Introspector {
                 }
             }
         }
-        KeyInfo primary = null;
-        List<KeyInfo> unique = new ArrayList<>();
+        List<KeyInfo> keys = new ArrayList<>();
         for (Map.Entry<String, List<String>> e : indexes.entrySet()) {
             if (partial.contains(e.getKey()) || e.getValue().contains(null)) {
                 continue; // a prefix index does not identify a row
             }
             if (e.getKey().equals("PRIMARY")) {
-                primary = new KeyInfo("PRIMARY", e.getValue(), true);
+                keys.add(0, new KeyInfo("PRIMARY", e.getValue(), true));
             } else {
                 boolean notNull = e.getValue().stream().allMatch(n -> columns.stream()
                         .anyMatch(col -> col.name().equals(n) && !col.nullable()));
                 if (notNull) {
-                    unique.add(new KeyInfo(e.getKey(), e.getValue(), false));
+                    keys.add(new KeyInfo(e.getKey(), e.getValue(), false));
                 }
             }
         }
-        return Optional.of(new TableInfo(t, columns, primary, unique, rows, bytes));
+        return keys;
     }
 
     /** The JDBC type of a MySQL column type ({@code COLUMN_TYPE}, e.g. {@code int(11) unsigned}). */

@@ -36,35 +36,9 @@ final class PgValueText {
         if (value == null) {
             return null;
         }
-        String name = schema == null ? null : schema.name();
-        if (name != null) {
-            switch (name) {
-                case "io.debezium.time.Date":
-                    return LocalDate.ofEpochDay(((Number) value).longValue()).toString();
-                case "io.debezium.time.Time":
-                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000_000L).toString();
-                case "io.debezium.time.MicroTime":
-                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000L).toString();
-                case "io.debezium.time.NanoTime":
-                    return LocalTime.ofNanoOfDay(((Number) value).longValue()).toString();
-                case "io.debezium.time.Timestamp":
-                    return timestamp(Math.floorDiv(((Number) value).longValue(), 1000L),
-                            Math.floorMod(((Number) value).longValue(), 1000L) * 1_000_000L);
-                case "io.debezium.time.MicroTimestamp":
-                    return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000_000L),
-                            Math.floorMod(((Number) value).longValue(), 1_000_000L) * 1_000L);
-                case "io.debezium.time.NanoTimestamp":
-                    return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000_000_000L),
-                            Math.floorMod(((Number) value).longValue(), 1_000_000_000L));
-                case "io.debezium.data.Bits":
-                    return bits((byte[]) bytes(value), Integer.parseInt(schema.parameters().getOrDefault("length",
-                            "0")));
-                case "io.debezium.data.geometry.Point":
-                    Struct p = (Struct) value;
-                    return "(" + p.getFloat64("x") + "," + p.getFloat64("y") + ")";
-                default:
-                    break;
-            }
+        String logical = schema == null || schema.name() == null ? null : logical(schema, value);
+        if (logical != null) {
+            return logical;
         }
         if (value instanceof Boolean b) {
             return type.startsWith("bit") ? (b ? "1" : "0") : (b ? "t" : "f");
@@ -112,6 +86,37 @@ final class PgValueText {
             return f.isNaN() ? "NaN" : f.isInfinite() ? (f > 0 ? "Infinity" : "-Infinity") : f.toString();
         }
         return value.toString();
+    }
+
+    /** A value of one of Debezium's logical types (dates, times, bits, points) as text; null for any other. */
+    private static String logical(Schema schema, Object value) {
+        switch (schema.name()) {
+            case "io.debezium.time.Date":
+                return LocalDate.ofEpochDay(((Number) value).longValue()).toString();
+            case "io.debezium.time.Time":
+                return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000_000L).toString();
+            case "io.debezium.time.MicroTime":
+                return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000L).toString();
+            case "io.debezium.time.NanoTime":
+                return LocalTime.ofNanoOfDay(((Number) value).longValue()).toString();
+            case "io.debezium.time.Timestamp":
+                return timestamp(Math.floorDiv(((Number) value).longValue(), 1000L),
+                        Math.floorMod(((Number) value).longValue(), 1000L) * 1_000_000L);
+            case "io.debezium.time.MicroTimestamp":
+                return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000_000L),
+                        Math.floorMod(((Number) value).longValue(), 1_000_000L) * 1_000L);
+            case "io.debezium.time.NanoTimestamp":
+                return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000_000_000L),
+                        Math.floorMod(((Number) value).longValue(), 1_000_000_000L));
+            case "io.debezium.data.Bits":
+                return bits((byte[]) bytes(value), Integer.parseInt(schema.parameters().getOrDefault("length",
+                        "0")));
+            case "io.debezium.data.geometry.Point":
+                Struct p = (Struct) value;
+                return "(" + p.getFloat64("x") + "," + p.getFloat64("y") + ")";
+            default:
+                return null;
+        }
     }
 
     private static String doubleText(double d) {

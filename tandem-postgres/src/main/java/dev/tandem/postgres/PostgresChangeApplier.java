@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
@@ -189,7 +190,26 @@ final class PostgresChangeApplier implements ChangeApplier {
     }
 
     @Override
-    public String appliedPosition(Connection c, String stream) throws SQLException {
+    public Optional<AppliedPositions> appliedPositions() {
+        return Optional.of(new AppliedPositions() {
+            @Override
+            public String applied(Connection target, String stream) throws SQLException {
+                return appliedPosition(target, stream);
+            }
+
+            @Override
+            public void record(Connection target, String stream, String position) throws SQLException {
+                recordPosition(target, stream, position);
+            }
+
+            @Override
+            public void forget(Connection target, String stream) throws SQLException {
+                forgetPosition(target, stream);
+            }
+        });
+    }
+
+    private String appliedPosition(Connection c, String stream) throws SQLException {
         if (!positionTableExists(c)) {
             return null;
         }
@@ -205,8 +225,7 @@ final class PostgresChangeApplier implements ChangeApplier {
      * One row per stream in {@value #POSITIONS}, a table in the target's current schema (created on first use; the
      * migrating user creates the target's tables anyway). Dropped again when the last stream is forgotten.
      */
-    @Override
-    public void recordPosition(Connection c, String stream, String position) throws SQLException {
+    private void recordPosition(Connection c, String stream, String position) throws SQLException {
         Set<String> made = created.computeIfAbsent(c, k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
         try (Statement st = c.createStatement()) {
             if (!made.contains(POSITIONS)) {
@@ -220,8 +239,7 @@ final class PostgresChangeApplier implements ChangeApplier {
                 + "applied_at = now()");
     }
 
-    @Override
-    public void forgetPosition(Connection c, String stream) throws SQLException {
+    private void forgetPosition(Connection c, String stream) throws SQLException {
         if (!positionTableExists(c)) {
             return;
         }

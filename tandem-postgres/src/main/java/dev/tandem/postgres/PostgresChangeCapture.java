@@ -1,41 +1,19 @@
 package dev.tandem.postgres;
 
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.manifest.Endpoint;
-import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture;
-import dev.tandem.core.spi.ColumnInfo;
-import dev.tandem.core.spi.KeyColumn;
-import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import io.debezium.embedded.Connect;
-import io.debezium.engine.DebeziumEngine;
-import io.debezium.engine.RecordChangeEvent;
-import io.debezium.engine.format.ChangeEventFormat;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
-import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
-import org.apache.kafka.connect.data.Field;
-import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,12 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PostgresChangeCapture implements ChangeCapture {
     private static final Logger log = LoggerFactory.getLogger(PostgresChangeCapture.class);
-    /** pg_logical_emit_message prefix of fences and heartbeats. */
-    static final String PREFIX = "tandem";
-    static final String HEARTBEAT = "tandem-heartbeat";
-    private static final String UNCHANGED = "__tandem_unchanged_toast__";
-    private static final String TOPIC = "tandem";
-    private static final String TRANSACTION_TOPIC = TOPIC + ".transaction";
 
     private final Endpoint endpoint;
 
@@ -129,8 +101,8 @@ final class PostgresChangeCapture implements ChangeCapture {
                     ps.execute();
                     break;
                 } catch (SQLException e) {
-                    // 55006: the slot is still in use by a stream that is shutting down
-                    if (!"55006".equals(e.getSQLState()) || attempt >= 30) {
+                    // the slot is still in use by a stream that is shutting down
+                    if (SqlErrors.classify(e) != SqlErrors.Kind.OBJECT_IN_USE || attempt >= 30) {
                         throw e;
                     }
                     sleep(1000);
@@ -153,7 +125,7 @@ final class PostgresChangeCapture implements ChangeCapture {
         try (Connection c = dev.tandem.core.spi.Connections.open(endpoint, endpoint.url(),
                 Map.of("ApplicationName", "tandem", "connectTimeout", "10"));
              Statement st = c.createStatement()) {
-            st.execute("SELECT pg_logical_emit_message(true, '" + HEARTBEAT + "', 'start')");
+            st.execute("SELECT pg_logical_emit_message(true, '" + PgChangeRecords.HEARTBEAT + "', 'start')");
         } catch (SQLException e) {
             log.warn("cannot write the stream's start marker: {}", endpoint.scrub(e.getMessage()));
         }
@@ -170,7 +142,7 @@ final class PostgresChangeCapture implements ChangeCapture {
                 ? "SELECT pg_logical_emit_message(false, ?, ?, true)::text"
                 : "SELECT pg_logical_emit_message(false, ?, ?)::text";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, PREFIX);
+            ps.setString(1, PgChangeRecords.FENCE_PREFIX);
             ps.setString(2, marker);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -208,341 +180,7 @@ final class PostgresChangeCapture implements ChangeCapture {
         if (spec.offsets().load().isPresent()) {
             wake(); // a restart: Debezium searches for its position first
         }
-        String offsetId = UUID.randomUUID().toString();
-        StoreOffsetBackingStore.register(offsetId, spec.offsets());
-        Map<String, TableInfo> tables = new HashMap<>();
-        spec.tables().forEach(t -> tables.put(t.ref().qualified(), t));
-        Shapes shapes = new Shapes(tables);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Stream stream = new Stream(offsetId, failure);
-        DebeziumEngine<RecordChangeEvent<SourceRecord>> engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(properties(spec, offsetId))
-                .using((success, message, error) -> {
-                    if (!success && !stream.closing) {
-                        failure.compareAndSet(null, error != null ? error : new IllegalStateException(message));
-                        log.error("change stream {} stopped: {}", spec.streamName(), endpoint.scrub(message));
-                    }
-                    stream.done = true;
-                })
-                .notifying((List<RecordChangeEvent<SourceRecord>> records,
-                            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) -> {
-                    List<Change> changes = new ArrayList<>(records.size());
-                    int durable = records.size() - 1; // the last record after which no source transaction is open
-                    if (spec.keepTransactions()) {
-                        durable = -1;
-                        for (int i = 0; i < records.size(); i++) {
-                            String status = transactionStatus(records.get(i).record());
-                            if (status != null) {
-                                stream.inTransaction = status.equals("BEGIN");
-                            }
-                            if (!stream.inTransaction) {
-                                durable = i;
-                            }
-                        }
-                    }
-                    for (RecordChangeEvent<SourceRecord> r : records) {
-                        Change c = convert(r.record(), shapes);
-                        if (c != null) {
-                            changes.add(c);
-                        }
-                    }
-                    boolean taken;
-                    try {
-                        taken = changes.isEmpty() || spec.sink().accept(changes);
-                    } catch (InterruptedException e) {
-                        throw e;
-                    } catch (Exception e) {
-                        failure.compareAndSet(null, e);
-                        stream.closeAsync();
-                        throw new InterruptedException("apply failed: " + e.getMessage());
-                    }
-                    if (!taken) {
-                        return;
-                    }
-                    // Only records up to a transaction's end are confirmed; with keepTransactions the sink holds the
-                    // rest applied but uncommitted, and after a restart the stream delivers that transaction again.
-                    for (int i = 0; i <= durable; i++) {
-                        committer.markProcessed(records.get(i));
-                    }
-                    committer.markBatchFinished();
-                })
-                .build();
-        stream.engine = engine;
-        stream.executor.execute(engine);
-        return stream;
-    }
-
-    private Properties properties(StreamSpec spec, String offsetId) {
-        URI uri = URI.create(endpoint.url().substring("jdbc:".length()));
-        Properties p = new Properties();
-        p.setProperty("name", spec.streamName());
-        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-        p.setProperty("offset.storage", StoreOffsetBackingStore.class.getName());
-        p.setProperty(StoreOffsetBackingStore.ID, offsetId);
-        p.setProperty("offset.flush.interval.ms", "0");
-        p.setProperty("database.hostname", uri.getHost() == null ? "localhost" : uri.getHost());
-        p.setProperty("database.port", String.valueOf(uri.getPort() < 0 ? 5432 : uri.getPort()));
-        p.setProperty("database.dbname", uri.getPath().replaceFirst("^/", ""));
-        if (endpoint.user() != null) {
-            p.setProperty("database.user", endpoint.user());
-        }
-        if (endpoint.password() != null) {
-            p.setProperty("database.password", endpoint.password().reveal());
-        }
-        String query = uri.getQuery();
-        if (query != null) {
-            for (String kv : query.split("&")) {
-                String[] parts = kv.split("=", 2);
-                if (parts.length == 2 && parts[0].equals("sslmode")) {
-                    p.setProperty("database.sslmode", parts[1]);
-                }
-            }
-        }
-        p.setProperty("topic.prefix", TOPIC);
-        p.setProperty("plugin.name", "pgoutput");
-        p.setProperty("slot.name", spec.streamName());
-        p.setProperty("publication.name", spec.streamName());
-        p.setProperty("publication.autocreate.mode", "disabled");
-        p.setProperty("snapshot.mode", "no_data");
-        p.setProperty("slot.drop.on.stop", "false");
-        p.setProperty("table.include.list", spec.tables().stream()
-                .map(t -> regex(t.ref().schema()) + "\\." + regex(t.ref().name())).collect(Collectors.joining(",")));
-        p.setProperty("decimal.handling.mode", "string");
-        p.setProperty("interval.handling.mode", "string");
-        p.setProperty("time.precision.mode", "adaptive_time_microseconds");
-        p.setProperty("binary.handling.mode", "bytes");
-        p.setProperty("hstore.handling.mode", "map");
-        p.setProperty("include.unknown.datatypes", "true");
-        p.setProperty("skipped.operations", "none");
-        p.setProperty("tombstones.on.delete", "false");
-        p.setProperty("unavailable.value.placeholder", UNCHANGED);
-        p.setProperty("heartbeat.interval.ms", String.valueOf(spec.heartbeat().toMillis()));
-        p.setProperty("heartbeat.action.query", "SELECT pg_logical_emit_message(false, '" + HEARTBEAT + "', '')");
-        p.setProperty("max.batch.size", String.valueOf(spec.maxBatch()));
-        // Twice the batch: enough to read ahead while a batch applies; a longer queue only keeps more records alive
-        // through young collections (measured: 4x and 8x the batch were slower in the CDC benchmark).
-        p.setProperty("max.queue.size", String.valueOf(spec.maxBatch() * 2));
-        // the idle wait of Debezium's reader loop and of its queue: a fence waits for both, and a cutover for a fence
-        // (50 ms made the frozen sync step ~100 ms); busy streams never wait on it
-        p.setProperty("poll.interval.ms", "10");
-        p.setProperty("errors.max.retries", "0");
-        if (spec.keepTransactions()) {
-            p.setProperty("provide.transaction.metadata", "true"); // BEGIN/END records around each transaction
-        }
-        return p;
-    }
-
-    private static String regex(String name) {
-        return name.replaceAll("([\\\\.\\[\\]{}()*+?^$|])", "\\\\$1");
-    }
-
-    /** One Debezium record as a change; null for records that carry nothing to apply and no position. */
-    private Change convert(SourceRecord r, Shapes shapes) {
-        String position = position(r);
-        if (r.value() == null) {
-            return null;
-        }
-        Struct value = (Struct) r.value();
-        if (r.topic().startsWith("__debezium-heartbeat")) {
-            return Change.marker(position, null, null);
-        }
-        String txStatus = transactionStatus(r);
-        if (txStatus != null) {
-            if (!txStatus.equals("END")) {
-                return null;
-            }
-            Object ms = value.schema().field("ts_ms") == null ? null : value.get("ts_ms");
-            return Change.commit(position, ms instanceof Number n ? Instant.ofEpochMilli(n.longValue()) : null);
-        }
-        Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
-        Instant committed = source == null ? null : commitTime(source);
-        String op = value.schema().field("op") == null ? null : value.getString("op");
-        if ("m".equals(op)) {
-            Struct m = value.getStruct("message");
-            String prefix = m.getString("prefix");
-            byte[] content = m.getBytes("content");
-            String marker = PREFIX.equals(prefix) && content != null ? new String(content, StandardCharsets.UTF_8)
-                    : null;
-            return Change.marker(position, committed, marker);
-        }
-        if (source == null || op == null) {
-            return Change.marker(position, committed, null);
-        }
-        TableShape shape = shapes.of(r.topic(), source);
-        if (shape == null) {
-            return Change.marker(position, committed, null);
-        }
-        switch (op) {
-            case "t":
-                return new Change(Change.Kind.TRUNCATE, shape.name, List.of(), List.of(), List.of(), position,
-                        committed, null);
-            case "d": {
-                Struct before = value.getStruct("before");
-                return new Change(Change.Kind.DELETE, shape.name, shape.key(before), List.of(), List.of(), position,
-                        committed, null);
-            }
-            case "c", "r", "u": {
-                Struct after = value.getStruct("after");
-                RowShape row = shape.row(after.schema());
-                String[] vals = new String[row.fields.length];
-                boolean[] absent = null;
-                for (int i = 0; i < vals.length; i++) {
-                    Object v = after.get(row.fields[i]);
-                    if (unchanged(v)) {
-                        absent = absent == null ? new boolean[vals.length] : absent;
-                        absent[i] = true;
-                    } else {
-                        vals[i] = PgValueText.text(row.fields[i].schema(), v, row.types[i]);
-                    }
-                }
-                List<String> key = shape.key(after);
-                if (absent == null) {
-                    return new Change(Change.Kind.UPSERT, shape.name, key, row.names, Arrays.asList(vals), position,
-                            committed, null);
-                }
-                List<String> cols = new ArrayList<>(vals.length);
-                List<String> present = new ArrayList<>(vals.length);
-                for (int i = 0; i < vals.length; i++) {
-                    if (!absent[i]) {
-                        cols.add(row.names.get(i));
-                        present.add(vals[i]);
-                    }
-                }
-                return new Change(Change.Kind.PARTIAL_UPDATE, shape.name, key, cols, present, position, committed,
-                        null);
-            }
-            default:
-                return Change.marker(position, committed, null);
-        }
-    }
-
-    /** The tables of a stream by Debezium topic, each with what converting its rows needs, computed once. */
-    static final class Shapes {
-        private final Map<String, TableInfo> tables;
-        private final Map<String, TableShape> byTopic = new HashMap<>();
-
-        Shapes(Map<String, TableInfo> tables) {
-            this.tables = tables;
-        }
-
-        /** The shape of the record's table, or null when the migration does not move it. */
-        TableShape of(String topic, Struct source) {
-            TableShape s = byTopic.get(topic);
-            if (s == null && !byTopic.containsKey(topic)) {
-                String name = source.getString("schema") + "." + source.getString("table");
-                TableInfo info = tables.get(name);
-                s = info == null ? null : new TableShape(name, info);
-                byTopic.put(topic, s);
-            }
-            return s;
-        }
-    }
-
-    /** One table: its key columns and column types (lower case), and the row layout of its latest schema. */
-    static final class TableShape {
-        final String name;
-        final TableInfo info;
-        private final List<KeyColumn> keys;
-        private final String[] keyTypes;
-        private final Map<String, String> types = new HashMap<>();
-        private RowShape row;
-
-        TableShape(String name, TableInfo info) {
-            this.name = name;
-            this.info = info;
-            this.keys = info.keyColumns();
-            this.keyTypes = keys.stream().map(k -> lower(k.type())).toArray(String[]::new);
-            for (ColumnInfo c : info.columns()) {
-                types.put(c.name(), lower(c.nativeType()));
-            }
-        }
-
-        RowShape row(org.apache.kafka.connect.data.Schema schema) {
-            RowShape r = row;
-            if (r == null || r.schema != schema) {
-                r = new RowShape(schema, types);
-                row = r;
-            }
-            return r;
-        }
-
-        List<String> key(Struct row) {
-            if (row == null) {
-                throw new IllegalStateException("a change of " + info.ref() + " came without its key values; the "
-                        + "table's replica identity must include its key: ALTER TABLE " + info.ref() + " REPLICA "
-                        + "IDENTITY DEFAULT (with a primary key) or USING INDEX <unique index>");
-            }
-            String[] out = new String[keys.size()];
-            for (int i = 0; i < out.length; i++) {
-                Field f = row.schema().field(keys.get(i).name());
-                if (f == null) {
-                    throw new IllegalStateException("a change of " + info.ref() + " lacks key column "
-                            + keys.get(i).name() + "; set the table's replica identity to its key: ALTER TABLE "
-                            + info.ref() + " REPLICA IDENTITY USING INDEX <unique index on the key> (or FULL)");
-                }
-                out[i] = PgValueText.text(f.schema(), row.get(f), keyTypes[i]);
-            }
-            return Arrays.asList(out);
-        }
-
-        private static String lower(String s) {
-            return s == null ? "" : s.toLowerCase(Locale.ROOT);
-        }
-    }
-
-    /** The layout of one Debezium row schema: its fields, their names (shared by every change) and column types. */
-    static final class RowShape {
-        final org.apache.kafka.connect.data.Schema schema;
-        final Field[] fields;
-        final List<String> names;
-        final String[] types;
-
-        RowShape(org.apache.kafka.connect.data.Schema schema, Map<String, String> columnTypes) {
-            this.schema = schema;
-            this.fields = schema.fields().toArray(Field[]::new);
-            this.names = Arrays.stream(fields).map(Field::name).toList();
-            this.types = Arrays.stream(fields).map(f -> columnTypes.getOrDefault(f.name(), "")).toArray(String[]::new);
-        }
-    }
-
-    private static boolean unchanged(Object v) {
-        if (v instanceof String s) {
-            return s.equals(UNCHANGED);
-        }
-        if (v instanceof byte[] b) {
-            return b.length == UNCHANGED.length() && new String(b, StandardCharsets.UTF_8).equals(UNCHANGED);
-        }
-        if (v instanceof java.nio.ByteBuffer bb) {
-            return bb.remaining() == UNCHANGED.length()
-                    && StandardCharsets.UTF_8.decode(bb.duplicate()).toString().equals(UNCHANGED);
-        }
-        if (v instanceof List<?> l) {
-            return l.size() == 1 && unchanged(l.get(0));
-        }
-        return false;
-    }
-
-    /** BEGIN or END for a transaction metadata record (provide.transaction.metadata), else null. */
-    private static String transactionStatus(SourceRecord r) {
-        if (!r.topic().equals(TRANSACTION_TOPIC) || !(r.value() instanceof Struct v)
-                || v.schema().field("status") == null) {
-            return null;
-        }
-        return v.getString("status");
-    }
-
-    private static String position(SourceRecord r) {
-        Object lsn = r.sourceOffset() == null ? null : r.sourceOffset().get("lsn");
-        return lsn instanceof Number n ? Lsn.format(n.longValue()) : null;
-    }
-
-    private static Instant commitTime(Struct source) {
-        if (source.schema().field("ts_us") != null && source.get("ts_us") != null) {
-            long us = source.getInt64("ts_us");
-            return Instant.ofEpochSecond(Math.floorDiv(us, 1_000_000L), Math.floorMod(us, 1_000_000L) * 1000L);
-        }
-        Object ms = source.get("ts_ms");
-        return ms instanceof Number n ? Instant.ofEpochMilli(n.longValue()) : null;
+        return PgChangeStream.start(endpoint, spec);
     }
 
     private static boolean exists(Connection c, String sql, String arg) throws SQLException {
@@ -562,77 +200,5 @@ final class PostgresChangeCapture implements ChangeCapture {
         }
     }
 
-    /** A running engine. */
-    private static final class Stream implements ChangeStream {
-        final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "tandem-stream");
-            t.setDaemon(true);
-            return t;
-        });
-        final String offsetId;
-        final AtomicReference<Throwable> failure;
-        volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
-        volatile boolean closing;
-        volatile boolean done;
-        /** keepTransactions: between a BEGIN and its END record (the engine's handler thread only). */
-        boolean inTransaction;
 
-        Stream(String offsetId, AtomicReference<Throwable> failure) {
-            this.offsetId = offsetId;
-            this.failure = failure;
-        }
-
-        @Override
-        public boolean running() {
-            return !done && failure.get() == null;
-        }
-
-        @Override
-        public Optional<Throwable> failure() {
-            return Optional.ofNullable(failure.get());
-        }
-
-        void closeAsync() {
-            Thread t = new Thread(this::close, "tandem-stream-close");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        @Override
-        public synchronized void close() {
-            if (closing && executor.isShutdown()) {
-                return;
-            }
-            closing = true;
-            // Debezium refuses to stop while its tasks are still starting (it could leak the replication
-            // connection); a stop right after start waits for them, up to 30 s. A stream that failed is not waited
-            // for: its tasks may be retrying a start that cannot succeed.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (true) {
-                try {
-                    engine.close();
-                    break;
-                } catch (Exception e) {
-                    if (failure.get() != null || System.nanoTime() > deadline
-                            || Thread.currentThread().isInterrupted()) {
-                        log.warn("closing the change stream: {}", e.getMessage());
-                        break;
-                    }
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException ie) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-            executor.shutdown();
-            try {
-                executor.awaitTermination(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            StoreOffsetBackingStore.unregister(offsetId);
-            done = true;
-        }
-    }
 }

@@ -1,25 +1,26 @@
 package dev.tandem.postgres;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.ChangeApplier;
-import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChangeLog;
+import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.ChunkWriter;
 import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
 import dev.tandem.core.spi.KeySampler;
-import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.Preflight;
+import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 
 /** The PostgreSQL connector: introspection, preflight and the change log's position, over pgjdbc. */
 public final class PostgresConnector implements Connector {
@@ -32,7 +33,7 @@ public final class PostgresConnector implements Connector {
 
     @Override
     public String name() {
-        return "postgresql";
+        return Engine.POSTGRESQL.wire();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.tandem.postgres;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorProvider;
 import java.util.List;
@@ -10,7 +11,7 @@ public final class PostgresConnectorProvider implements ConnectorProvider {
 
     @Override
     public String name() {
-        return "postgresql";
+        return Engine.POSTGRESQL.wire();
     }
 
     @Override

@@ -116,8 +116,19 @@ final class PostgresIntrospector implements Introspector {
                 }
             }
         }
-        KeyInfo primary = null;
-        List<KeyInfo> unique = new ArrayList<>();
+        List<KeyInfo> keys = keys(c, oid, byAttnum);
+        KeyInfo primary = keys.isEmpty() || !keys.get(0).primary() ? null : keys.get(0);
+        List<KeyInfo> unique = primary == null ? keys : keys.subList(1, keys.size());
+        return Optional.of(new TableInfo(t, columns, primary, unique, table.get().estimatedRows(),
+                table.get().bytes()));
+    }
+
+    /**
+     * The table's primary key (first, if any) and its unique keys whose columns are all NOT NULL; partial, expression,
+     * invalid and deferrable indexes are no keys for row matching.
+     */
+    private static List<KeyInfo> keys(Connection c, long oid, Map<Integer, ColumnInfo> byAttnum) throws SQLException {
+        List<KeyInfo> keys = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT ic.relname, i.indisprimary, i.indkey::int2[], i.indnkeyatts
                   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -138,15 +149,14 @@ final class PostgresIntrospector implements Introspector {
                         allNotNull &= !col.nullable();
                     }
                     if (rs.getBoolean(2)) {
-                        primary = new KeyInfo(rs.getString(1), cols, true);
+                        keys.add(new KeyInfo(rs.getString(1), cols, true));
                     } else if (allNotNull) {
-                        unique.add(new KeyInfo(rs.getString(1), cols, false));
+                        keys.add(new KeyInfo(rs.getString(1), cols, false));
                     }
                 }
             }
         }
-        return Optional.of(new TableInfo(t, columns, primary, unique, table.get().estimatedRows(),
-                table.get().bytes()));
+        return keys;
     }
 
     /** The JDBC type of a PostgreSQL type, for connectors that move rows between engines. */

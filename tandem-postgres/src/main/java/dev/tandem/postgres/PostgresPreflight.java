@@ -82,9 +82,14 @@ final class PostgresPreflight implements Preflight {
                                 + "every write (or name another), exclude the table, or use cdc.method: logical_replication")));
             }
         }
-        if (!logical) {
-            return;
+        if (logical) {
+            replicationSettings(c, me, out);
+            publication(c, request, me, out);
         }
+    }
+
+    /** What logical replication needs of the server: wal_level, the REPLICATION right, a free slot and WAL sender. */
+    private static void replicationSettings(Connection c, Identity me, List<Finding> out) throws SQLException {
         String walLevel = stringQuery(c, "SELECT current_setting('wal_level')");
         if (walLevel.equals("logical")) {
             out.add(Finding.ok("wal_level", "source", "wal_level is logical"));
@@ -121,6 +126,12 @@ final class PostgresPreflight implements Preflight {
                     "raise max_wal_senders (ALTER SYSTEM SET max_wal_senders = " + (maxSenders + 2)
                             + ";) and restart"));
         }
+    }
+
+    /** Whether the user may create the stream's publication and add every table to it, each with a replica identity. */
+    private void publication(Connection c, PreflightRequest request, Identity me, List<Finding> out)
+            throws SQLException {
+        Manifest m = request.manifest();
         boolean canCreatePublication = me.superuser
                 || booleanQuery(c, "SELECT has_database_privilege(current_database(), 'CREATE')");
         if (!canCreatePublication) {
@@ -162,49 +173,75 @@ final class PostgresPreflight implements Preflight {
 
     private void target(Connection c, PreflightRequest request, Identity me, int version, List<Finding> out)
             throws SQLException {
-        Manifest m = request.manifest();
         List<String> schemasToCheck = new ArrayList<>();
         for (TableInfo source : request.sourceTables()) {
             TableRef t = request.targetTables().getOrDefault(source.ref(), source.ref());
-            String name = t.qualified();
-            Optional<TableInfo> existing = introspector.describe(c, t);
-            if (existing.isEmpty()) {
-                if (m.schema() == SchemaMode.EXISTING) {
-                    out.add(Finding.error("target_table_missing", name, "table " + name + " does not exist on the "
-                            + "target, and schema: existing does not create it", "create it, or set schema: create"));
-                } else {
-                    out.add(Finding.ok("target_table_absent", name, "will be created"));
-                    if (!schemasToCheck.contains(t.schema())) {
-                        schemasToCheck.add(t.schema());
-                    }
-                }
-                continue;
+            if (!targetTable(c, request, me, source, t, out) && !schemasToCheck.contains(t.schema())) {
+                schemasToCheck.add(t.schema());
             }
-            List<String> missing = new ArrayList<>();
-            for (String p : List.of("SELECT", "INSERT", "UPDATE", "DELETE")) {
-                if (!tablePrivilege(c, t, p)) {
-                    missing.add(p);
-                }
-            }
-            if (!missing.isEmpty()) {
-                out.add(Finding.error("target_privilege", name, "user " + me.user + " lacks "
-                        + String.join(", ", missing) + " on " + name, grant(String.join(", ", missing), List.of(t),
-                        me.user)));
-                continue;
-            }
-            if (m.schema() == SchemaMode.CREATE && !request.resuming()) {
-                if (hasRows(c, t)) {
-                    out.add(Finding.error("target_table_not_empty", name, "table " + name + " exists on the target "
-                            + "and has rows; schema: create never overwrites a table", "empty it (TRUNCATE " + name
-                            + ";), drop it, or set schema: existing to load into it"));
-                    continue;
-                }
-                out.add(Finding.ok("target_table_empty", name, "exists and is empty; it will be loaded as it is"));
-            }
-            // A table this migration created may still lack its primary key: it is built after the data.
-            compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE), out);
         }
-        for (String schema : schemasToCheck) {
+        createPrivileges(c, me, schemasToCheck, out);
+        boolean canSkipTriggers = me.superuser || (version >= 150000
+                && booleanQuery(c, "SELECT has_parameter_privilege('session_replication_role', 'SET')"));
+        if (canSkipTriggers) {
+            out.add(Finding.ok("session_replication_role", "target", "copied and applied rows will not fire target "
+                    + "triggers"));
+        } else {
+            out.add(Finding.warning("session_replication_role", "target", "user " + me.user + " may not set "
+                    + "session_replication_role, so target triggers and foreign-key checks will fire for copied rows",
+                    version >= 150000 ? "GRANT SET ON PARAMETER session_replication_role TO " + PgIdent.quote(me.user)
+                            + ";" : "run the migration as a superuser on the target"));
+        }
+    }
+
+    /**
+     * The target table {@code t} of {@code source}: privileges, emptiness and compatibility when it exists. Returns
+     * false when it does not exist yet (its schema then needs a CREATE privilege).
+     */
+    private boolean targetTable(Connection c, PreflightRequest request, Identity me, TableInfo source, TableRef t,
+                                List<Finding> out) throws SQLException {
+        Manifest m = request.manifest();
+        String name = t.qualified();
+        Optional<TableInfo> existing = introspector.describe(c, t);
+        if (existing.isEmpty()) {
+            if (m.schema() == SchemaMode.EXISTING) {
+                out.add(Finding.error("target_table_missing", name, "table " + name + " does not exist on the "
+                        + "target, and schema: existing does not create it", "create it, or set schema: create"));
+                return true; // nothing will be created
+            }
+            out.add(Finding.ok("target_table_absent", name, "will be created"));
+            return false;
+        }
+        List<String> missing = new ArrayList<>();
+        for (String p : List.of("SELECT", "INSERT", "UPDATE", "DELETE")) {
+            if (!tablePrivilege(c, t, p)) {
+                missing.add(p);
+            }
+        }
+        if (!missing.isEmpty()) {
+            out.add(Finding.error("target_privilege", name, "user " + me.user + " lacks "
+                    + String.join(", ", missing) + " on " + name, grant(String.join(", ", missing), List.of(t),
+                    me.user)));
+            return true;
+        }
+        if (m.schema() == SchemaMode.CREATE && !request.resuming()) {
+            if (hasRows(c, t)) {
+                out.add(Finding.error("target_table_not_empty", name, "table " + name + " exists on the target "
+                        + "and has rows; schema: create never overwrites a table", "empty it (TRUNCATE " + name
+                        + ";), drop it, or set schema: existing to load into it"));
+                return true;
+            }
+            out.add(Finding.ok("target_table_empty", name, "exists and is empty; it will be loaded as it is"));
+        }
+        // A table this migration created may still lack its primary key: it is built after the data.
+        compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE), out);
+        return true;
+    }
+
+    /** The schemas tables will be created in: the user may create tables there, or create the schema. */
+    private static void createPrivileges(Connection c, Identity me, List<String> schemas, List<Finding> out)
+            throws SQLException {
+        for (String schema : schemas) {
             boolean exists = booleanQuery(c, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)", schema);
             if (exists && !booleanQuery(c, "SELECT has_schema_privilege(?, 'CREATE')", schema)) {
                 out.add(Finding.error("create_privilege", schema, "user " + me.user + " may not create tables in "
@@ -216,17 +253,6 @@ final class PostgresPreflight implements Preflight {
                         + " TO " + PgIdent.quote(me.user) + ";  (or create the schema: CREATE SCHEMA "
                         + PgIdent.quote(schema) + " AUTHORIZATION " + PgIdent.quote(me.user) + ";)"));
             }
-        }
-        boolean canSkipTriggers = me.superuser || (version >= 150000
-                && booleanQuery(c, "SELECT has_parameter_privilege('session_replication_role', 'SET')"));
-        if (canSkipTriggers) {
-            out.add(Finding.ok("session_replication_role", "target", "copied and applied rows will not fire target "
-                    + "triggers"));
-        } else {
-            out.add(Finding.warning("session_replication_role", "target", "user " + me.user + " may not set "
-                    + "session_replication_role, so target triggers and foreign-key checks will fire for copied rows",
-                    version >= 150000 ? "GRANT SET ON PARAMETER session_replication_role TO " + PgIdent.quote(me.user)
-                            + ";" : "run the migration as a superuser on the target"));
         }
     }
 

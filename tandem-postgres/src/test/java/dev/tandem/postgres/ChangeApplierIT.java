@@ -17,9 +17,9 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The apply side on its own, for both of its paths (a few changes as plain statements, many through COPY into a temp
@@ -60,10 +60,11 @@ class ChangeApplierIT {
             changes.add(new Change(Change.Kind.UPSERT, "public." + table, List.of("100000"), List.of("id", "v", "ts"),
                     java.util.Arrays.asList("100000", null, null), "0/1", null, null));
             applier.apply(c, at, changes);
-            applier.recordPosition(c, "tandem_applier_it", "0/2A");
+            ChangeApplier.AppliedPositions positions = applier.appliedPositions().orElseThrow();
+            positions.record(c, "tandem_applier_it", "0/2A");
             applier.flush(c);
             c.commit();
-            assertThat(applier.appliedPosition(c, "tandem_applier_it")).isEqualTo("0/2A");
+            assertThat(positions.applied(c, "tandem_applier_it")).isEqualTo("0/2A");
 
             try (Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT id, v FROM " + table + " ORDER BY id")) {
@@ -88,8 +89,8 @@ class ChangeApplierIT {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(1);
             }
-            applier.forgetPosition(c, "tandem_applier_it");
-            assertThat(applier.appliedPosition(c, "tandem_applier_it")).isNull();
+            positions.forget(c, "tandem_applier_it");
+            assertThat(positions.applied(c, "tandem_applier_it")).isNull();
             try (Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT to_regclass('tandem_apply_position') IS NULL")) {
                 rs.next();

@@ -13,6 +13,7 @@ import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.core.store.Runs;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.util.List;
@@ -39,9 +40,10 @@ class PostgresControlStoreIT {
             assertThatThrownBy(() -> store.migrations().transition("m", LifecycleEvent.RESUME, null, "bob", null))
                     .isInstanceOfSatisfying(TandemException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_STATE))
                     .hasMessage("cannot resume migration m: expected state paused, actual running");
-            RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, null, 0,
+            RunRecord run = store.runs().create(new Runs.NewRun("m", RunRecord.Kind.BACKFILL, null, null, null, null, 0),
                     List.of(ChunkRecord.planned("public.t", 0, null, null)));
-            assertThat(store.runs().markChunk(run.runId(), "public.t", 0, ChunkStatus.NOT_STARTED, ChunkStatus.STARTED,
+            assertThat(store.runs().markChunk(
+                    store.runs().chunks(run.runId(), null).get(0), ChunkStatus.NOT_STARTED, ChunkStatus.STARTED,
                     0, 0, null)).isTrue();
         }
         try (ControlStore reopened = ControlStore.open(url, env)) {

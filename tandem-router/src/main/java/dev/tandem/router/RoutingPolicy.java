@@ -3,7 +3,6 @@ package dev.tandem.router;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -20,8 +19,8 @@ import java.util.Map;
  *   <li>feature_flag — reads to the target for a request whose feature is an enabled flag, for users under
  *       {@code rollout_percentage};</li>
  *   <li>geographic — reads to the target for a request whose region maps to true in {@code regions};</li>
- *   <li>time_window, big_bang — the source until the cutover; time_window allows the cutover only inside
- *       [{@code window_start}, {@code window_end}).</li>
+ *   <li>time_window, big_bang — the source until the cutover (when a time_window cutover may run is the
+ *       engine's rule, {@code Strategy.TimeWindow.allows}: routers only follow the flip).</li>
  * </ul>
  * A user's bucket is a stable hash of the strategy's salt (the migration id) and the user id in [0, 1), so a user
  * stays on one side as percentages grow; a request without a user id gets a bucket per connection (random).
@@ -93,16 +92,6 @@ public final class RoutingPolicy {
     /** Whether a read served by {@link #reads} is also run on the other side and compared. */
     public boolean shadowReads(TandemContext ctx) {
         return !state.cutOver() && state.targetReady() && state.type().equals("shadow_traffic");
-    }
-
-    /** For time_window: whether the cutover may run at {@code now} (inside [window_start, window_end)). */
-    public boolean cutoverAllowedAt(Instant now) {
-        if (!state.type().equals("time_window")) {
-            return true;
-        }
-        Instant start = state.instant("window_start");
-        Instant end = state.instant("window_end");
-        return (start == null || !now.isBefore(start)) && (end == null || now.isBefore(end));
     }
 
     private static boolean enabled(Map<String, Object> map, String key) {

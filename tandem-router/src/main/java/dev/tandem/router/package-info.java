@@ -4,7 +4,9 @@
  * new transactions during the sub-second cutover. Depends on the JDK and slf4j only.
  * <ul>
  *   <li>{@link dev.tandem.router.RoutingDataSource} — wraps the application's two pools; per transaction it picks a
- *       side, passes write transactions through the {@link dev.tandem.router.WriteGate}, runs shadow reads;</li>
+ *       side, passes write transactions through the {@link dev.tandem.router.WriteGate}, runs shadow reads; its
+ *       connections and statements are JDK proxies ({@code LogicalConnection}, {@code LogicalStatement}) that bind
+ *       a physical connection per transaction;</li>
  *   <li>{@link dev.tandem.router.RoutingPolicy} — every strategy's decisions over a
  *       {@link dev.tandem.router.RoutingState}; why writes have one authoritative side at a time is explained
  *       there;</li>

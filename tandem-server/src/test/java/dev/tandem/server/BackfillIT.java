@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.core.backfill.BackfillListener;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationListener;
 import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.testkit.DatabaseExtension;
@@ -294,14 +295,18 @@ class BackfillIT {
         // a first run stopped as its copy starts (the operator's Ctrl-C): its run is stored, no chunk copied
         try (ControlStore cs = ControlStore.open(store(), Map.<String, String>of()::get)) {
             MigrationRunner[] runner = new MigrationRunner[1];
-            runner[0] = new MigrationRunner(cs, ConnectorRegistry.load(), new BackfillListener() {
+            runner[0] = new MigrationRunner(cs, ConnectorRegistry.load(), new MigrationListener() {
+                @Override
+                public void line(String text) {
+                }
+
                 @Override
                 public void planned(String table, long estimatedRows, int chunks) {
                     runner[0].stop();
                 }
-            }, line -> { });
+            });
             MigrationOutcome first = runner[0].migrate(new ManifestReader(ENV::get).document(manifest,
-                    ManifestReader.Purpose.RUN), new MigrationRunner.Options(null, null, null, "test"));
+                    ManifestReader.Purpose.RUN), new RunOptions(null, null, null, "test"));
             assertThat(first.status().state().wire()).isEqualTo("paused");
             assertThat(cs.runs().list("rerun")).hasSize(1);
         }

@@ -108,7 +108,7 @@ class ContinuousVerifyIT {
 
             assertThat(migrate).as("below drift_rows: 2 the migration goes on").isNotDone();
             Set<String> drift = new TreeSet<>();
-            cs.drift().list(run).forEach(d -> drift.add(d.table() + " " + d.keyValues() + " " + d.kind()));
+            cs.drift().list(run).forEach(d -> drift.add(d.table() + " " + d.keyValues() + " " + d.kind().wire()));
             assertThat(drift).as("nothing but the injected rows under a busy writer")
                     .containsExactlyInAnyOrder("public.stock [\"25000\"] mismatch", "public.hot [\"50\"] mismatch");
 
@@ -170,7 +170,7 @@ class ContinuousVerifyIT {
             while (repaired.size() < 3 && System.nanoTime() < deadline) {
                 repaired.clear();
                 cs.drift().list(run).stream().filter(d -> d.repairedAt() != null)
-                        .forEach(d -> repaired.add(d.keyValues() + " " + d.kind()));
+                        .forEach(d -> repaired.add(d.keyValues() + " " + d.kind().wire()));
                 assertThat(migrate).as("repaired drift does not abort").isNotDone();
                 Thread.sleep(100);
             }

@@ -169,15 +169,29 @@ class CrashSafetyIT {
         try (Workload writer = Workload.start()) {
             resumeUntilStreaming(id, kind, store, manifest, 1);
             copy(Path.of(store), backup);
-            long before = writer.ops();
-            resumeUntilStreaming(id, kind, store, manifest, 3); // the slot moves on
-            assertThat(writer.ops()).as("the workload wrote meanwhile").isGreaterThan(before);
+            String backedUp;
+            try (ControlStore cs = ControlStore.open(backup.toString(), kind.env()::get)) {
+                backedUp = cs.positions().find(id, StreamDirection.FORWARD).orElseThrow().confirmed();
+            }
+            // the stream runs on until the source's slot is confirmed past what the copy of the store holds
+            Path log = dir.resolve(id + "-on.log");
+            Process child = ChildMigrate.start(manifest, store, log, kind.env());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (slotAhead(id, backedUp) <= 0) {
+                assertThat(child.isAlive()).as(Files.readString(log)).isTrue();
+                assertThat(System.nanoTime()).as("the slot moved past " + backedUp).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            child.destroyForcibly();
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(writer.ops()).as("the workload wrote meanwhile").isGreaterThan(0);
         }
         try (var files = Files.walk(Path.of(store))) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
         copy(backup, Path.of(store));
-        CliRun resumed = CliRun.of(kind.env(), "migrate", "-f", manifest.toString(), "--store", store);
+        CliRun resumed = java.util.concurrent.CompletableFuture.supplyAsync(() -> CliRun.of(kind.env(), "migrate",
+                "-f", manifest.toString(), "--store", store)).get(3, TimeUnit.MINUTES); // refused, not streaming
         assertThat(resumed.exitCode()).as(resumed.all()).isEqualTo(3);
         assertThat(resumed.err()).containsPattern("cannot resume the forward stream of crash-restored: the control "
                 + "store .* holds position [0-9A-F]+/[0-9A-F]+, behind [0-9A-F]+/[0-9A-F]+, the position "
@@ -191,6 +205,18 @@ class CrashSafetyIT {
                      + "'tandem_crash_restored'")) {
             rs.next();
             assertThat(rs.getInt(1)).as("the slot was dropped").isZero();
+        }
+    }
+
+    /** Bytes the source's slot of {@code id} is confirmed past {@code position}. */
+    private static long slotAhead(String id, String position) throws SQLException {
+        try (Connection s = SOURCE.server().connect(); PreparedStatement ps = s.prepareStatement("SELECT "
+                + "pg_wal_lsn_diff(confirmed_flush_lsn, ?::pg_lsn) FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, position);
+            ps.setString(2, "tandem_" + id.replace('-', '_'));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
         }
     }
 

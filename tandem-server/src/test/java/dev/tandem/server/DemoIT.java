@@ -43,6 +43,7 @@ class DemoIT {
         assertThat(run.out()).containsPattern("public.order_items +[0-9,]+ rows on the source, +[0-9,]+ on the "
                 + "target, equal row for row");
         assertThat(run.out()).doesNotContain("rows differ");
+        noStreamThreadsLeft();
         String manifest = Files.readString(dir.resolve("manifest.yaml"));
         assertThat(manifest).contains("password: ${env:TANDEM_DEMO_SOURCE_PASSWORD}");
         assertThat(run.all()).doesNotContain("src-").doesNotContain("dst-");
@@ -77,6 +78,23 @@ class DemoIT {
                 .containsPattern("rollback: writes frozen [0-9]+ ms; write pause over [0-9]+ blocked transactions")
                 .containsPattern("public.orders +[0-9,]+ new rows on the target, all on the source, equal row for row")
                 .doesNotContain("rows differ");
+        noStreamThreadsLeft();
+    }
+
+    /** When the demo returns, every stream it opened is closed: no engine or lag sampler of it keeps polling. */
+    private static void noStreamThreadsLeft() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<String> left;
+        do {
+            left = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                    .filter(n -> n.equals("tandem-lag-shop-demo") || n.equals("tandem-poll-tandem_shop_demo"))
+                    .toList();
+            if (left.isEmpty()) {
+                return;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        assertThat(left).as("threads of the demo's streams still running after it returned").isEmpty();
     }
 
     @Test

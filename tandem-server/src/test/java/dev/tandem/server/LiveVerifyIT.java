@@ -107,7 +107,7 @@ class LiveVerifyIT {
             try (ControlStore cs = ControlStore.openExisting(store(), ENV::get)) {
                 Set<String> stored = new TreeSet<>();
                 for (DriftLog.DriftRow d : cs.drift().list(found.path("run_id").asLong())) {
-                    stored.add(d.keyValues() + " " + d.kind() + (d.columns() == null ? "" : " " + d.columns()));
+                    stored.add(d.keyValues() + " " + d.kind().wire() + (d.columns() == null ? "" : " " + d.columns()));
                 }
                 assertThat(stored).containsExactlyInAnyOrder("[\"31000\"] mismatch [\"balance\"]",
                         "[\"35001\"] mismatch [\"note\"]", "[\"36000\"] missing_on_target",

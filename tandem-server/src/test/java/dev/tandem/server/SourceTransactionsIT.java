@@ -112,6 +112,8 @@ class SourceTransactionsIT {
             observer.stop.set(true);
             observing.join(); // returns at once if it never started
         }
+        System.out.printf("observer: %d target snapshots, %d distinct totals, %d violations%n", observer.reads.get(),
+                observer.progress.get(), observer.violations.size());
         assertThat(writer.failure.get()).isNull();
         assertThat(observer.failure.get()).isNull();
         assertThat(observer.violations).as("states the source never had, seen on the target").isEmpty();

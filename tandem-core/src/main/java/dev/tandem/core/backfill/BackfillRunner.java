@@ -1,13 +1,9 @@
 package dev.tandem.core.backfill;
 
-import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.DataMovement;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.plan.TableJob;
-import dev.tandem.core.spi.BlockStream;
-import dev.tandem.core.spi.ChunkReader;
-import dev.tandem.core.spi.ChunkWriter;
-import dev.tandem.core.spi.Connector;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
@@ -15,8 +11,6 @@ import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
 import io.micrometer.core.instrument.Metrics;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -28,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -50,13 +43,10 @@ public final class BackfillRunner {
     private static final Logger log = LoggerFactory.getLogger(BackfillRunner.class);
 
     private final ControlStore store;
-    private final Connector source;
-    private final Connector target;
+    private final Tables tables;
     private final DataMovement data;
     private final FailurePolicy policy;
     private final BackfillListener listener;
-    private final ChunkReader reader;
-    private final ChunkWriter writer;
     private final ChunkHooks hooks;
 
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -67,55 +57,36 @@ public final class BackfillRunner {
     private final AtomicReference<Role> failedSide = new AtomicReference<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
-    public BackfillRunner(ControlStore store, Connector source, Connector target, DataMovement data,
-                          FailurePolicy policy, BackfillListener listener) {
-        this(store, source, target, data, policy, listener, ChunkHooks.NONE);
-    }
-
     /**
+     * Copies what {@code tables} moves, as its manifest's {@code data} and {@code failure_handling} say.
+     *
      * @param hooks where a change stream running alongside learns of chunk starts and commits
      */
-    public BackfillRunner(ControlStore store, Connector source, Connector target, DataMovement data,
-                          FailurePolicy policy, BackfillListener listener, ChunkHooks hooks) {
-        this.hooks = hooks;
+    public BackfillRunner(ControlStore store, Tables tables, BackfillListener listener, ChunkHooks hooks) {
         this.store = store;
-        this.source = source;
-        this.target = target;
-        this.data = data;
-        this.policy = policy;
+        this.tables = tables;
+        this.data = tables.manifest().data();
+        this.policy = new FailurePolicy(tables.manifest().failureHandling());
         this.listener = listener;
-        this.reader = source.chunkReader().orElseThrow(() -> TandemException.badInput("the " + source.name()
-                + " connector cannot read chunks yet; this source is not supported for data movement"));
-        this.writer = target.chunkWriter().orElseThrow(() -> TandemException.badInput("the " + target.name()
-                + " connector cannot load chunks yet; this target is not supported for data movement"));
+        this.hooks = hooks;
+        ChunkCopier.reader(tables.source());
+        ChunkCopier.writer(tables.target());
     }
 
     /** Copies every NOT_STARTED chunk of {@code run}; returns when all are done, the run failed, or it was stopped. */
     public BackfillResult run(RunRecord run, List<TableJob> jobs) {
         Map<String, TableJob> byName = new LinkedHashMap<>();
         jobs.forEach(j -> byName.put(j.name(), j));
-        List<ChunkRecord> chunks = store.runs().chunks(run.runId(), ChunkStatus.NOT_STARTED);
-        Map<String, Long> tableRows = new HashMap<>();
-        Map<String, Integer> tableChunks = new HashMap<>();
-        for (ChunkRecord c : chunks) {
-            tableRows.merge(c.tableName(), c.rowsEstimated(), Long::sum);
-            tableChunks.merge(c.tableName(), 1, Integer::sum);
-        }
-        for (TableJob j : jobs) {
-            listener.planned(j.name(), tableRows.getOrDefault(j.name(), 0L), tableChunks.getOrDefault(j.name(), 0));
-        }
-        List<ChunkRecord> ordered = new ArrayList<>(chunks);
-        ordered.sort(Comparator.comparing((ChunkRecord c) -> -tableRows.getOrDefault(c.tableName(), 0L))
-                .thenComparing(ChunkRecord::tableName).thenComparingInt(ChunkRecord::chunkNo));
-        ConcurrentLinkedQueue<ChunkRecord> queue = new ConcurrentLinkedQueue<>(ordered);
-
+        ConcurrentLinkedQueue<ChunkRecord> queue = queue(run, jobs);
         if (run.status() == RunStatus.NOT_STARTED) {
             store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
         }
         Map<String, long[]> totals = new ConcurrentHashMap<>();
         Map<String, Long> started = new ConcurrentHashMap<>();
         Throttle throttle = new Throttle(run.rowsPerSecond());
-        Thread poller = new Thread(() -> pollThrottle(run.runId(), throttle), "tandem-throttle-" + run.runId());
+        AtomicBoolean copying = new AtomicBoolean(true);
+        Thread poller = new Thread(() -> pollThrottle(run.runId(), throttle, copying),
+                "tandem-throttle-" + run.runId());
         poller.setDaemon(true);
         poller.start();
         List<Thread> threads = new ArrayList<>();
@@ -135,9 +106,32 @@ public final class BackfillRunner {
                 stop();
             }
         }
+        copying.set(false);
         poller.interrupt();
         listener.finished();
+        return finish(run, jobs, totals);
+    }
 
+    /** The run's chunks still to copy, largest tables first; tells the listener what each table has to do. */
+    private ConcurrentLinkedQueue<ChunkRecord> queue(RunRecord run, List<TableJob> jobs) {
+        List<ChunkRecord> chunks = store.runs().chunks(run.runId(), ChunkStatus.NOT_STARTED);
+        Map<String, Long> tableRows = new HashMap<>();
+        Map<String, Integer> tableChunks = new HashMap<>();
+        for (ChunkRecord c : chunks) {
+            tableRows.merge(c.tableName(), c.rowsEstimated(), Long::sum);
+            tableChunks.merge(c.tableName(), 1, Integer::sum);
+        }
+        for (TableJob j : jobs) {
+            listener.planned(j.name(), tableRows.getOrDefault(j.name(), 0L), tableChunks.getOrDefault(j.name(), 0));
+        }
+        List<ChunkRecord> ordered = new ArrayList<>(chunks);
+        ordered.sort(Comparator.comparing((ChunkRecord c) -> -tableRows.getOrDefault(c.tableName(), 0L))
+                .thenComparing(ChunkRecord::tableName).thenComparingInt(ChunkRecord::chunkNo));
+        return new ConcurrentLinkedQueue<>(ordered);
+    }
+
+    /** Ends the run when every planned chunk passed (else notes why not), and says what each table did. */
+    private BackfillResult finish(RunRecord run, List<TableJob> jobs, Map<String, long[]> totals) {
         Map<ChunkStatus, Long> counts = store.runs().chunkCounts(run.runId());
         long total = counts.values().stream().mapToLong(Long::longValue).sum();
         // every chunk the run was planned with, not only every chunk the store still holds (one that lost rows
@@ -183,8 +177,9 @@ public final class BackfillRunner {
         return out;
     }
 
-    private void pollThrottle(long runId, Throttle throttle) {
-        while (!Thread.currentThread().isInterrupted()) {
+    /** Re-reads the run's throttle every second while {@code copying} (a store read may swallow an interrupt). */
+    private void pollThrottle(long runId, Throttle throttle, AtomicBoolean copying) {
+        while (copying.get()) {
             try {
                 Thread.sleep(1000);
                 store.runs().find(runId).ifPresent(r -> throttle.setRate(r.rowsPerSecond()));
@@ -196,25 +191,27 @@ public final class BackfillRunner {
         }
     }
 
-    /** One copy worker: its own connections, chunks from the shared queue until it is empty or the run stops. */
+    /** One copy worker: chunks from the shared queue until it is empty or the run stops, copied with its own hands. */
     private final class Worker implements Runnable {
         private final long runId;
         private final Map<String, TableJob> jobs;
         private final ConcurrentLinkedQueue<ChunkRecord> queue;
-        private final Throttle throttle;
         private final Map<String, long[]> totals;
         private final Map<String, Long> started;
-        private volatile Connection sourceConn;
-        private volatile Connection targetConn;
+        private final ChunkCopier copier;
 
         Worker(long runId, Map<String, TableJob> jobs, ConcurrentLinkedQueue<ChunkRecord> queue, Throttle throttle,
                Map<String, long[]> totals, Map<String, Long> started) {
             this.runId = runId;
             this.jobs = jobs;
             this.queue = queue;
-            this.throttle = throttle;
             this.totals = totals;
             this.started = started;
+            this.copier = new ChunkCopier(tables, hooks, listener, throttle, w -> {
+                if (warned.add(w)) {
+                    listener.warning(w);
+                }
+            });
         }
 
         @Override
@@ -232,10 +229,11 @@ public final class BackfillRunner {
                 failure.compareAndSet(null, "control store: " + describe(e));
                 stopping.set(true);
                 if (!interrupted.get()) {
-                    log.error("copy worker stopped: {}", describe(e));
+                    log.error("copy worker {} of run {} stopped: {}", Thread.currentThread().getName(), runId,
+                            describe(e));
                 }
             } finally {
-                closeConnections();
+                copier.close();
                 workers.remove(this);
             }
         }
@@ -244,34 +242,25 @@ public final class BackfillRunner {
             TableJob job = jobs.get(chunk.tableName());
             ChunkStatus expected = ChunkStatus.NOT_STARTED;
             for (int attempt = 0; ; attempt++) {
-                if (!store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), expected, ChunkStatus.STARTED,
-                        0, 0, null)) {
+                if (!store.runs().markChunk(chunk, expected, ChunkStatus.STARTED, 0, 0, null)) {
                     return; // another worker or process has it
                 }
                 started.putIfAbsent(chunk.tableName(), System.nanoTime());
                 hooks.beforeSnapshot(chunk.tableName(), chunk.chunkNo());
-                Attempt a = new Attempt();
+                ChunkCopier.Attempt a = new ChunkCopier.Attempt();
                 // Only a first attempt at a range known to be empty may skip the delete: a failed attempt may have
                 // committed just before its connection died.
                 boolean clearFirst = !(chunk.targetEmpty() && attempt == 0);
                 try {
-                    long rows = copyOnce(job, chunk, a, clearFirst);
-                    store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
-                            ChunkStatus.PASS, rows, a.bytes, null);
-                    long[] t = totals.computeIfAbsent(chunk.tableName(), k -> new long[3]);
-                    synchronized (t) {
-                        t[0] += rows;
-                        t[1] += a.bytes;
-                        t[2] = System.nanoTime() - started.get(chunk.tableName());
-                    }
-                    listener.chunkDone(chunk.tableName(), chunk.chunkNo(), rows, a.bytes, a.streamedRows);
-                    Metrics.counter("tandem.backfill.rows", "table", chunk.tableName()).increment(rows);
+                    long rows = copier.copy(job, chunk, a, clearFirst);
+                    store.runs().markChunk(chunk, ChunkStatus.STARTED, ChunkStatus.PASS, rows, a.bytes, null);
+                    passed(chunk, rows, a);
                     return;
                 } catch (Exception e) {
-                    closeConnections();
+                    copier.close();
                     String message = describe(e);
-                    store.runs().markChunk(runId, chunk.tableName(), chunk.chunkNo(), ChunkStatus.STARTED,
-                            ChunkStatus.FAIL, 0, 0, stopping.get() ? "interrupted: " + message : message);
+                    store.runs().markChunk(chunk, ChunkStatus.STARTED, ChunkStatus.FAIL, 0, 0,
+                            stopping.get() ? "interrupted: " + message : message);
                     if (stopping.get()) {
                         listener.chunkFailed(chunk.tableName(), chunk.chunkNo(), attempt, "interrupted", false,
                                 a.streamedRows);
@@ -296,6 +285,17 @@ public final class BackfillRunner {
             }
         }
 
+        private void passed(ChunkRecord chunk, long rows, ChunkCopier.Attempt a) {
+            long[] t = totals.computeIfAbsent(chunk.tableName(), k -> new long[3]);
+            synchronized (t) {
+                t[0] += rows;
+                t[1] += a.bytes;
+                t[2] = System.nanoTime() - started.get(chunk.tableName());
+            }
+            listener.chunkDone(chunk.tableName(), chunk.chunkNo(), rows, a.bytes, a.streamedRows);
+            Metrics.counter("tandem.backfill.rows", "table", chunk.tableName()).increment(rows);
+        }
+
         private void giveUp(ChunkRecord chunk, Role side, String message) {
             String what = chunk.tableName() + " chunk " + chunk.chunkNo() + ": " + message;
             if (policy.partial()) {
@@ -308,137 +308,14 @@ public final class BackfillRunner {
             }
         }
 
-        /** Copies one chunk in one target transaction; returns the rows loaded. */
-        private long copyOnce(TableJob job, ChunkRecord chunk, Attempt a, boolean clearFirst) throws Exception {
-            a.side = Role.SOURCE;
-            Connection src = source();
-            a.side = Role.TARGET;
-            Connection tgt = target();
-            tgt.setAutoCommit(false);
-            if (clearFirst && data.replace() == DataMovement.Replace.REPLACE) {
-                writer.deleteRange(tgt, job.target(), job.targetRange(chunk));
-            }
-            a.side = Role.SOURCE;
-            try (BlockStream in = new Metered(reader.open(src, job.source(), job.columns(), job.sourceRange(chunk),
-                    job.format()), job.name(), a)) {
-                a.side = Role.TARGET;
-                long rows = writer.load(tgt, job.target(), job.columns(), job.format(), in, data.replace());
-                tgt.commit();
-                hooks.afterCommit(chunk.tableName(), chunk.chunkNo(), tgt);
-                return rows;
-            }
-        }
-
-        private Connection source() throws SQLException {
-            if (sourceConn == null || sourceConn.isClosed()) {
-                sourceConn = source.connect();
-                sourceConn.setAutoCommit(true);
-            }
-            return sourceConn;
-        }
-
-        private Connection target() throws SQLException {
-            if (targetConn == null || targetConn.isClosed()) {
-                targetConn = target.connect();
-                for (String warning : writer.prepare(targetConn)) {
-                    if (warned.add(warning)) {
-                        listener.warning(warning);
-                    }
-                }
-            }
-            return targetConn;
-        }
-
-        /** Ends the connections of a chunk in flight at once (Ctrl-C); the copy fails and rolls back. */
         void abort() {
-            Executor direct = Runnable::run;
-            for (Connection c : new Connection[] {sourceConn, targetConn}) {
-                if (c != null) {
-                    try {
-                        c.abort(direct);
-                    } catch (SQLException | RuntimeException ignored) {
-                        // already gone
-                    }
-                }
-            }
+            copier.abort();
         }
-
-        private void closeConnections() {
-            for (Connection c : new Connection[] {sourceConn, targetConn}) {
-                if (c != null) {
-                    try {
-                        c.close();
-                    } catch (SQLException | RuntimeException ignored) {
-                        // a broken connection cannot be closed cleanly; it is dropped either way
-                    }
-                }
-            }
-            sourceConn = null;
-            targetConn = null;
-        }
-
-        /** The reader's blocks, counted for progress and held back by the throttle; marks read failures as source. */
-        private final class Metered implements BlockStream {
-            private final BlockStream in;
-            private final String table;
-            private final Attempt attempt;
-            private long reportedRows;
-
-            Metered(BlockStream in, String table, Attempt attempt) {
-                this.in = in;
-                this.table = table;
-                this.attempt = attempt;
-            }
-
-            @Override
-            public byte[] next() throws SQLException {
-                Role before = attempt.side;
-                attempt.side = Role.SOURCE;
-                byte[] block = in.next();
-                attempt.side = before;
-                if (block != null) {
-                    long rows = in.rows() - reportedRows;
-                    reportedRows = in.rows();
-                    attempt.bytes += block.length;
-                    attempt.streamedRows += rows;
-                    listener.rows(table, rows, block.length);
-                    try {
-                        throttle.acquire(rows);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new SQLException("interrupted", "57014");
-                    }
-                }
-                return block;
-            }
-
-            @Override
-            public long rows() {
-                return in.rows();
-            }
-
-            @Override
-            public long bytes() {
-                return in.bytes();
-            }
-
-            @Override
-            public void close() throws SQLException {
-                in.close();
-            }
-        }
-    }
-
-    /** What one attempt of a chunk did, and which side it was talking to when it failed. */
-    private static final class Attempt {
-        volatile Role side = Role.SOURCE;
-        long bytes;
-        long streamedRows;
     }
 
     private String describe(Exception e) {
         String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-        for (Endpoint ep : new Endpoint[] {source.endpoint(), target.endpoint()}) {
+        for (Endpoint ep : new Endpoint[] {tables.source().endpoint(), tables.target().endpoint()}) {
             msg = ep.scrub(msg);
         }
         return msg;

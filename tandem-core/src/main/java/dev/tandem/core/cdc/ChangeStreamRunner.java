@@ -2,6 +2,10 @@ package dev.tandem.core.cdc;
 
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
+import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.plan.TableJob;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Connector;
@@ -65,7 +69,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private final Deque<Instant> sampleTimes = new ArrayDeque<>();
     private final Deque<String> samplePositions = new ArrayDeque<>();
     private volatile LagSample last;
-    private boolean stopped;
+    private volatile boolean stopped;
 
     /**
      * @param source the side the stream reads (the target, for the reverse stream)
@@ -97,6 +101,26 @@ public final class ChangeStreamRunner implements AutoCloseable {
     }
 
     private volatile FunctionCounter appliedMeter;
+
+    /** The forward stream's runner, built (not started). */
+    public static ChangeStreamRunner forward(ControlStore store, Tables t, Consumer<String> say) throws SQLException {
+        Manifest m = t.manifest();
+        List<TableJob> jobs = t.copyJobs();
+        return new ChangeStreamRunner(store, new Spec(m.id(), StreamDirection.FORWARD,
+                t.sourceTables(), Streams.applyTables(m, jobs), m.cdc().heartbeatInterval(), Streams.APPLY_BATCH,
+                m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS), t.source(), Streams.capture(m, t.source(), t.target(), jobs),
+                t.target(), say);
+    }
+
+    /** The reverse stream's runner (target → source, the jobs turned around), built (not started). */
+    public static ChangeStreamRunner reverse(ControlStore store, Tables t, Consumer<String> say) throws SQLException {
+        Manifest m = t.manifest();
+        List<TableJob> back = t.copyJobs().stream().map(j -> new TableJob(j.target(), j.source(), j.columns(),
+                j.format())).toList();
+        return new ChangeStreamRunner(store, new Spec(m.id(), StreamDirection.REVERSE,
+                back.stream().map(TableJob::source).toList(), Streams.applyTables(m, back), m.cdc().heartbeatInterval(),
+                Streams.APPLY_BATCH, false), t.target(), Streams.reverseCapture(t.target()), t.source(), say);
+    }
 
     public StreamApplier applier() {
         return applier;
@@ -204,7 +228,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
 
     private void sampleLoop() {
         Connection c = null;
-        while (!Thread.currentThread().isInterrupted()) {
+        // the flag too: the store may swallow the interrupt of a call in flight (H2 reopens its file and clears it)
+        while (!stopped && !Thread.currentThread().isInterrupted()) {
             try {
                 if (c == null || c.isClosed()) {
                     c = source.connect();
@@ -217,7 +242,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             } catch (SQLException | RuntimeException e) {
-                log.warn("cannot sample the lag of {}: {}", migrationId, source.endpoint().scrub(e.getMessage()));
+                log.warn("cannot sample the lag of {} ({}): {}", migrationId, direction.wire(),
+                        source.endpoint().scrub(e.getMessage()));
                 closeQuietly(c);
                 c = null;
                 try {

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * A migration's change streams in one place: their names (the slot and publication on the side each reads), the
@@ -157,26 +156,6 @@ public final class Streams {
         store.positions().delete(migrationId, StreamDirection.REVERSE);
     }
 
-    /** The forward stream's runner, built (not started). */
-    public static ChangeStreamRunner forward(ControlStore store, Tables t, Consumer<String> say) throws SQLException {
-        Manifest m = t.manifest();
-        List<TableJob> jobs = t.copyJobs();
-        return new ChangeStreamRunner(store, new ChangeStreamRunner.Spec(m.id(), StreamDirection.FORWARD,
-                t.sourceTables(), applyTables(m, jobs), m.cdc().heartbeatInterval(), APPLY_BATCH,
-                m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS), t.source(), capture(m, t.source(), t.target(), jobs),
-                t.target(), say);
-    }
-
-    /** The reverse stream's runner (target → source, the jobs turned around), built (not started). */
-    public static ChangeStreamRunner reverse(ControlStore store, Tables t, Consumer<String> say) throws SQLException {
-        Manifest m = t.manifest();
-        List<TableJob> back = t.copyJobs().stream().map(j -> new TableJob(j.target(), j.source(), j.columns(),
-                j.format())).toList();
-        return new ChangeStreamRunner(store, new ChangeStreamRunner.Spec(m.id(), StreamDirection.REVERSE,
-                back.stream().map(TableJob::source).toList(), applyTables(m, back), m.cdc().heartbeatInterval(),
-                APPLY_BATCH, false), t.target(), reverseCapture(t.target()), t.source(), say);
-    }
-
     /**
      * Source-transaction mode: removes the target's record of the position a stream applied up to (a new stream
      * starts, or the stream was dropped).
@@ -186,8 +165,12 @@ public final class Streams {
         if (a.isEmpty()) {
             return;
         }
+        Optional<ChangeApplier.AppliedPositions> positions = a.get().appliedPositions();
+        if (positions.isEmpty()) {
+            return;
+        }
         try (Connection c = target.connect()) {
-            a.get().forgetPosition(c, streamName);
+            positions.get().forget(c, streamName);
         }
     }
 }

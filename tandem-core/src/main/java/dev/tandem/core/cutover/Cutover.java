@@ -1,9 +1,5 @@
 package dev.tandem.core.cutover;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.ChangeStreamRunner;
 import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.error.ErrorCode;
@@ -14,34 +10,23 @@ import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.Strategy;
 import dev.tandem.core.plan.TableJob;
 import dev.tandem.core.plan.Tables;
-import dev.tandem.core.spi.ChangeCapture;
-import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.TableInfo;
-import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.verify.ContinuousVerifier;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * The cutover, the rollback after it and the cleanup (DESIGN.md correctness point 6), run by the process that
- * streams the migration, between two batches of its loop.
- * <p><b>Cutover</b>, each step timed:
+ * The cutover (DESIGN.md correctness point 7), run by the process that streams the migration, between two batches of
+ * its loop. Each step timed ({@link StepClock}):
  * <ol>
  *   <li>prepare — before anything is frozen: connections to both sides, the names of the sequences to set;
  *       continuous verification stops starting chunks of its full passes and compares applied rows sooner, so
@@ -62,135 +47,42 @@ import java.util.function.Consumer;
  * Any step failing or running past the freeze timeout returns routing to the source (unfrozen, not cut over), drops
  * what the cutover created, and reports the step; the forward stream never stopped. After the flip the forward stream
  * stops, its slot and publication are dropped (the reverse stream will write to the source; the forward one must not
- * copy that back), and the reverse stream starts. The write pause each router measured (every blocked transaction's
- * wait) is gathered from their acknowledgements of the flip: p50, p99 and max over all of them.
+ * copy that back), and the reverse stream starts. The write pause each router measured is gathered from their
+ * acknowledgements of the flip ({@link WritePause}).
  * <p>Hazard: the ack of step 2 is the fence. A router partitioned from the control plane for longer than the live
  * window is not waited for, and would keep writing to the source on its last state — deployments must make every
  * writer go through a router that reaches the control plane.
- * <p><b>Rollback</b> mirrors it: freeze, acks, the reverse stream applied up to the frozen target position, the
- * source's sequences set past the target's, rolling_back, routing back to the source (unfrozen), reverse slot dropped,
- * rolled_back. The source then holds every write the target took. <b>Cleanup</b> stops and drops the reverse stream,
- * archives the audit and completes.
  */
 public final class Cutover {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** How long to wait for routers to acknowledge the flip (and report their write pauses) after it. */
-    private static final Duration FLIP_ACKS = Duration.ofSeconds(3);
-
     private final ControlStore store;
     private final Tables tables;
     private final Manifest m;
-    private final Connector source;
-    private final Connector target;
     private final List<TableJob> jobs;
     private final Consumer<String> say;
     private final String actor;
+    private final WritePause routers;
 
     /** @param ok false when a step failed; the report says which */
-    public record Result(boolean ok, ObjectNode report, ChangeStreamRunner reverse) {
+    public record Result(boolean ok, CutoverReport report, ChangeStreamRunner reverse) {
     }
 
     public Cutover(ControlStore store, Tables tables, Consumer<String> say, String actor) {
         this.store = store;
         this.tables = tables;
         this.m = tables.manifest();
-        this.source = tables.source();
-        this.target = tables.target();
-        try {
-            this.jobs = tables.copyJobs();
-        } catch (SQLException e) {
-            throw new TandemException(ErrorCode.TARGET, "cannot read the target's tables: " + m.target().scrub(
-                    e.getMessage()), e);
-        }
+        this.jobs = jobsOf(tables);
         this.say = say;
         this.actor = actor;
+        this.routers = new WritePause(store, m.id());
     }
 
-    /** What the procedures move, for the next procedure of the same migration. */
-    public Tables tables() {
-        return tables;
-    }
-
-    /**
-     * A cutover or rollback killed midway: puts routing where the phase says — cut over (and unfrozen) in phase
-     * cutover, on the source before it — and drops what the dead procedure left (the forward stream after a flip, a
-     * reverse slot before one). Returns what it did, or null when nothing was needed.
-     */
-    public String recover(Phase phase) throws SQLException {
-        Optional<Routing.Control> found = store.routing().find(m.id());
-        if (found.isEmpty()) {
-            return null;
+    static List<TableJob> jobsOf(Tables tables) {
+        try {
+            return tables.copyJobs();
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.TARGET, "cannot read the target's tables: " + tables.manifest()
+                    .target().scrub(e.getMessage()), e);
         }
-        Routing.Control c = found.get();
-        if (phase == Phase.CUTOVER) {
-            String done = null;
-            if (!c.cutOver() || c.frozen()) {
-                store.routing().set(m.id(), c.frozen(false).cutOver(true), actor, "recovered after a restart: cut "
-                        + "over (the procedure that froze writes died)");
-                done = "Routing set to the target, unfrozen (a procedure died with writes frozen)";
-            }
-            if (store.positions().find(m.id(), StreamDirection.FORWARD).isPresent()) {
-                dropForward();
-                done = (done == null ? "" : done + "; ") + "dropped the forward stream left by the cutover";
-            }
-            return done;
-        }
-        if (phase.isBefore(Phase.CUTOVER) && (c.frozen() || c.cutOver())) {
-            store.routing().set(m.id(), c.frozen(false).cutOver(false), actor, "recovered after a restart: the "
-                    + "cutover died before the flip; routing back to the source");
-            if (store.positions().find(m.id(), StreamDirection.REVERSE).isPresent()) {
-                dropReverse();
-            }
-            return "A cutover died before its flip: routing is back on the source, unfrozen";
-        }
-        return null;
-    }
-
-    /** The steps of one procedure, timed, into its report. */
-    private static final class Steps {
-        final ObjectNode report = JSON.createObjectNode();
-        final ArrayNode list;
-        final long start = System.nanoTime();
-        String current;
-        long stepStart;
-
-        Steps(String procedure, String actor) {
-            report.put("procedure", procedure);
-            report.put("requested_by", actor);
-            report.put("at", Instant.now().toString());
-            list = report.putArray("steps");
-        }
-
-        void begin(String name) {
-            end();
-            current = name;
-            stepStart = System.nanoTime();
-        }
-
-        void end() {
-            if (current != null) {
-                list.addObject().put("step", current).put("ms", ms(System.nanoTime() - stepStart));
-                current = null;
-            }
-        }
-
-        long elapsedMs() {
-            return (System.nanoTime() - start) / 1_000_000;
-        }
-
-        ObjectNode failed(String why) {
-            String step = current;
-            end();
-            report.put("outcome", "failed");
-            report.put("failed_step", step);
-            report.put("error", why);
-            report.put("total_ms", elapsedMs());
-            return report;
-        }
-    }
-
-    private static double ms(long nanos) {
-        return Math.round(nanos / 10_000.0) / 100.0;
     }
 
     /**
@@ -198,115 +90,50 @@ public final class Cutover {
      * on failure the forward stream still runs and routing is back on the source.
      */
     public Result cutover(ChangeStreamRunner forward, ContinuousVerifier verifier) {
-        Steps steps = new Steps("cutover", actor);
+        StepClock clock = new StepClock("cutover", actor);
         Routing.Control control = store.routing().get(m.id());
-        long budgetMs = control.freezeTimeoutMs();
-        Optional<String> outside = outsideWindow(Instant.now());
-        if (outside.isPresent()) {
-            steps.begin("window");
-            return failed(steps, outside.get(), control, false);
+        if (m.strategy() instanceof Strategy.TimeWindow w && !w.allows(Instant.now())) {
+            clock.begin("window");
+            return failed(clock, "strategy time_window allows the cutover only from " + w.windowStart() + " to "
+                    + w.windowEnd() + "; it is " + Instant.now(), control, false);
         }
         boolean reverseOpened = false;
-        long frozenEpoch;
-        steps.begin("prepare");
+        clock.begin("prepare");
         // connections and the sequences' names before the freeze: the frozen steps only run their queries
-        try (Connection s = source.connect(); Connection t = target.connect()) {
+        try (Connection s = tables.source().connect(); Connection t = tables.target().connect()) {
             List<String> sequences = schemaCopier().sequences(s, sourceTables());
-            if (verifier != null) {
-                // not frozen yet: waiting here costs no write pause
-                verifier.prepareCutover(true);
-                if (!verifier.awaitQuiet(Duration.ofSeconds(10))) {
-                    steps.report.put("verify_note", "continuous verification was behind the stream at the freeze");
-                }
-                steps.report.put("verify_keys_queued", verifier.queuedKeys());
+            prepareVerifier(clock, verifier);
+            Frozen f = freeze(clock, control);
+            if (f.missing() != null) {
+                return failed(clock, "not every live router acknowledged the freeze within "
+                        + control.freezeTimeoutMs() + " ms: " + f.missing() + " (a router acknowledges once its "
+                        + "write transactions in flight finished)", control, false);
             }
-            say.accept("Cutover: freezing writes (routers hold new write transactions up to " + budgetMs + " ms) ...");
-            steps.begin("freeze");
-            List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
-            frozenEpoch = store.routing().set(m.id(), control.frozen(true), actor, "writes frozen for the cutover");
-            long freezeStart = System.nanoTime();
-            long deadline = freezeStart + budgetMs * 1_000_000L;
-            steps.report.put("frozen_epoch", frozenEpoch);
-            steps.report.put("routers", live.size());
-            steps.begin("routers");
-            String missing = awaitAcks(live, frozenEpoch, deadline);
-            if (missing != null) {
-                return failed(steps, "not every live router acknowledged the freeze within " + budgetMs + " ms: "
-                        + missing + " (a router acknowledges once its write transactions in flight finished)",
-                        control, false);
+            String why = syncAndVerify(clock, forward, verifier, f);
+            if (why != null) {
+                return failed(clock, why, control, false);
             }
-            if (live.isEmpty()) {
-                say.accept("  no router is following this migration: writes made outside routers are not frozen");
-                steps.report.put("warning", "no live router: writes made outside routers were not frozen");
-            }
-            steps.begin("sync");
-            if (!forward.syncedNow(remaining(deadline))) {
-                return failed(steps, "the target did not apply the source's changes up to the frozen position "
-                        + "within the freeze timeout (" + budgetMs + " ms)", control, false);
-            }
-            steps.begin("verify");
-            if (verifier != null) {
-                long before = verifier.keysChecked();
-                if (!verifier.checkAppliedNow(remaining(deadline))) {
-                    return failed(steps, "continuous verification did not compare the applied rows within the "
-                            + "freeze timeout", control, false);
-                }
-                steps.report.put("verified_rows", verifier.keysChecked() - before);
-                if (verifier.driftRows() > 0) {
-                    return failed(steps, verifier.driftRows() + " rows differ between source and target and are "
-                            + "not repaired (verify run " + verifier.runId() + "); repair them (tandem verify "
-                            + "--repair) before the cutover", control, false);
-                }
-            } else {
-                steps.report.put("verified_rows", 0);
-                steps.report.put("verify_note", "validation.continuous is off: rows were not compared at the "
-                        + "cutover; run tandem verify first");
-            }
-            steps.begin("sequences");
-            ArrayNode seqs = steps.report.putArray("sequences");
-            schemaCopier().syncSequences(s, t, sequences).forEach(seqs::add);
-            steps.begin("reverse");
-            openReverse();
+            clock.begin("sequences");
+            clock.sequences(schemaCopier().syncSequences(s, t, sequences));
+            clock.begin("reverse");
+            Streams.openReverse(store, m.id(), tables.target(), jobs);
             reverseOpened = true;
-            if (System.nanoTime() > deadline) {
-                return failed(steps, "the steps took longer than the freeze timeout (" + budgetMs + " ms)", control,
-                        true);
+            if (System.nanoTime() > f.deadline()) {
+                return failed(clock, "the steps took longer than the freeze timeout (" + control.freezeTimeoutMs()
+                        + " ms)", control, true);
             }
-            steps.begin("flip");
-            store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CUTOVER, actor,
-                    "cutover: lag 0 at the frozen position, reverse stream opened");
-            long flipEpoch = store.routing().set(m.id(), control.frozen(false).cutOver(true), actor,
-                    "cut over to the target; writes unfrozen");
-            steps.report.put("freeze_ms", ms(System.nanoTime() - freezeStart));
-            steps.report.put("flipped_epoch", flipEpoch);
-            steps.end();
-            say.accept(String.format(java.util.Locale.ROOT, "Cut over to the target at epoch %d: writes were frozen "
-                    + "%.1f ms", flipEpoch, steps.report.get("freeze_ms").asDouble()));
-            // after the flip: the forward stream must not copy the reverse stream's writes back
-            steps.begin("forward_stream_dropped");
-            forward.stop(false);
-            dropForward();
-            steps.begin("reverse_stream_started");
-            ChangeStreamRunner reverse = Streams.reverse(store, tables, say);
-            reverse.start();
-            steps.begin("write_pause");
-            steps.report.set("write_pause", writePause(live, frozenEpoch, flipEpoch));
-            steps.end();
-            steps.report.put("outcome", "completed");
-            steps.report.put("total_ms", steps.elapsedMs());
-            store.routing().set(m.id(), store.routing().get(m.id()).last(steps.report), actor, "cutover report");
-            return new Result(true, steps.report, reverse);
+            return flip(clock, control, f, forward);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failed(steps, "interrupted", control, reverseOpened);
+            return failed(clock, "interrupted", control, reverseOpened);
         } catch (SQLException | RuntimeException e) {
             String why = m.target().scrub(m.source().scrub(String.valueOf(e.getMessage())));
             if (store.routing().get(m.id()).cutOver()) {
                 // past the flip: the target is authoritative; report and keep going
-                throw new TandemException(ErrorCode.TARGET, "cut over, but " + steps.current + " failed: " + why
+                throw new TandemException(ErrorCode.TARGET, "cut over, but " + clock.current() + " failed: " + why
                         + "; the migration resumes the reverse stream when it is run again", e);
             }
-            return failed(steps, why, control, reverseOpened);
+            return failed(clock, why, control, reverseOpened);
         } finally {
             if (verifier != null) {
                 verifier.prepareCutover(false); // a failed cutover streams (and verifies) on
@@ -314,86 +141,109 @@ public final class Cutover {
         }
     }
 
-    /**
-     * Rolls a cut over migration back to the source. On success the migration is rolled_back and the reverse stream
-     * stopped and dropped; on failure routing stays on the target (unfrozen) and the reverse stream runs.
-     */
-    public Result rollback(ChangeStreamRunner reverse) {
-        Steps steps = new Steps("rollback", actor);
-        Routing.Control control = store.routing().get(m.id());
-        long budgetMs = control.freezeTimeoutMs();
-        steps.begin("prepare");
-        try (Connection s = source.connect(); Connection t = target.connect()) {
-            List<String> sequences = schemaCopier().sequences(t, sourceTables());
-            say.accept("Rollback: freezing writes on the target ...");
-            steps.begin("freeze");
-            List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
-            long frozenEpoch = store.routing().set(m.id(), control.frozen(true), actor,
-                    "writes frozen for the rollback");
-            long freezeStart = System.nanoTime();
-            long deadline = freezeStart + budgetMs * 1_000_000L;
-            steps.report.put("frozen_epoch", frozenEpoch);
-            steps.report.put("routers", live.size());
-            steps.begin("routers");
-            String missing = awaitAcks(live, frozenEpoch, deadline);
-            if (missing != null) {
-                return failedRollback(steps, "not every live router acknowledged the freeze within " + budgetMs
-                        + " ms: " + missing, control);
-            }
-            steps.begin("sync");
-            if (!reverse.syncedNow(remaining(deadline))) {
-                return failedRollback(steps, "the source did not apply the target's changes up to the frozen "
-                        + "position within the freeze timeout (" + budgetMs + " ms)", control);
-            }
-            steps.begin("sequences");
-            ArrayNode seqs = steps.report.putArray("sequences");
-            schemaCopier().syncSequences(t, s, sequences).forEach(seqs::add);
-            steps.begin("flip");
-            reverse.stop(false);
-            store.migrations().transition(m.id(), LifecycleEvent.ABORT, null, actor,
-                    "rollback: the source holds every write the target took");
-            long flipEpoch = store.routing().set(m.id(), control.frozen(false).cutOver(false), actor,
-                    "rolled back to the source; writes unfrozen");
-            steps.report.put("freeze_ms", ms(System.nanoTime() - freezeStart));
-            steps.report.put("flipped_epoch", flipEpoch);
-            steps.begin("reverse_stream_dropped");
-            dropReverse();
-            steps.begin("write_pause");
-            steps.report.set("write_pause", writePause(live, frozenEpoch, flipEpoch));
-            steps.end();
-            steps.report.put("outcome", "completed");
-            steps.report.put("total_ms", steps.elapsedMs());
-            store.migrations().transition(m.id(), LifecycleEvent.ROLLBACK_DONE, null, actor,
-                    "rolled back to the source; the reverse stream's slot was dropped");
-            // last: the requester waits for this report, and then expects rolled_back
-            store.routing().set(m.id(), store.routing().get(m.id()).last(steps.report), actor, "rollback report");
-            say.accept("Rolled back to the source: writes were frozen " + steps.report.get("freeze_ms").asDouble()
-                    + " ms");
-            return new Result(true, steps.report, null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return failedRollback(steps, "interrupted", control);
-        } catch (SQLException | RuntimeException e) {
-            String why = m.target().scrub(m.source().scrub(String.valueOf(e.getMessage())));
-            if (!store.routing().get(m.id()).cutOver()) {
-                throw new TandemException(ErrorCode.SOURCE, "rolled back to the source, but " + steps.current
-                        + " failed: " + why + "; finish with tandem abort " + m.id(), e);
-            }
-            return failedRollback(steps, why, control);
+    /** Not frozen yet (waiting here costs no write pause): continuous verification hurries and catches up. */
+    private static void prepareVerifier(StepClock clock, ContinuousVerifier verifier) throws InterruptedException {
+        if (verifier == null) {
+            return;
         }
+        verifier.prepareCutover(true);
+        String note = verifier.awaitQuiet(Duration.ofSeconds(10)) ? null
+                : "continuous verification was behind the stream at the freeze";
+        clock.verification(new CutoverReport.Verification(0, verifier.queuedKeys(), note));
     }
 
-    /** After the confidence window: the reverse stream stopped and dropped, the audit archived, completed. */
-    public String cleanup(ChangeStreamRunner reverse) throws SQLException {
-        if (reverse != null) {
-            reverse.stop(false);
+    /** The freeze: its epoch, the live routers, when it must end, and who did not acknowledge it (null: all did). */
+    private record Frozen(long epoch, List<String> live, long start, long deadline, String missing) {
+    }
+
+    private Frozen freeze(StepClock clock, Routing.Control control) throws InterruptedException {
+        long budgetMs = control.freezeTimeoutMs();
+        say.accept("Cutover: freezing writes (routers hold new write transactions up to " + budgetMs + " ms) ...");
+        clock.begin("freeze");
+        List<String> live = store.routing().live(m.id()).stream().map(Routing.Router::routerId).toList();
+        long epoch = store.routing().set(m.id(), control.frozen(true), actor, "writes frozen for the cutover");
+        long start = System.nanoTime();
+        long deadline = start + budgetMs * 1_000_000L;
+        clock.frozen(epoch, live.size());
+        clock.begin("routers");
+        String missing = routers.awaitAcks(live, epoch, deadline);
+        if (missing == null && live.isEmpty()) {
+            say.accept("  no router is following this migration: writes made outside routers are not frozen");
+            clock.warning("no live router: writes made outside routers were not frozen");
         }
-        dropReverse();
-        store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CLEANUP, actor,
-                "cleanup: reverse stream dropped; rollback is no longer possible");
-        String archived = archiveAudit();
-        store.migrations().transition(m.id(), LifecycleEvent.COMPLETE, null, actor, "cleanup done; " + archived);
-        return archived;
+        return new Frozen(epoch, live, start, deadline, missing);
+    }
+
+    /** Lag 0 at the frozen position, then the applied rows compared; null when both held, else why not. */
+    private String syncAndVerify(StepClock clock, ChangeStreamRunner forward, ContinuousVerifier verifier, Frozen f)
+            throws InterruptedException {
+        long budgetMs = (f.deadline() - f.start()) / 1_000_000L;
+        clock.begin("sync");
+        if (!forward.syncedNow(remaining(f.deadline()))) {
+            return "the target did not apply the source's changes up to the frozen position within the freeze "
+                    + "timeout (" + budgetMs + " ms)";
+        }
+        clock.begin("verify");
+        if (verifier == null) {
+            clock.verification(new CutoverReport.Verification(0, null, "validation.continuous is off: rows were not "
+                    + "compared at the cutover; run tandem verify first"));
+            return null;
+        }
+        long before = verifier.keysChecked();
+        if (!verifier.checkAppliedNow(remaining(f.deadline()))) {
+            return "continuous verification did not compare the applied rows within the freeze timeout";
+        }
+        CutoverReport.Verification v = clock.verification();
+        clock.verification(new CutoverReport.Verification(verifier.keysChecked() - before,
+                v == null ? null : v.keysQueued(), v == null ? null : v.note()));
+        if (verifier.driftRows() > 0) {
+            return verifier.driftRows() + " rows differ between source and target and are not repaired (verify run "
+                    + verifier.runId() + "); repair them (tandem verify --repair) before the cutover";
+        }
+        return null;
+    }
+
+    /** Phase cutover and routing to the target (one epoch); then the forward stream goes, the reverse one comes. */
+    private Result flip(StepClock clock, Routing.Control control, Frozen f, ChangeStreamRunner forward)
+            throws SQLException, InterruptedException {
+        clock.begin("flip");
+        store.migrations().transition(m.id(), LifecycleEvent.ADVANCE, Phase.CUTOVER, actor,
+                "cutover: lag 0 at the frozen position, reverse stream opened");
+        long flipEpoch = store.routing().set(m.id(), control.frozen(false).cutOver(true), actor,
+                "cut over to the target; writes unfrozen");
+        clock.flipped(flipEpoch, System.nanoTime() - f.start());
+        clock.end();
+        say.accept(String.format(Locale.ROOT, "Cut over to the target at epoch %d: writes were frozen %.1f ms",
+                flipEpoch, clock.freezeMs()));
+        // after the flip: the forward stream must not copy the reverse stream's writes back
+        clock.begin("forward_stream_dropped");
+        forward.stop(false);
+        Streams.dropForward(m, tables.source(), tables.target());
+        store.positions().delete(m.id(), StreamDirection.FORWARD);
+        clock.begin("reverse_stream_started");
+        ChangeStreamRunner reverse = ChangeStreamRunner.reverse(store, tables, say);
+        reverse.start();
+        clock.begin("write_pause");
+        clock.writePause(routers.after(f.live(), f.epoch(), flipEpoch));
+        CutoverReport report = clock.completed();
+        store.routing().set(m.id(), store.routing().get(m.id()).last(report.toJson()), actor, "cutover report");
+        return new Result(true, report, reverse);
+    }
+
+    private Result failed(StepClock clock, String why, Routing.Control before, boolean reverseOpened) {
+        CutoverReport report = clock.failed(why);
+        say.accept("Cutover FAILED at step " + report.failedStep() + ": " + why + "; routing is back on the source");
+        if (reverseOpened) {
+            try {
+                Streams.dropReverse(store, m.id(), tables.target());
+            } catch (SQLException | RuntimeException e) {
+                say.accept("  could not drop the reverse stream's slot on the target: " + m.target().scrub(
+                        String.valueOf(e.getMessage())) + "; the next cutover recreates it");
+            }
+        }
+        store.routing().set(m.id(), before.frozen(false).cutOver(false).last(report.toJson()), actor,
+                "cutover failed at " + report.failedStep() + ": " + why + "; routing back to the source");
+        return new Result(false, report, null);
     }
 
     private List<TableInfo> sourceTables() {
@@ -401,146 +251,16 @@ public final class Cutover {
     }
 
     private SchemaCopier schemaCopier() {
-        return source.schemaCopier().filter(sc -> sc.supports(target)).orElseThrow(() -> TandemException.badInput(
-                "cannot set " + target.name() + " sequences from " + source.name() + " at the cutover"));
+        return schemaCopier(tables);
     }
 
-    private Optional<String> outsideWindow(Instant now) {
-        if (!(m.strategy() instanceof Strategy.TimeWindow w)) {
-            return Optional.empty();
-        }
-        boolean inside = (w.windowStart() == null || !now.isBefore(w.windowStart()))
-                && (w.windowEnd() == null || now.isBefore(w.windowEnd()));
-        return inside ? Optional.empty() : Optional.of("strategy time_window allows the cutover only from "
-                + w.windowStart() + " to " + w.windowEnd() + "; it is " + now);
+    static SchemaCopier schemaCopier(Tables tables) {
+        return tables.source().schemaCopier().filter(sc -> sc.supports(tables.target())).orElseThrow(() ->
+                TandemException.badInput("cannot set " + tables.target().name() + " sequences from "
+                        + tables.source().name() + " at the cutover"));
     }
 
-    /** Null when every router in {@code live} acknowledged {@code epoch}; else who did not. */
-    private String awaitAcks(List<String> live, long epoch, long deadline) throws InterruptedException {
-        Set<String> wanted = new HashSet<>(live);
-        while (true) {
-            List<String> behind = new ArrayList<>();
-            for (Routing.Router r : store.routing().routers(m.id())) {
-                if (wanted.contains(r.routerId()) && r.epoch() < epoch) {
-                    behind.add(r.routerId() + " (at epoch " + r.epoch() + ")");
-                }
-            }
-            if (behind.isEmpty()) {
-                return null;
-            }
-            if (System.nanoTime() > deadline) {
-                return String.join(", ", behind);
-            }
-            store.awaitChange(2);
-        }
-    }
-
-    /** Every router's blocked transactions of the freeze at {@code frozenEpoch}: p50, p99, max. */
-    private ObjectNode writePause(List<String> live, long frozenEpoch, long flipEpoch) throws InterruptedException {
-        long deadline = System.nanoTime() + FLIP_ACKS.toNanos();
-        awaitAcks(live, flipEpoch, deadline);
-        List<Long> waits = new ArrayList<>();
-        long blocked = 0;
-        long timeouts = 0;
-        int reporting = 0;
-        for (Routing.Router r : store.routing().routers(m.id())) {
-            JsonNode p = r.report() == null ? null : r.report().get("write_pause");
-            if (p == null || p.path("frozen_epoch").asLong() != frozenEpoch) {
-                continue;
-            }
-            reporting++;
-            blocked += p.path("blocked").asLong();
-            timeouts += p.path("timeouts").asLong();
-            p.path("waits_us").forEach(w -> waits.add(w.asLong()));
-        }
-        long[] sorted = waits.stream().mapToLong(Long::longValue).toArray();
-        Arrays.sort(sorted);
-        ObjectNode n = JSON.createObjectNode();
-        n.put("routers_reporting", reporting);
-        n.put("blocked_transactions", blocked);
-        n.put("timeouts", timeouts);
-        n.put("p50_ms", percentile(sorted, 0.50));
-        n.put("p99_ms", percentile(sorted, 0.99));
-        n.put("max_ms", sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1000.0);
-        return n;
-    }
-
-    static double percentile(long[] sortedMicros, double p) {
-        if (sortedMicros.length == 0) {
-            return 0;
-        }
-        int i = (int) Math.ceil(p * sortedMicros.length) - 1;
-        return sortedMicros[Math.max(0, Math.min(sortedMicros.length - 1, i))] / 1000.0;
-    }
-
-    private static Duration remaining(long deadlineNanos) {
+    static Duration remaining(long deadlineNanos) {
         return Duration.ofNanos(Math.max(1_000_000L, deadlineNanos - System.nanoTime()));
-    }
-
-    private Result failed(Steps steps, String why, Routing.Control before, boolean reverseOpened) {
-        ObjectNode report = steps.failed(why);
-        say.accept("Cutover FAILED at step " + report.path("failed_step").asText() + ": " + why
-                + "; routing is back on the source");
-        if (reverseOpened) {
-            try {
-                dropReverse();
-            } catch (SQLException | RuntimeException e) {
-                say.accept("  could not drop the reverse stream's slot on the target: " + m.target().scrub(
-                        String.valueOf(e.getMessage())) + "; the next cutover recreates it");
-            }
-        }
-        store.routing().set(m.id(), before.frozen(false).cutOver(false).last(report), actor,
-                "cutover failed at " + report.path("failed_step").asText() + ": " + why + "; routing back to the "
-                        + "source");
-        return new Result(false, report, null);
-    }
-
-    private Result failedRollback(Steps steps, String why, Routing.Control before) {
-        ObjectNode report = steps.failed(why);
-        say.accept("Rollback FAILED at step " + report.path("failed_step").asText() + ": " + why
-                + "; routing stays on the target");
-        store.routing().set(m.id(), before.frozen(false).cutOver(true).last(report), actor,
-                "rollback failed at " + report.path("failed_step").asText() + ": " + why + "; routing stays on the "
-                        + "target");
-        return new Result(false, report, null);
-    }
-
-    private void openReverse() throws SQLException {
-        Streams.openReverse(store, m.id(), target, jobs);
-    }
-
-    private void dropReverse() throws SQLException {
-        Streams.dropReverse(store, m.id(), target);
-    }
-
-    private void dropForward() throws SQLException {
-        Streams.dropForward(m, source, target);
-        store.positions().delete(m.id(), StreamDirection.FORWARD);
-    }
-
-    /** The audit as JSON lines next to an embedded store; a PostgreSQL store keeps it in its tables. */
-    private String archiveAudit() {
-        if (store.display().startsWith("jdbc:")) {
-            return "the audit stays in the control store";
-        }
-        Path file = Path.of(store.display()).resolve("archive").resolve(m.id() + "-audit.jsonl");
-        StringBuilder b = new StringBuilder();
-        for (AuditEntry e : store.audit().list(m.id())) {
-            ObjectNode n = JSON.createObjectNode();
-            n.put("at", e.occurredAt().toString());
-            n.put("actor", e.actor());
-            n.put("action", e.action());
-            n.put("from", e.from() == null ? null : e.from().toString());
-            n.put("to", e.to() == null ? null : e.to().toString());
-            n.put("detail", e.detail());
-            b.append(n).append('\n');
-        }
-        try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, b);
-        } catch (IOException e) {
-            return "the audit could not be archived to " + file + " (" + e.getMessage() + "); it stays in the store";
-        }
-        return "audit archived to " + file;
     }
 }

@@ -26,6 +26,12 @@ public final class SqlErrors {
         UNDEFINED_OBJECT,
         /** The server is shutting down or overloaded (57P01-57P03, 53300 too many connections). Retry later. */
         UNAVAILABLE,
+        /** Class 23: a unique, foreign key or check constraint refused the write (MySQL 1062, 1451, 1452). */
+        CONSTRAINT,
+        /** 55006: the object is in use (a replication slot still held by a stream shutting down). Retry shortly. */
+        OBJECT_IN_USE,
+        /** 57014: the statement was canceled (a timeout, or a router's write gate giving up: nothing was written). */
+        CANCELED,
         /** Anything else: a bug or bad data. Do not retry blindly. */
         OTHER
     }
@@ -35,6 +41,7 @@ public final class SqlErrors {
     private static final Set<Integer> MYSQL_UNDEFINED = Set.of(1049, 1146);
     private static final Set<Integer> MYSQL_AUTH = Set.of(1045, 1698);
     private static final Set<Integer> MYSQL_UNAVAILABLE = Set.of(1040, 1053);
+    private static final Set<Integer> MYSQL_CONSTRAINT = Set.of(1062, 1451, 1452);
 
     public static Kind classify(SQLException e) {
         for (SQLException cur = e; cur != null; cur = cur.getNextException()) {
@@ -66,6 +73,9 @@ public final class SqlErrors {
         if (MYSQL_UNAVAILABLE.contains(vendor)) {
             return Kind.UNAVAILABLE;
         }
+        if (MYSQL_CONSTRAINT.contains(vendor)) {
+            return Kind.CONSTRAINT;
+        }
         String state = e.getSQLState();
         if (state == null || state.length() < 2) {
             return Kind.OTHER;
@@ -83,14 +93,31 @@ public final class SqlErrors {
             case "57P01", "57P02", "57P03", "53300" -> {
                 return Kind.UNAVAILABLE;
             }
+            case "55006" -> {
+                return Kind.OBJECT_IN_USE;
+            }
+            case "57014" -> {
+                return Kind.CANCELED;
+            }
             default -> {
             }
         }
         return switch (state.substring(0, 2)) {
             case "08" -> Kind.CONNECTION;
             case "28" -> Kind.AUTHENTICATION;
+            case "23" -> Kind.CONSTRAINT;
             default -> Kind.OTHER;
         };
+    }
+
+    /** Whether {@code e} is {@code kind}, looking through a cause that is an SQLException (store errors wrap one). */
+    public static boolean is(Throwable e, Kind kind) {
+        for (Throwable cur = e; cur != null; cur = cur.getCause()) {
+            if (cur instanceof SQLException se) {
+                return classify(se) == kind;
+            }
+        }
+        return false;
     }
 
     /** Whether doing the same thing again, after a pause, may succeed. */

@@ -102,5 +102,10 @@ public sealed interface Strategy {
         public Type type() {
             return Type.TIME_WINDOW;
         }
+
+        /** The one rule of a time window: the cutover may run at {@code now} when it is inside [start, end). */
+        public boolean allows(Instant now) {
+            return (windowStart == null || !now.isBefore(windowStart)) && (windowEnd == null || now.isBefore(windowEnd));
+        }
     }
 }

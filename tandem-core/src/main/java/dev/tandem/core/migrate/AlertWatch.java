@@ -43,7 +43,7 @@ public final class AlertWatch {
     private final String migrationId;
     private final List<Alerting.Rule> rules;
     private final AlertLog log;
-    private final Consumer<String> say;
+    private final Consumer<AlertEvent> events;
     private final Map<String, Long> open = new HashMap<>();
     /** One gauge per migration and rule for the process's life (a registry keeps the first object it was given). */
     private static final Map<String, AtomicInteger> GAUGES = new ConcurrentHashMap<>();
@@ -51,11 +51,11 @@ public final class AlertWatch {
     private HttpClient http;
 
     /** Alerts a previous process left firing stay open (not fired twice); they resolve when their rule does. */
-    public AlertWatch(ControlStore store, String migrationId, Alerting alerting, Consumer<String> say) {
+    public AlertWatch(ControlStore store, String migrationId, Alerting alerting, Consumer<AlertEvent> events) {
         this.migrationId = migrationId;
         this.rules = alerting.rules();
         this.log = store.alerts();
-        this.say = say;
+        this.events = events;
         if (!rules.isEmpty()) {
             for (AlertLog.Alert a : log.list(migrationId, true)) {
                 open.put(a.name(), a.id());
@@ -83,16 +83,14 @@ public final class AlertWatch {
                 open.put(r.name(), log.fire(migrationId, r.name(), r.severity().name().toLowerCase(Locale.ROOT),
                         r.condition().toString(), r.message(), observed));
                 gauges.get(r.name()).set(1);
-                say.accept("ALERT " + r.severity().name().toLowerCase(Locale.ROOT) + " " + r.name() + ": "
-                        + (r.message() == null ? r.condition() : r.message()) + " (" + r.condition() + "; " + observed
-                        + ")");
+                events.accept(event(r, true, observed));
                 notify(r, "firing", observed);
             } else if (!firing && id != null) {
                 log.resolve(id);
                 open.remove(r.name());
                 gauges.get(r.name()).set(0);
                 String observed = observed(r.condition(), values);
-                say.accept("alert resolved: " + r.name() + " (" + observed + ")");
+                events.accept(event(r, false, observed));
                 notify(r, "resolved", observed);
             }
         }
@@ -105,10 +103,15 @@ public final class AlertWatch {
             if (id != null) {
                 log.resolve(id);
                 gauges.get(r.name()).set(0);
-                say.accept("alert resolved: " + r.name() + " (" + why + ")");
+                events.accept(event(r, false, why));
                 notify(r, "resolved", why);
             }
         }
+    }
+
+    private static AlertEvent event(Alerting.Rule r, boolean firing, String observed) {
+        return new AlertEvent(r.name(), r.severity().name().toLowerCase(Locale.ROOT), firing,
+                r.condition().toString(), r.message(), observed);
     }
 
     private static String observed(AlertCondition c, Map<String, Double> values) {

@@ -1,8 +1,8 @@
 package dev.tandem.core.migrate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.core.cdc.Streams;
+import dev.tandem.core.cutover.CutoverReport;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
@@ -70,14 +70,12 @@ public final class MigrationControl {
      * @throws TandemException BAD_STATE when the migration is not where the procedure starts, or no process streams
      *                         it, or the outcome did not come within {@code timeout}
      */
-    public JsonNode procedure(String migrationId, Requests.Kind kind, String actor,
-                                                            Duration timeout) throws InterruptedException {
+    public CutoverReport procedure(String migrationId, Requests.Kind kind, String actor, Duration timeout)
+            throws InterruptedException {
         MigrationRecord r = store.migrations().get(migrationId);
         String verb = kind.name().toLowerCase(Locale.ROOT);
         if (kind == Requests.Kind.CUTOVER) {
-            Manifest m = new ManifestReader(env).document(r.manifest(), "the stored manifest of " + migrationId,
-                    ManifestReader.Purpose.RUN).manifest();
-            new PhaseGates(store).checkCutover(r, m);
+            new PhaseGates(store).checkCutover(r, manifest(r));
         } else if (r.status().state() != MigrationState.RUNNING || r.status().phase() != Phase.CUTOVER) {
             throw TandemException.badState("cannot " + verb + " migration " + migrationId + ": expected running in "
                     + "phase cutover (after tandem cutover), actual " + r.status()
@@ -95,21 +93,23 @@ public final class MigrationControl {
             if (kind == Requests.Kind.CLEANUP) {
                 MigrationRecord now = store.migrations().get(migrationId);
                 if (now.status().state() == MigrationState.COMPLETED) {
-                    return new ObjectMapper().createObjectNode()
-                            .put("procedure", "cleanup").put("outcome", "completed")
-                            .put("state", now.status().state().wire());
+                    return CutoverReport.cleanup(now.status().state().wire());
                 }
             } else {
                 JsonNode last = store.routing().get(migrationId).last();
                 if (last != null && verb.equals(last.path("procedure").asText())
                         && !Instant.parse(last.path("at").asText()).isBefore(since)) {
-                    return last;
+                    return CutoverReport.of(last);
                 }
             }
             store.awaitChange(50);
         }
         throw TandemException.badState("migration " + migrationId + ": the " + verb + " was requested but did not "
                 + "finish within " + timeout.toSeconds() + " s; see tandem status " + migrationId);
+    }
+
+    private Manifest manifest(MigrationRecord r) {
+        return store.migrations().manifest(r, env, ManifestReader.Purpose.RUN).manifest();
     }
 
     /**
@@ -132,9 +132,7 @@ public final class MigrationControl {
             say.accept("Stopping " + holder.get() + " ...");
             requestStopAndWait(migrationId, Requests.Kind.STOP_IMMEDIATE, actor, 60);
         }
-        Manifest m = new ManifestReader(env).document(store.migrations().get(migrationId).manifest(), "the stored "
-                + "manifest of " + migrationId, ManifestReader.Purpose.RUN).manifest();
-        return abandon(m, actor, why, say);
+        return abandon(manifest(store.migrations().get(migrationId)), actor, why, say);
     }
 
     /**

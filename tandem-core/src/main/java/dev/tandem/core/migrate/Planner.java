@@ -5,6 +5,7 @@ import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.DataMovement;
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Enums;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.SchemaMode;
@@ -74,16 +75,8 @@ public final class Planner {
                 tables.add(info.get());
                 if (info.get().chunkKey().isEmpty()) {
                     missingKey.add(ref);
-                    source.findings.add(Finding.error("primary_key", ref.qualified(), "table " + ref.qualified()
-                            + " has no primary key and no unique key on NOT NULL columns, so its rows cannot be "
-                            + "copied in chunks or matched to changes", "add one (ALTER TABLE " + ref.qualified()
-                            + " ADD PRIMARY KEY (...)), or leave the table out with scope.exclude: ["
-                            + ref.qualified() + "]"));
-                } else {
-                    KeyInfo key = info.get().chunkKey().get();
-                    source.findings.add(Finding.ok("primary_key", ref.qualified(), (key.primary() ? "primary key ("
-                            : "unique key " + key.name() + " (") + String.join(", ", key.columns()) + ")"));
                 }
+                source.findings.add(keyFinding(info.get()));
             }
             source.findings.addAll(source.connector.preflight().check(c,
                     new PreflightRequest(Role.SOURCE, m, tables, Map.of(), resuming)));
@@ -105,18 +98,36 @@ public final class Planner {
 
         List<TablePlan> tablePlans = new ArrayList<>();
         for (TableInfo t : tables) {
-            Optional<KeyInfo> key = t.chunkKey();
-            long chunks = t.estimatedRows() <= 0 ? 1
-                    : (t.estimatedRows() + m.data().chunkRows() - 1) / m.data().chunkRows();
-            tablePlans.add(new TablePlan(t.ref().qualified(), t.estimatedRows(), t.estimatedBytes(),
-                    key.map(KeyInfo::columns).orElse(List.of()),
-                    key.map(k -> k.primary() ? "primary key" : "unique key " + k.name()).orElse("none"),
-                    m.data().moves() ? chunks : 0, targetAction(t, target.findings, m, missingKey)));
+            tablePlans.add(tablePlan(t, m, targetAction(t, target.findings, m, missingKey)));
         }
         EndpointReport src = source.report();
         EndpointReport tgt = target.report();
         boolean ok = !src.hasErrors() && !tgt.hasErrors();
         return new PlanReport(m.id(), ok, src, tgt, tablePlans, steps(m, tables, source.connector));
+    }
+
+    /** Whether the table has a key to copy it in chunks and match changes to rows. */
+    private static Finding keyFinding(TableInfo t) {
+        String name = t.ref().qualified();
+        Optional<KeyInfo> key = t.chunkKey();
+        if (key.isEmpty()) {
+            return Finding.error("primary_key", name, "table " + name + " has no primary key and no unique key on "
+                    + "NOT NULL columns, so its rows cannot be copied in chunks or matched to changes",
+                    "add one (ALTER TABLE " + name + " ADD PRIMARY KEY (...)), or leave the table out with "
+                            + "scope.exclude: [" + name + "]");
+        }
+        return Finding.ok("primary_key", name, (key.get().primary() ? "primary key ("
+                : "unique key " + key.get().name() + " (") + String.join(", ", key.get().columns()) + ")");
+    }
+
+    private static TablePlan tablePlan(TableInfo t, Manifest m, String targetAction) {
+        Optional<KeyInfo> key = t.chunkKey();
+        long chunks = t.estimatedRows() <= 0 ? 1
+                : (t.estimatedRows() + m.data().chunkRows() - 1) / m.data().chunkRows();
+        return new TablePlan(t.ref().qualified(), t.estimatedRows(), t.estimatedBytes(),
+                key.map(KeyInfo::columns).orElse(List.of()),
+                key.map(k -> k.primary() ? "primary key" : "unique key " + k.name()).orElse("none"),
+                m.data().moves() ? chunks : 0, targetAction);
     }
 
     private static String targetAction(TableInfo t, List<Finding> targetFindings, Manifest m, List<TableRef> missingKey) {
@@ -136,11 +147,9 @@ public final class Planner {
     private static List<String> steps(Manifest m, List<TableInfo> tables, Connector source) {
         List<String> steps = new ArrayList<>();
         Cdc cdc = m.cdc();
-        String engine = source == null ? "" : source.name();
         Cdc.Method method = cdc.method();
         if (method == Cdc.Method.AUTO) {
-            method = engine.equals("postgresql") ? Cdc.Method.LOGICAL_REPLICATION
-                    : engine.equals("mysql") || engine.equals("mariadb") ? Cdc.Method.BINLOG : Cdc.Method.AUTO;
+            method = Engine.of(source == null ? null : source.name()).map(Engine::logMethod).orElse(Cdc.Method.AUTO);
         }
         switch (method) {
             case LOGICAL_REPLICATION -> steps.add("Open the change log before copying anything: create "

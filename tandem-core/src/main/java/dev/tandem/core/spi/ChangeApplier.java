@@ -4,6 +4,7 @@ import dev.tandem.core.manifest.ConflictResolution;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Applying reduced changes to the target inside the caller's transaction (the caller commits). Called with at most
@@ -27,32 +28,35 @@ public interface ChangeApplier {
      */
     void apply(Connection target, ApplyTable table, List<Change> changes) throws SQLException;
 
-    /** Sends what {@link #apply} and {@link #recordPosition} held back on this connection; errors surface here. */
+    /** Sends what {@link #apply} (and {@link AppliedPositions#record}) held back on this connection; errors surface
+     * here. */
     default void flush(Connection target) throws SQLException {
     }
 
     /**
-     * {@code cdc.apply: source_transactions}: the position of the last source transaction that stream
-     * {@code stream} committed on this target, or null. Recorded with {@link #recordPosition} inside the same
-     * target transaction as the changes, so after a crash the stream skips the transactions the target already has
-     * instead of applying them again (which would briefly show older rows next to newer ones: a state the source
-     * never had).
+     * Whether this target can record how far a stream applied, inside the transaction that applies the changes
+     * ({@code cdc.apply: source_transactions} needs it); empty when it cannot, and that mode is then refused.
      */
-    default String appliedPosition(Connection target, String stream) throws SQLException {
-        return null;
+    default Optional<AppliedPositions> appliedPositions() {
+        return Optional.empty();
     }
 
     /**
-     * Records, in the caller's open transaction, that stream {@code stream} applied up to {@code position} (may be
-     * held back until {@link #flush}, like {@link #apply}).
+     * {@code cdc.apply: source_transactions}: the position of the last source transaction a stream committed on this
+     * target, recorded in the same target transaction as its changes, so after a crash the stream skips the
+     * transactions the target already has instead of applying them again (which would briefly show older rows next
+     * to newer ones: a state the source never had).
      */
-    default void recordPosition(Connection target, String stream, String position) throws SQLException {
-        throw new java.sql.SQLFeatureNotSupportedException("this target cannot record applied positions; use "
-                + "cdc.apply: group_commit");
-    }
+    interface AppliedPositions {
+        /** The position stream {@code stream} committed up to, or null. */
+        String applied(Connection target, String stream) throws SQLException;
 
-    /** Forgets {@link #recordPosition}'s record of {@code stream} (a new stream, or the stream dropped); commits. */
-    default void forgetPosition(Connection target, String stream) throws SQLException {
+        /** Records, in the caller's open transaction, that {@code stream} applied up to {@code position} (may be held
+         * back until {@link ChangeApplier#flush}, like {@link ChangeApplier#apply}). */
+        void record(Connection target, String stream, String position) throws SQLException;
+
+        /** Forgets the record of {@code stream} (a new stream, or the stream dropped); commits. */
+        void forget(Connection target, String stream) throws SQLException;
     }
 
     /** The caller rolled back a transaction on {@code target}: forget session state made inside it. */

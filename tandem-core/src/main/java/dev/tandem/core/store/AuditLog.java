@@ -1,8 +1,13 @@
 package dev.tandem.core.store;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.lifecycle.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,6 +17,7 @@ import java.util.List;
 
 /** The audit log: appended in the same transaction as the change it records, never updated. */
 public final class AuditLog {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final ControlStore store;
 
     AuditLog(ControlStore store) {
@@ -62,6 +68,36 @@ public final class AuditLog {
             }
             return out;
         });
+    }
+
+    /**
+     * Archives the migration's audit as JSON lines next to an embedded store ({@code <store>/archive/ID-audit.jsonl},
+     * once the migration is done); a PostgreSQL store keeps it in its tables. Returns what it did, for people; a file
+     * that cannot be written is said so, never an error (the audit stays in the store).
+     */
+    public String archive(String migrationId) {
+        if (store.display().startsWith("jdbc:")) {
+            return "the audit stays in the control store";
+        }
+        Path file = Path.of(store.display()).resolve("archive").resolve(migrationId + "-audit.jsonl");
+        StringBuilder b = new StringBuilder();
+        for (AuditEntry e : list(migrationId)) {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("at", e.occurredAt().toString());
+            n.put("actor", e.actor());
+            n.put("action", e.action());
+            n.put("from", e.from() == null ? null : e.from().toString());
+            n.put("to", e.to() == null ? null : e.to().toString());
+            n.put("detail", e.detail());
+            b.append(n).append('\n');
+        }
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, b);
+        } catch (IOException e) {
+            return "the audit could not be archived to " + file + " (" + e.getMessage() + "); it stays in the store";
+        }
+        return "audit archived to " + file;
     }
 
     private static Status status(String state, String phase) {

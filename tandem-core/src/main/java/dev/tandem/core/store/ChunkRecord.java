@@ -24,6 +24,11 @@ public record ChunkRecord(long runId, String tableName, int chunkNo, String keyM
                 rowsEstimated, targetEmpty, 0, 0, 0, null, null);
     }
 
+    /** This chunk planned again for a next run (seed 003's {@code --prev-run}): its range and estimate, nothing done. */
+    public ChunkRecord again(boolean stillEmptyOnTarget) {
+        return planned(tableName, chunkNo, keyMin, keyMinInclusive, keyMax, rowsEstimated, stillEmptyOnTarget);
+    }
+
     /** A chunk about to be planned, with an exclusive lower bound, no estimate, and a target to be cleared first. */
     public static ChunkRecord planned(String tableName, int chunkNo, String keyMin, String keyMax) {
         return planned(tableName, chunkNo, keyMin, false, keyMax, 0, false);

@@ -28,6 +28,8 @@ import org.flywaydb.core.api.FlywayException;
  * {@code TANDEM_STORE_PASSWORD}, or in the URL). The schema is versioned with Flyway (db/tandem-store).
  * <p>Several processes may use one store directory at once (H2's AUTO_SERVER: the first opens the file, the others
  * connect to it), so a {@code tandem status} can read while a {@code tandem migrate} writes.
+ * <p>A call may swallow its thread's interrupt: H2 reopens its file after a {@code ClosedByInterruptException} and
+ * clears the flag. A thread that loops around store calls stops on a flag of its own, not on the interrupt alone.
  */
 public final class ControlStore implements AutoCloseable {
     public static final String ENV_STORE = "TANDEM_STORE";
@@ -51,6 +53,7 @@ public final class ControlStore implements AutoCloseable {
     private final AlertLog alerts;
     private final Fences fences;
     private final Routing routing;
+    private final FailedTables failedTables;
     /** Signalled after a change routers or waiters care about, in this process (others are seen by polling). */
     private final Object changes = new Object();
     private long changeCount;
@@ -71,6 +74,7 @@ public final class ControlStore implements AutoCloseable {
         this.alerts = new AlertLog(this);
         this.fences = new Fences(this);
         this.routing = new Routing(this);
+        this.failedTables = new FailedTables(this);
     }
 
     /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
@@ -101,42 +105,9 @@ public final class ControlStore implements AutoCloseable {
 
     /** Opens (creating or upgrading as needed) the store at {@code location}. */
     public static ControlStore open(String location, Function<String, String> env, Clock clock) {
-        HikariConfig cfg = new HikariConfig();
-        String display;
-        if (location.startsWith("jdbc:")) {
-            if (!location.startsWith("jdbc:postgresql:")) {
-                throw TandemException.badInput("store " + JdbcUrls.redact(location) + " is not supported; use a "
-                        + "directory for the embedded store, or a jdbc:postgresql: URL");
-            }
-            cfg.setJdbcUrl(location);
-            String user = env.apply(ENV_USER);
-            String password = env.apply(ENV_PASSWORD);
-            if (user != null) {
-                cfg.setUsername(user);
-            }
-            if (password != null) {
-                cfg.setPassword(password);
-            }
-            cfg.setMaximumPoolSize(8);
-            display = JdbcUrls.redact(location);
-        } else {
-            Path dir = Path.of(location).toAbsolutePath().normalize();
-            try {
-                if (!Files.isDirectory(dir)) {
-                    // Manifests may hold credentials, and H2's auto-server key sits next to the data: owner only.
-                    Files.createDirectories(dir);
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-                }
-            } catch (IOException e) {
-                throw TandemException.badInput("cannot create the store directory " + dir + ": " + e
-                        + "; pass --store with a writable directory");
-            }
-            cfg.setJdbcUrl("jdbc:h2:file:" + dir.resolve("store") + ";AUTO_SERVER=TRUE");
-            cfg.setUsername("tandem");
-            cfg.setPassword("");
-            cfg.setMaximumPoolSize(4);
-            display = dir.toString();
-        }
+        Where where = location.startsWith("jdbc:") ? postgres(location, env) : embedded(location);
+        HikariConfig cfg = where.pool();
+        String display = where.display();
         cfg.setPoolName("tandem-store");
         cfg.setMinimumIdle(1);
         cfg.setAutoCommit(true);
@@ -169,6 +140,51 @@ public final class ControlStore implements AutoCloseable {
         return store;
     }
 
+    /** A store's pool settings, and where it is in a form safe to print. */
+    private record Where(HikariConfig pool, String display) {
+    }
+
+    /** A PostgreSQL store, with credentials from the environment. */
+    private static Where postgres(String location, Function<String, String> env) {
+        if (!location.startsWith("jdbc:postgresql:")) {
+            throw TandemException.badInput("store " + JdbcUrls.redact(location) + " is not supported; use a "
+                    + "directory for the embedded store, or a jdbc:postgresql: URL");
+        }
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(location);
+        String user = env.apply(ENV_USER);
+        String password = env.apply(ENV_PASSWORD);
+        if (user != null) {
+            cfg.setUsername(user);
+        }
+        if (password != null) {
+            cfg.setPassword(password);
+        }
+        cfg.setMaximumPoolSize(8);
+        return new Where(cfg, JdbcUrls.redact(location));
+    }
+
+    /** The embedded H2 store in a directory, created owner-only when missing. */
+    private static Where embedded(String location) {
+        Path dir = Path.of(location).toAbsolutePath().normalize();
+        try {
+            if (!Files.isDirectory(dir)) {
+                // Manifests may hold credentials, and H2's auto-server key sits next to the data: owner only.
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+        } catch (IOException e) {
+            throw TandemException.badInput("cannot create the store directory " + dir + ": " + e
+                    + "; pass --store with a writable directory");
+        }
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl("jdbc:h2:file:" + dir.resolve("store") + ";AUTO_SERVER=TRUE");
+        cfg.setUsername("tandem");
+        cfg.setPassword("");
+        cfg.setMaximumPoolSize(4);
+        return new Where(cfg, dir.toString());
+    }
+
     public Migrations migrations() {
         return migrations;
     }
@@ -195,6 +211,10 @@ public final class ControlStore implements AutoCloseable {
 
     public Routing routing() {
         return routing;
+    }
+
+    public FailedTables failedTables() {
+        return failedTables;
     }
 
     /** Wakes this process's {@link #awaitChange} waiters: a migration or its routing changed. */

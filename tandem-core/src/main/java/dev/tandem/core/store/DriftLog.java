@@ -1,8 +1,8 @@
 package dev.tandem.core.store;
 
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.error.TandemException;
 import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,10 +20,10 @@ public final class DriftLog {
      * One differing row.
      *
      * @param keyValues the key as a JSON array of text values
-     * @param kind      {@code mismatch}, {@code missing_on_target} or {@code extra_on_target}
+     * @param kind      how it differs
      * @param columns   for a mismatch, the differing columns as a JSON array; else null
      */
-    public record DriftRow(long runId, String table, int chunkNo, String keyValues, String kind, String columns,
+    public record DriftRow(long runId, String table, int chunkNo, String keyValues, DriftKind kind, String columns,
                            Instant detectedAt, Instant repairedAt) {
     }
 
@@ -32,7 +32,7 @@ public final class DriftLog {
         try {
             replace(d);
         } catch (TandemException e) {
-            if (!(e.getCause() instanceof SQLException se) || !"23505".equals(se.getSQLState())) {
+            if (!SqlErrors.is(e, SqlErrors.Kind.CONSTRAINT)) {
                 throw e;
             }
             replace(d); // another thread recorded the same key between our delete and insert: replace its row now
@@ -54,7 +54,7 @@ public final class DriftLog {
                 ps.setString(2, d.table());
                 ps.setInt(3, d.chunkNo());
                 ps.setString(4, d.keyValues());
-                ps.setString(5, d.kind());
+                ps.setString(5, d.kind().wire());
                 ps.setString(6, d.columns());
                 ps.setObject(7, ControlStore.ts(d.detectedAt() == null ? store.now() : d.detectedAt()));
                 ps.executeUpdate();
@@ -87,7 +87,8 @@ public final class DriftLog {
                 ps.setLong(1, runId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new DriftRow(runId, rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
+                        out.add(new DriftRow(runId, rs.getString(1), rs.getInt(2), rs.getString(3),
+                                DriftKind.fromWire(rs.getString(4)),
                                 rs.getString(5), ControlStore.instant(rs, "detected_at"),
                                 ControlStore.instant(rs, "repaired_at")));
                     }

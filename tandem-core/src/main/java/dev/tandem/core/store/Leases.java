@@ -1,5 +1,6 @@
 package dev.tandem.core.store;
 
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.error.TandemException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -54,7 +55,7 @@ public final class Leases {
                 ins.setObject(3, ControlStore.ts(now));
                 ins.executeUpdate();
             } catch (java.sql.SQLException e) {
-                if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+                if (SqlErrors.classify(e) == SqlErrors.Kind.CONSTRAINT) {
                     throw TandemException.badState("migration " + migrationId + " was taken by another process just "
                             + "now; expected no other process, actual one");
                 }

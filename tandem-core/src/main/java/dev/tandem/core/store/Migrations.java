@@ -6,6 +6,8 @@ import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.lifecycle.Status;
+import dev.tandem.core.manifest.ManifestDocument;
+import dev.tandem.core.manifest.ManifestReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Stored migrations. Every state change is a compare-and-set on the row's version, checked against
@@ -68,6 +71,14 @@ public final class Migrations {
     public MigrationRecord get(String id) {
         return find(id).orElseThrow(() -> TandemException.notFound("migration " + id + " not found in the control "
                 + "store " + store.display() + "; list them with tandem status, or check --store"));
+    }
+
+    /**
+     * The one reader of a stored manifest: the migration's manifest as stored (before interpolation), read for
+     * {@code purpose} with its {@code ${env:...}} references resolved by {@code env}.
+     */
+    public ManifestDocument manifest(MigrationRecord r, Function<String, String> env, ManifestReader.Purpose purpose) {
+        return new ManifestReader(env).document(r.manifest(), "the stored manifest of " + r.id(), purpose);
     }
 
     public List<MigrationRecord> list() {

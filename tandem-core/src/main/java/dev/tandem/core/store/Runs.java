@@ -30,11 +30,30 @@ public final class Runs {
     }
 
     /**
+     * A run about to be stored.
+     *
+     * @param migrationId the migration it belongs to, or null (a verify of a manifest with no migration here)
+     * @param prevRunId   the run whose unfinished chunks it redoes, or null
+     * @param rangeMin    seed 003's custom range, or null
+     * @param info        what it is, for people, or null
+     * @param rowsPerSecond its throttle; 0: none
+     */
+    public record NewRun(String migrationId, RunRecord.Kind kind, Long prevRunId, String rangeMin, String rangeMax,
+                         String info, long rowsPerSecond) {
+    }
+
+    /**
      * Stores a new run, NOT_STARTED, with its planned chunks and their number, in one durable transaction: when this
      * returns, the whole plan survives a kill -9, and before it nothing of it does.
      */
-    public RunRecord create(String migrationId, RunRecord.Kind kind, Long prevRunId, String rangeMin, String rangeMax,
-                            String runInfo, long rowsPerSecond, List<ChunkRecord> chunks) {
+    public RunRecord create(NewRun run, List<ChunkRecord> chunks) {
+        String migrationId = run.migrationId();
+        RunRecord.Kind kind = run.kind();
+        Long prevRunId = run.prevRunId();
+        String rangeMin = run.rangeMin();
+        String rangeMax = run.rangeMax();
+        String runInfo = run.info();
+        long rowsPerSecond = run.rowsPerSecond();
         return store.transaction("create a run", c -> {
             Instant now = store.now();
             long runId = now.getEpochSecond() * 1_000_000_000L + now.getNano();
@@ -136,8 +155,11 @@ public final class Runs {
      * Moves a chunk from {@code expected} to {@code next}, recording its progress. Returns false (changing nothing)
      * when the chunk is no longer in {@code expected}: someone else took it. Entering STARTED counts an attempt.
      */
-    public boolean markChunk(long runId, String table, int chunkNo, ChunkStatus expected, ChunkStatus next,
-                             long rowsDone, long bytesDone, String error) {
+    public boolean markChunk(ChunkRecord chunk, ChunkStatus expected, ChunkStatus next, long rowsDone, long bytesDone,
+                             String error) {
+        long runId = chunk.runId();
+        String table = chunk.tableName();
+        int chunkNo = chunk.chunkNo();
         return store.transaction("mark chunk " + table + "#" + chunkNo, c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE tandem_chunks SET status = ?, rows_done = ?, "
                     + "bytes_done = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE run_id = ? "
@@ -240,6 +262,14 @@ public final class Runs {
             }
             return out;
         });
+    }
+
+    /**
+     * The chunks of {@code runId} a next run redoes (seed 003: NOT_STARTED, STARTED, FAIL and DIFF), in table and key
+     * order, as they are stored.
+     */
+    public List<ChunkRecord> toRedo(long runId) {
+        return chunks(runId, null).stream().filter(c -> c.status().isRedoneByNextRun()).toList();
     }
 
     /** How many of the run's chunks are in each status. */

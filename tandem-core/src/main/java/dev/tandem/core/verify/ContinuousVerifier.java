@@ -2,37 +2,30 @@ package dev.tandem.core.verify;
 
 import dev.tandem.core.backfill.ChunkPlanner;
 import dev.tandem.core.cdc.StreamApplier;
+import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.plan.TableJob;
+import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.Connector;
-import dev.tandem.core.spi.KeySampler;
 import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ControlStore;
-import dev.tandem.core.store.DriftLog;
-import dev.tandem.core.store.KeyJson;
+import dev.tandem.core.store.DriftKind;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
+import dev.tandem.core.store.Runs;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -56,24 +49,19 @@ import org.slf4j.LoggerFactory;
  * Detection latency: the time from when the drifting row (or its chunk) was last seen equal — or its change was
  * applied — to its report; an upper bound of the time from the drift's creation, since nothing tells when a row was
  * written on the target behind the stream's back. Recorded in the timer {@code tandem.drift.detection}.
- * <p>Memory: applied keys wait in a queue of at most {@link #MAX_QUEUED_KEYS}; beyond that keys are not queued (the
- * background passes still cover their rows) and counted.
+ * <p>Memory: applied keys wait in {@link AppliedRows}, bounded; beyond it keys are not queued (the background passes
+ * still cover their rows) and counted.
  */
 public final class ContinuousVerifier implements StreamApplier.AppliedListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ContinuousVerifier.class);
     static final Duration KEY_DELAY = Duration.ofMillis(300);
     static final Duration HURRIED_KEY_DELAY = Duration.ofMillis(50);
-    static final int MAX_QUEUED_KEYS = 100_000;
     private static final int KEYS_PER_CHECK = 2_000;
-    private static final Duration RECHECK_TIMEOUT = Duration.ofSeconds(60);
     /** The chunk number drift found by re-verifying applied rows is stored with (it belongs to no chunk). */
     public static final int APPLIED_ROWS_CHUNK = -1;
 
     /** One row confirmed different. */
-    public record Drift(String table, List<String> key, String kind, Duration detectedWithin, boolean repaired) {
-    }
-
-    private record Applied(long atNanos, String table, List<String> key) {
+    public record Drift(String table, List<String> key, DriftKind kind, Duration detectedWithin, boolean repaired) {
     }
 
     private final ControlStore store;
@@ -82,36 +70,15 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private final Connector target;
     private final Map<String, TableJob> jobs = new LinkedHashMap<>();
     private final CaughtUp caughtUp;
-    private final boolean repair;
     private final long rowsPerSecond;
-    private final int chunkRows;
     private final Consumer<String> say;
     private final Checksums sourceSums;
     private final Checksums targetSums;
     private final Optional<ChangeApplier> repairer;
+    private final AppliedRows applied;
+    private final FullPass pass;
 
-    private final ConcurrentLinkedQueue<Applied> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicLong queued = new AtomicLong();
-    private final AtomicLong notQueued = new AtomicLong();
     private final AtomicLong keysChecked = new AtomicLong();
-    private final AtomicLong rowsPassed = new AtomicLong();
-    private final AtomicLong confirmed = new AtomicLong();
-    private final AtomicLong repaired = new AtomicLong();
-    /**
-     * Confirmed drift while repair is off. With {@code validation.repair} a row is repaired at once, or (its source
-     * row changed meanwhile) left to the stream and verified again, so it never counts.
-     */
-    private final AtomicLong unrepaired = new AtomicLong();
-    private final AtomicLong inFlight = new AtomicLong();
-    private final AtomicLong errors = new AtomicLong();
-    private volatile long passes;
-    private volatile Drift lastDrift;
-    private final Set<String> recorded = new HashSet<>();
-    private final Map<String, Long> lastEqual = new HashMap<>();
-    private final Deque<ChunkRecord> pass = new ArrayDeque<>();
-    private final long startNanos = System.nanoTime();
-    private long nextChunkNanos;
-    private boolean planned;
     private final Timer detection;
 
     /** Set by {@link #checkAppliedNow}: the loop checks applied rows without waiting {@link #KEY_DELAY}. */
@@ -124,30 +91,35 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private volatile boolean inPass;
 
     private long runId;
+    private DriftSettlement settlement;
     private Thread thread;
     private volatile boolean running;
     private Connection s;
     private Connection t;
 
     /**
+     * Verifies the migration of {@code sides} as its {@code validation} says (repair, rows per second) over
+     * {@code jobs}, chunked as {@code data.chunk_rows}.
+     *
      * @param caughtUp waits until the target applied past the source's position (the stream's fences)
      */
-    public ContinuousVerifier(ControlStore store, String migrationId, Connector source, Connector target,
-                              List<TableJob> jobs, CaughtUp caughtUp, boolean repair, long rowsPerSecond,
-                              int chunkRows, Consumer<String> say) {
+    public ContinuousVerifier(ControlStore store, Tables sides, List<TableJob> jobs, CaughtUp caughtUp,
+                              Consumer<String> say) {
+        Manifest m = sides.manifest();
         this.store = store;
-        this.migrationId = migrationId;
-        this.source = source;
-        this.target = target;
+        this.migrationId = m.id();
+        this.source = sides.source();
+        this.target = sides.target();
         jobs.forEach(j -> this.jobs.put(j.name(), j));
         this.caughtUp = caughtUp;
-        this.repair = repair;
-        this.rowsPerSecond = rowsPerSecond;
-        this.chunkRows = chunkRows;
+        this.rowsPerSecond = m.validation().rowsPerSecond();
         this.say = say;
         this.sourceSums = source.checksums().orElseThrow();
         this.targetSums = target.checksums().orElseThrow();
-        this.repairer = repair ? target.changeApplier() : Optional.empty();
+        this.repairer = m.validation().repair() ? target.changeApplier() : Optional.empty();
+        this.applied = new AppliedRows(this.jobs.keySet());
+        this.pass = new FullPass(this.jobs, new ChunkPlanner(source.keySampler().orElseThrow(), m.data().chunkRows()),
+                rowsPerSecond);
         this.detection = Timer.builder("tandem.drift.detection")
                 .description("time from when a drifting row was last seen equal to its report")
                 .tag("migration", migrationId).publishPercentiles(0.5, 0.99).register(Metrics.globalRegistry);
@@ -168,9 +140,10 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
 
     /** Stores the verify run this verification records its drift under and starts the thread. */
     public void start() {
-        runId = store.runs().create(migrationId, RunRecord.Kind.VERIFY, null, null, null,
-                "continuous verification during catch-up", rowsPerSecond, List.of()).runId();
+        runId = store.runs().create(new Runs.NewRun(migrationId, RunRecord.Kind.VERIFY, null, null, null,
+                "continuous verification during catch-up", rowsPerSecond), List.of()).runId();
         store.runs().setStatus(runId, RunStatus.NOT_STARTED, RunStatus.STARTED);
+        settlement = new DriftSettlement(caughtUp, new DriftRecorder(store, runId), repairer, detection, say);
         running = true;
         thread = new Thread(this::loop, "tandem-verify-" + migrationId);
         thread.setDaemon(true);
@@ -184,22 +157,7 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
 
     @Override
     public void applied(List<Change> batch) {
-        long now = System.nanoTime();
-        for (Change c : batch) {
-            if (c.kind() != Change.Kind.UPSERT && c.kind() != Change.Kind.PARTIAL_UPDATE
-                    && c.kind() != Change.Kind.DELETE) {
-                continue;
-            }
-            if (!jobs.containsKey(c.table())) {
-                continue;
-            }
-            if (queued.get() >= MAX_QUEUED_KEYS) {
-                notQueued.incrementAndGet();
-                continue;
-            }
-            queued.incrementAndGet();
-            queue.add(new Applied(now, c.table(), c.key()));
-        }
+        applied.applied(batch);
     }
 
     /**
@@ -211,7 +169,7 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
         long deadline = System.nanoTime() + timeout.toNanos();
         urgent = true;
         try {
-            while (queued.get() > 0 || checking) {
+            while (applied.queued() > 0 || checking) {
                 if (System.nanoTime() > deadline || !running) {
                     return false;
                 }
@@ -243,8 +201,8 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
         long deadline = System.nanoTime() + timeout.toNanos();
         long slack = HURRIED_KEY_DELAY.toNanos() + TimeUnit.MILLISECONDS.toNanos(100);
         while (true) {
-            Applied oldest = queue.peek();
-            if (!inPass && (oldest == null || System.nanoTime() - oldest.atNanos() <= slack)) {
+            Long oldest = applied.oldestNanos();
+            if (!inPass && (oldest == null || System.nanoTime() - oldest <= slack)) {
                 return true;
             }
             if (System.nanoTime() > deadline || !running) {
@@ -256,25 +214,25 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
 
     /** Applied rows waiting to be compared. */
     public long queuedKeys() {
-        return queued.get();
+        return applied.queued();
     }
 
     /** Confirmed drift not repaired: what {@code abort_thresholds.drift_rows} is compared with. */
     public long driftRows() {
-        return unrepaired.get();
+        return settlement == null ? 0 : settlement.unrepaired.get();
     }
 
     public long confirmed() {
-        return confirmed.get();
+        return settlement == null ? 0 : settlement.confirmed.get();
     }
 
     public long repaired() {
-        return repaired.get();
+        return settlement == null ? 0 : settlement.repaired.get();
     }
 
     /** Rows that kept changing through every recheck (not drift). */
     public long inFlight() {
-        return inFlight.get();
+        return settlement == null ? 0 : settlement.inFlight.get();
     }
 
     public long keysChecked() {
@@ -283,17 +241,17 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
 
     /** Applied rows not re-verified by key because the queue was full (the passes cover them). */
     public long keysNotQueued() {
-        return notQueued.get();
+        return applied.notQueued();
     }
 
     /** Full passes over every table finished. */
     public long passes() {
-        return passes;
+        return pass.passes();
     }
 
     /** The newest confirmed drift, or null. */
     public Drift lastDrift() {
-        return lastDrift;
+        return settlement == null ? null : settlement.last();
     }
 
     @Override
@@ -323,7 +281,7 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
             try {
                 connect();
                 boolean worked = checkApplied();
-                if (!worked && !hurried && System.nanoTime() >= nextChunkNanos) {
+                if (!worked && !hurried && pass.due()) {
                     inPass = true;
                     try {
                         passStep();
@@ -341,7 +299,6 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
                 if (!running) {
                     break;
                 }
-                errors.incrementAndGet();
                 closeConnections();
                 String why = target.endpoint().scrub(source.endpoint().scrub(String.valueOf(e.getMessage())));
                 if (System.nanoTime() - lastComplaint > TimeUnit.MINUTES.toNanos(1)) {
@@ -390,137 +347,44 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private boolean checkApplied() throws SQLException, InterruptedException {
         checking = true;
         try {
-            return checkAppliedDue();
+            long due = urgent ? Long.MAX_VALUE
+                    : System.nanoTime() - (hurried ? HURRIED_KEY_DELAY : KEY_DELAY).toNanos();
+            AppliedRows.Due keys = applied.take(due, KEYS_PER_CHECK);
+            if (keys.count() == 0) {
+                return false;
+            }
+            for (Map.Entry<String, Set<List<String>>> e : keys.byTable().entrySet()) {
+                TableJob job = jobs.get(e.getKey());
+                RowRecheck.Side ss = sourceSide(job);
+                RowRecheck.Side ts = targetSide(job);
+                List<RowRecheck.Suspect> suspects = RowRecheck.compare(e.getValue(), ss, ts);
+                keysChecked.addAndGet(e.getValue().size());
+                if (!suspects.isEmpty()) {
+                    settlement.settle(job, APPLIED_ROWS_CHUNK, suspects, ss, ts, keys.oldestNanos());
+                }
+            }
+            return true;
         } finally {
             checking = false;
         }
     }
 
-    private boolean checkAppliedDue() throws SQLException, InterruptedException {
-        long due = urgent ? Long.MAX_VALUE
-                : System.nanoTime() - (hurried ? HURRIED_KEY_DELAY : KEY_DELAY).toNanos();
-        Map<String, Set<List<String>>> byTable = new LinkedHashMap<>();
-        long oldest = Long.MAX_VALUE;
-        int n = 0;
-        while (n < KEYS_PER_CHECK) {
-            Applied a = queue.peek();
-            if (a == null || a.atNanos() > due) {
-                break;
-            }
-            queue.poll();
-            queued.decrementAndGet();
-            byTable.computeIfAbsent(a.table(), k -> new LinkedHashSet<>()).add(a.key());
-            oldest = Math.min(oldest, a.atNanos());
-            n++;
-        }
-        if (n == 0) {
-            return false;
-        }
-        for (Map.Entry<String, Set<List<String>>> e : byTable.entrySet()) {
-            TableJob job = jobs.get(e.getKey());
-            RowRecheck.Side ss = sourceSide(job);
-            RowRecheck.Side ts = targetSide(job);
-            List<RowRecheck.Suspect> suspects = RowRecheck.compare(e.getValue(), ss, ts);
-            keysChecked.addAndGet(e.getValue().size());
-            if (!suspects.isEmpty()) {
-                settle(job, APPLIED_ROWS_CHUNK, suspects, ss, ts, oldest);
-            }
-        }
-        return true;
-    }
-
     /** Compares the next chunk of the current full pass (planning a new pass when the last one ended). */
     private void passStep() throws SQLException, InterruptedException {
-        if (pass.isEmpty()) {
-            if (planned) {
-                passes++;
-            }
-            KeySampler sampler = source.keySampler().orElseThrow();
-            ChunkPlanner planner = new ChunkPlanner(sampler, chunkRows);
-            for (TableJob job : jobs.values()) {
-                pass.addAll(VerifyRunner.chunks(planner, s, job));
-            }
-            planned = true;
-            if (pass.isEmpty()) {
-                nextChunkNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-                return;
-            }
+        ChunkRecord chunk = pass.next(s);
+        if (chunk == null) {
+            return;
         }
-        ChunkRecord chunk = pass.poll();
         TableJob job = jobs.get(chunk.tableName());
         RowRecheck.Side ss = sourceSide(job);
         RowRecheck.Side ts = targetSide(job);
-        String where = chunk.tableName() + "#" + chunk.chunkNo();
         long seenAt = System.nanoTime();
-        Checksums.RangeChecksum tc = targetSums.checksum(t, job.target(), job.columns(), job.targetRange(chunk));
-        Checksums.RangeChecksum sc = sourceSums.checksum(s, job.source(), job.columns(), job.sourceRange(chunk));
-        rowsPassed.addAndGet(sc.rows());
-        // the rate limit: this chunk's rows at rows_per_second before the next chunk
-        nextChunkNanos = System.nanoTime() + (long) (Math.max(1, sc.rows()) * 1e9 / rowsPerSecond);
-        if (sc.equals(tc)) {
-            lastEqual.put(where, seenAt);
-            return;
+        ChunkComparison.Result c = ChunkComparison.compare(ss, ts, job.sourceRange(chunk), job.targetRange(chunk),
+                null);
+        if (!c.equal()) {
+            settlement.settle(job, chunk.chunkNo(), c.suspects(), ss, ts, pass.lastEqual(chunk));
         }
-        Map<List<String>, Long> sourceRows = new HashMap<>();
-        sourceSums.rowHashes(s, job.source(), job.columns(), job.sourceRange(chunk), sourceRows::put);
-        List<RowRecheck.Suspect> suspects = new ArrayList<>();
-        targetSums.rowHashes(t, job.target(), job.columns(), job.targetRange(chunk), (key, hash) -> {
-            Long sh = sourceRows.remove(key);
-            if (sh == null || sh != hash) {
-                suspects.add(new RowRecheck.Suspect(key, sh, hash));
-            }
-        });
-        sourceRows.forEach((key, hash) -> suspects.add(new RowRecheck.Suspect(key, hash, null)));
-        if (!suspects.isEmpty()) {
-            settle(job, chunk.chunkNo(), suspects, ss, ts, lastEqual.getOrDefault(where, startNanos));
-        }
-        lastEqual.put(where, seenAt);
-    }
-
-    /** Rechecks suspects; stores, reports and (when configured) repairs the confirmed ones. */
-    private void settle(TableJob job, int chunkNo, List<RowRecheck.Suspect> suspects, RowRecheck.Side ss,
-                        RowRecheck.Side ts, long sinceNanos) throws SQLException, InterruptedException {
-        RowRecheck.Outcome o = RowRecheck.recheck(suspects, ss, ts, caughtUp, RECHECK_TIMEOUT);
-        inFlight.addAndGet(o.inFlight());
-        for (RowRecheck.Suspect d : o.confirmed()) {
-            String keyJson = KeyJson.write(d.key());
-            if (!recorded.add(job.name() + "\u0000" + keyJson)) {
-                continue; // reported before and not repaired
-            }
-            Duration within = Duration.ofNanos(System.nanoTime() - sinceNanos);
-            detection.record(within);
-            Map<String, List<String>> differing = d.kind().equals("mismatch")
-                    ? DriftRows.differingColumns(ss, ts, d.key()) : Map.of();
-            store.drift().record(new DriftLog.DriftRow(runId, job.name(), chunkNo, keyJson, d.kind(),
-                    d.kind().equals("mismatch") ? KeyJson.write(new ArrayList<>(differing.keySet())) : null, null,
-                    null));
-            confirmed.incrementAndGet();
-            boolean fixed = false;
-            if (repairer.isPresent()) {
-                t.setAutoCommit(false);
-                try {
-                    fixed = DriftRows.repair(ss, ts, repairer.get(), job.name(), d);
-                } finally {
-                    t.setAutoCommit(true);
-                }
-                if (fixed) {
-                    store.drift().repaired(runId, job.name(), keyJson);
-                    repaired.incrementAndGet();
-                }
-                // Not fixed: the source row changed since it was compared; the stream brings that change, and if
-                // the row still differs afterwards it is found, reported and repaired again.
-                recorded.remove(job.name() + "\u0000" + keyJson);
-            } else {
-                unrepaired.incrementAndGet();
-            }
-            Drift drift = new Drift(job.name(), d.key(), d.kind(), within, fixed);
-            lastDrift = drift;
-            StringBuilder cols = new StringBuilder();
-            differing.forEach((c, v) -> cols.append(' ').append(c).append(" source=").append(v.get(0))
-                    .append(" target=").append(v.get(1)));
-            say.accept(String.format(Locale.ROOT, "  DRIFT %s key %s: %s%s; detected within %.1f s%s", job.name(),
-                    d.key(), d.kind(), cols, within.toMillis() / 1000.0, fixed ? "; repaired from the source" : ""));
-        }
+        pass.compared(chunk, c.source().rows(), seenAt);
     }
 
     private RowRecheck.Side sourceSide(TableJob job) {

@@ -4,6 +4,7 @@ import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.KeyRange;
 import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.store.DriftKind;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -110,8 +111,9 @@ final class RowRecheck {
      * row on that side).
      */
     record Suspect(List<String> key, Long sourceHash, Long targetHash) {
-        String kind() {
-            return sourceHash == null ? "extra_on_target" : targetHash == null ? "missing_on_target" : "mismatch";
+        DriftKind kind() {
+            return sourceHash == null ? DriftKind.EXTRA_ON_TARGET : targetHash == null ? DriftKind.MISSING_ON_TARGET
+                    : DriftKind.MISMATCH;
         }
     }
 

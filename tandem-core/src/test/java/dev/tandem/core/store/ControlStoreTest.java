@@ -135,20 +135,20 @@ class ControlStoreTest {
     @Test
     void tracksRunsAndChunksWithSeed003Statuses() {
         store.migrations().create("m", null, "{}", "alice");
-        RunRecord run = store.runs().create("m", RunRecord.Kind.BACKFILL, null, null, null, "first", 0, List.of(
+        RunRecord run = store.runs().create(new Runs.NewRun("m", RunRecord.Kind.BACKFILL, null, null, null, "first", 0), List.of(
                 ChunkRecord.planned("public.orders", 0, null, "[1000]"),
                 ChunkRecord.planned("public.orders", 1, "[1001]", null)));
         assertThat(run.status()).isEqualTo(RunStatus.NOT_STARTED);
         store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
 
-        assertThat(store.runs().markChunk(run.runId(), "public.orders", 0, ChunkStatus.NOT_STARTED,
+        assertThat(store.runs().markChunk(chunk(run, 0), ChunkStatus.NOT_STARTED,
                 ChunkStatus.STARTED, 0, 0, null)).isTrue();
-        assertThat(store.runs().markChunk(run.runId(), "public.orders", 0, ChunkStatus.NOT_STARTED,
+        assertThat(store.runs().markChunk(chunk(run, 0), ChunkStatus.NOT_STARTED,
                 ChunkStatus.STARTED, 0, 0, null)).as("a chunk is taken once").isFalse();
-        assertThat(store.runs().markChunk(run.runId(), "public.orders", 0, ChunkStatus.STARTED, ChunkStatus.PASS,
+        assertThat(store.runs().markChunk(chunk(run, 0), ChunkStatus.STARTED, ChunkStatus.PASS,
                 1000, 64_000, null)).isTrue();
-        store.runs().markChunk(run.runId(), "public.orders", 1, ChunkStatus.NOT_STARTED, ChunkStatus.STARTED, 0, 0, null);
-        store.runs().markChunk(run.runId(), "public.orders", 1, ChunkStatus.STARTED, ChunkStatus.FAIL, 0, 0,
+        store.runs().markChunk(chunk(run, 1), ChunkStatus.NOT_STARTED, ChunkStatus.STARTED, 0, 0, null);
+        store.runs().markChunk(chunk(run, 1), ChunkStatus.STARTED, ChunkStatus.FAIL, 0, 0,
                 "connection lost");
 
         assertThat(store.runs().chunks(run.runId(), ChunkStatus.FAIL)).singleElement().satisfies(c -> {
@@ -167,7 +167,8 @@ class ControlStoreTest {
         assertThatThrownBy(() -> store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED))
                 .hasMessageContaining("expected STARTED, actual ENDED");
 
-        RunRecord second = store.runs().create("m", RunRecord.Kind.BACKFILL, run.runId(), null, null, null, 0, List.of());
+        RunRecord second = store.runs().create(new Runs.NewRun("m", RunRecord.Kind.BACKFILL, run.runId(), null, null, null, 0),
+                List.of());
         assertThat(second.runId()).isGreaterThan(run.runId());
         assertThat(store.runs().list("m")).extracting(RunRecord::runId).containsExactly(second.runId(), run.runId());
     }
@@ -205,5 +206,10 @@ class ControlStoreTest {
         assertThatThrownBy(() -> ControlStore.open("jdbc:mysql://h/db?password=x", Map.<String, String>of()::get))
                 .hasMessage("store jdbc:mysql://h/db?password=****** is not supported; use a directory for the "
                         + "embedded store, or a jdbc:postgresql: URL");
+    }
+
+    private ChunkRecord chunk(RunRecord run, int chunkNo) {
+        return store.runs().chunks(run.runId(), null).stream().filter(c -> c.chunkNo() == chunkNo).findFirst()
+                .orElseThrow();
     }
 }

@@ -9,7 +9,7 @@ import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.Problem;
 import dev.tandem.core.migrate.PhaseGates;
 import dev.tandem.core.store.ControlStore;
-import dev.tandem.server.cli.Json;
+import dev.tandem.server.wire.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -17,6 +17,7 @@ import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
 import io.javalin.security.RouteRole;
+import io.javalin.validation.ValidationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,7 +63,6 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer(ControlStore store, Map<String, String> env, Tokens tokens, boolean insecureNoAuth) {
         this.orchestrator = new Orchestrator(store, env, events);
         this.metrics = new ServerMetrics(store);
-        MigrationsApi api = new MigrationsApi(store, orchestrator);
         this.app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
@@ -80,7 +80,20 @@ public final class ApiServer implements AutoCloseable {
                         System.nanoTime() - t0);
             }
         });
+        errors();
+        routes(new ApiCalls(store, orchestrator));
+    }
+
+    /** Every failure as seed 002's error document: bad input 400 with its problems, never a stack trace. */
+    private void errors() {
         app.exception(TandemException.class, (e, ctx) -> error(ctx, e));
+        app.exception(ValidationException.class, (e, ctx) -> {
+            ArrayNode problems = Json.MAPPER.createArrayNode();
+            e.getErrors().forEach((field, errs) -> errs.forEach(x -> problems.addObject().put("message",
+                    field + ": '" + x.getValue() + "' " + ApiCalls.parameterRule(field, x.getMessage()))));
+            error(ctx, 400, ErrorCode.BAD_INPUT, problems.size() == 1 ? problems.get(0).path("message").asText()
+                    : problems.size() + " parameters are not valid", problems, null);
+        });
         app.exception(HttpResponseException.class, (e, ctx) -> {
             ErrorCode code = e.getStatus() == 404 ? ErrorCode.NOT_FOUND : ErrorCode.BAD_INPUT;
             error(ctx, e.getStatus(), code, e.getStatus() == 404 ? "no such resource: " + ctx.method() + " "
@@ -99,60 +112,18 @@ public final class ApiServer implements AutoCloseable {
         });
         app.error(405, ctx -> error(ctx, 405, ErrorCode.BAD_INPUT, ctx.method() + " is not allowed on "
                 + ctx.path(), null, null));
+    }
 
-        String m = BASE + "/migrations";
-        String one = m + "/{id}";
+    /** The route table: each API class adds its own; the server's own routes (health, OpenAPI, metrics, events). */
+    private void routes(ApiCalls calls) {
         route(HandlerType.GET, "/health", PUBLIC, "Liveness: answers while the server runs", ctx -> ok(ctx,
                 Json.MAPPER.createObjectNode().put("alive", true)));
         route(HandlerType.GET, BASE + "/openapi.json", PUBLIC, "This API's OpenAPI 3 document",
                 ctx -> ctx.json(OpenApi.document(routes, BASE)));
-        route(HandlerType.POST, m, Tokens.Role.ADMIN, "Create a migration (seed 002's JSON or a full manifest)",
-                api::create);
-        route(HandlerType.GET, m, Tokens.Role.READ, "List migrations", api::list);
-        route(HandlerType.GET, one, Tokens.Role.ADMIN, "Get a migration (seed 002: admin)", api::get);
-        route(HandlerType.PATCH, one, Tokens.Role.ADMIN, "Change a migration (JSON merge patch of its manifest)",
-                api::patch);
-        for (HandlerType t : List.of(HandlerType.POST, HandlerType.PUT)) {
-            route(t, one + "/api/{sub}", Tokens.Role.ADMIN, "Add an API to a migration",
-                    ctx -> api.addResource(ctx, "apis"));
-            route(t, one + "/interlay/{sub}", Tokens.Role.ADMIN, "Add an interlay to a migration",
-                    ctx -> api.addResource(ctx, "interlays"));
-        }
-        route(HandlerType.POST, one + "/test", Tokens.Role.ADMIN, "Preflight both databases (as tandem plan)",
-                api::test);
-        route(HandlerType.POST, one + "/migrate", Tokens.Role.ADMIN, "Start: prepare, backfill, catch_up",
-                api::migrate);
-        route(HandlerType.POST, one + "/advance", Tokens.Role.ADMIN, "Move to the next phase if its gate holds",
-                api::advance);
-        route(HandlerType.POST, one + "/pause", Tokens.Role.ADMIN, "Pause a running migration", api::pause);
-        route(HandlerType.POST, one + "/resume", Tokens.Role.ADMIN, "Resume a paused migration", api::resume);
-        route(HandlerType.POST, one + "/stop", Tokens.Role.ADMIN,
-                "Stop streaming after the current batch (?immediate=true: at once)", api::stop);
-        route(HandlerType.POST, one + "/cutover", Tokens.Role.ADMIN, "Cutover: freeze writes through the routers, "
-                + "sync, verify, sequences, reverse stream, flip; answers with the report (write pause)", api::cutover);
-        route(HandlerType.POST, one + "/rollback", Tokens.Role.ADMIN, "After a cutover: freeze, let the reverse "
-                + "stream catch up, flip back to the source; rolled_back", api::rollback);
-        route(HandlerType.POST, one + "/cleanup", Tokens.Role.ADMIN, "After a cutover: drop the streams, archive the "
-                + "audit, completed", api::cleanup);
-        route(HandlerType.POST, one + "/abort", Tokens.Role.ADMIN,
-                "Abandon before cutover: stop, drop the stream, rolled_back", api::abort);
-        route(HandlerType.POST, one + "/verify", Tokens.Role.ADMIN,
-                "Verify source and target (lag-aware; ?repair=true repairs)", api::verify);
-        route(HandlerType.GET, one + "/status", Tokens.Role.READ, "State, phase, progress, lag, verification, alerts",
-                api::status);
-        route(HandlerType.GET, one + "/lag", Tokens.Role.READ, "Replication lag (seed 000's shape)", api::lag);
-        route(HandlerType.GET, one + "/runs", Tokens.Role.READ, "Backfill and verify runs", api::runs);
-        route(HandlerType.GET, one + "/runs/{run}/chunks", Tokens.Role.READ, "A run's chunks", api::chunks);
-        route(HandlerType.GET, BASE + "/runs/{run}/chunks", Tokens.Role.READ, "A run's chunks, by run id alone",
-                api::chunks);
-        route(HandlerType.GET, one + "/routing", Tokens.Role.READ,
-                "The routing state routers follow (?after_epoch=N: long poll for a newer epoch)", api::routing);
-        route(HandlerType.POST, one + "/routing/ack", Tokens.Role.READ,
-                "A router acknowledges the epoch it applies ({router_id, epoch})", api::routingAck);
-        route(HandlerType.GET, one + "/drift", Tokens.Role.READ, "Rows found different by verification",
-                api::drift);
-        route(HandlerType.GET, one + "/audit", Tokens.Role.READ, "Every transition and operator action, with who",
-                api::audit);
+        new MigrationsApi(calls).register(this::route, BASE);
+        new LifecycleApi(calls).register(this::route, BASE);
+        new ReportsApi(calls).register(this::route, BASE);
+        new RoutingApi(calls).register(this::route, BASE);
         route(HandlerType.GET, "/metrics", Tokens.Role.READ, "Prometheus metrics", ctx -> {
             ctx.contentType("text/plain; version=0.0.4; charset=utf-8");
             ctx.result(metrics.scrape());

@@ -1,7 +1,7 @@
 package dev.tandem.server.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.server.cli.Json;
+import dev.tandem.server.wire.Json;
 import io.javalin.http.sse.SseClient;
 import java.time.Instant;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,7 +1,7 @@
 package dev.tandem.server.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.server.cli.Json;
+import dev.tandem.server.wire.Json;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -1,22 +1,25 @@
 package dev.tandem.server.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tandem.core.backfill.BackfillListener;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.AlertEvent;
 import dev.tandem.core.migrate.MigrationControl;
+import dev.tandem.core.migrate.MigrationListener;
 import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.core.verify.VerifyReport;
 import dev.tandem.core.verify.VerifyRunner;
-import dev.tandem.server.cli.Json;
+import dev.tandem.server.wire.Json;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,7 +65,7 @@ final class Orchestrator implements AutoCloseable {
 
     /** The stored manifest, read with this server's environment for its {@code ${env:...}} references. */
     ManifestDocument manifest(MigrationRecord r, ManifestReader.Purpose purpose) {
-        return new ManifestReader(env::get).document(r.manifest(), "the stored manifest of " + r.id(), purpose);
+        return store.migrations().manifest(r, env::get, purpose);
     }
 
     /** seed 002's failure_handling of the migration, as its manifest says (e.g. {@code retry_then_all (3)}). */
@@ -109,16 +112,8 @@ final class Orchestrator implements AutoCloseable {
         }
         ManifestDocument doc = manifest(r, ManifestReader.Purpose.RUN);
         Long prevRun = MigrationRunner.runToContinue(store, r);
-        MigrationRunner.Options opts = new MigrationRunner.Options(prevRun, null, null, actor);
-        MigrationRunner runner = new MigrationRunner(store, ConnectorRegistry.load(), progress(id), line -> {
-            LOG.info("[{}] {}", id, line);
-            events.log(id, line);
-            if (line.startsWith("ALERT ") || line.startsWith("alert resolved: ")) {
-                ObjectNode d = Json.MAPPER.createObjectNode();
-                d.put("line", line);
-                events.publish(id, "alert", d);
-            }
-        });
+        RunOptions opts = new RunOptions(prevRun, null, null, actor);
+        MigrationRunner runner = new MigrationRunner(store, ConnectorRegistry.load(), listener(id));
         lastError.remove(id);
         Thread t = new Thread(() -> run(id, runner, doc, opts), "tandem-migration-" + id);
         t.setDaemon(true);
@@ -127,7 +122,7 @@ final class Orchestrator implements AutoCloseable {
         LOG.info("[{}] started by {}{}", id, actor, prevRun == null ? "" : " (continuing run " + prevRun + ")");
     }
 
-    private void run(String id, MigrationRunner runner, ManifestDocument doc, MigrationRunner.Options opts) {
+    private void run(String id, MigrationRunner runner, ManifestDocument doc, RunOptions opts) {
         try {
             MigrationOutcome o = runner.migrate(doc, opts);
             if (o.failure() != null) {
@@ -154,10 +149,42 @@ final class Orchestrator implements AutoCloseable {
         });
     }
 
-    /** Progress events for the dashboard, at most a few per second per migration. */
-    private BackfillListener progress(String id) {
-        return new BackfillListener() {
+    /**
+     * What a migration running here tells: lines to the log and the event stream, alerts and given-up tables as
+     * their own events, copy progress at most a few times a second.
+     */
+    private MigrationListener listener(String id) {
+        return new MigrationListener() {
             private long last;
+
+            @Override
+            public void line(String text) {
+                LOG.info("[{}] {}", id, text);
+                events.log(id, text);
+            }
+
+            @Override
+            public void alert(AlertEvent e) {
+                line(e.line());
+                ObjectNode d = Json.MAPPER.createObjectNode();
+                d.put("line", e.line());
+                d.put("alert", e.rule());
+                d.put("severity", e.severity());
+                d.put("state", e.firing() ? "firing" : "resolved");
+                d.put("condition", e.condition());
+                d.put("message", e.message());
+                d.put("observed", e.observed());
+                events.publish(id, "alert", d);
+            }
+
+            @Override
+            public void tableGivenUp(String table, String why) {
+                MigrationListener.super.tableGivenUp(table, why);
+                ObjectNode d = Json.MAPPER.createObjectNode();
+                d.put("table", table);
+                d.put("error", why);
+                events.publish(id, "table_failed", d);
+            }
 
             @Override
             public synchronized void chunkDone(String table, int chunkNo, long rows, long bytes, long streamedRows) {
@@ -241,7 +268,7 @@ final class Orchestrator implements AutoCloseable {
         Manifest m = manifest(r, ManifestReader.Purpose.RUN).manifest();
         Thread t = new Thread(() -> {
             try {
-                VerifyRunner.Report report = new VerifyRunner(store, ConnectorRegistry.load(), line -> {
+                VerifyReport report = new VerifyRunner(store, ConnectorRegistry.load(), line -> {
                     LOG.info("[{}] verify: {}", id, line);
                     events.log(id, "verify: " + line);
                 }).verify(m, new VerifyRunner.Options(null, repair));

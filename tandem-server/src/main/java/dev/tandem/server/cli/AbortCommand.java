@@ -1,10 +1,8 @@
 package dev.tandem.server.cli;
 
 import dev.tandem.core.migrate.MigrationControl;
-import dev.tandem.core.store.ControlStore;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,11 +26,9 @@ final class AbortCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MIGRATION_ID")
     String migrationId;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -41,16 +37,14 @@ final class AbortCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            var d = server.get().post("/api/v1/migrations/" + migrationId + "/abort", null);
+        return where.run(env, server -> {
+            var d = server.post("/api/v1/migrations/" + migrationId + "/abort", null);
             out.println("Migration " + migrationId + ": " + d.path("status").asText() + ". The target's tables were "
                     + "left as they are.");
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
+        }, cs -> {
             var done = new MigrationControl(cs, env::get).abort(migrationId, MigrateCommand.actor(), "tandem abort",
                     line -> {
                         out.println(line);
@@ -59,6 +53,6 @@ final class AbortCommand implements Callable<Integer> {
             out.println("Migration " + migrationId + ": " + done.state().wire() + ". The target's tables were left "
                     + "as they are.");
             return 0;
-        }
+        });
     }
 }

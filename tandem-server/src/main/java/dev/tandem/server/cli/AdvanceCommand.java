@@ -6,12 +6,11 @@ import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.migrate.MigrationControl;
 import dev.tandem.core.migrate.PhaseGates;
-import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Requests;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,11 +37,9 @@ final class AdvanceCommand implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "PHASE", description = "A later phase than the next one.")
     String to;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -50,30 +47,32 @@ final class AdvanceCommand implements Callable<Integer> {
         this.env = env;
     }
 
-    @Override
-    public Integer call() throws InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
-        Phase phase = null;
-        if (to != null) {
-            try {
-                phase = Phase.fromWire(to);
-            } catch (IllegalArgumentException e) {
-                throw TandemException.badInput("--to " + to + ": not a phase; use one of prepare, backfill, catch_up, "
-                        + "shadow, cutover, cleanup");
-            }
+    private Phase phase() {
+        if (to == null) {
+            return null;
         }
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
+        try {
+            return Phase.fromWire(to);
+        } catch (IllegalArgumentException e) {
+            throw TandemException.badInput("--to " + to + ": not a phase; use one of prepare, backfill, catch_up, "
+                    + "shadow, cutover, cleanup");
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Phase phase = phase();
+        return where.run(env, server -> {
             ObjectNode body = Json.MAPPER.createObjectNode();
             if (phase != null) {
                 body.put("phase", phase.wire());
             }
-            var d = server.get().post("/api/v1/migrations/" + migrationId + "/advance", body);
+            var d = server.post("/api/v1/migrations/" + migrationId + "/advance", body);
             out.println("Migration " + migrationId + ": " + d.path("status").asText() + " (phase "
                     + d.path("phase").asText() + ").");
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
+        }, cs -> {
             MigrationRecord r = cs.migrations().get(migrationId);
             Phase next = phase != null ? phase : Phase.ORDER.get(Math.min(Phase.ORDER.size() - 1,
                     Phase.ORDER.indexOf(r.status().phase()) + 1));
@@ -81,22 +80,20 @@ final class AdvanceCommand implements Callable<Integer> {
             if (cutover || next == Phase.CLEANUP && r.status().phase() == Phase.CUTOVER) {
                 var report = new MigrationControl(cs, env::get).procedure(migrationId, cutover ? Requests.Kind.CUTOVER
                         : Requests.Kind.CLEANUP, MigrateCommand.actor(), java.time.Duration.ofSeconds(120));
-                if (!"completed".equals(report.path("outcome").asText())) {
-                    throw TandemException.badState("the " + report.path("procedure").asText() + " of migration "
-                            + migrationId + " failed at step " + report.path("failed_step").asText() + ": "
-                            + report.path("error").asText());
+                if (!report.completed()) {
+                    throw TandemException.badState("the " + report.procedure() + " of migration " + migrationId
+                            + " failed at step " + report.failedStep() + ": " + report.error());
                 }
                 MigrationRecord done = cs.migrations().get(migrationId);
                 out.println("Migration " + migrationId + ": " + done.status().state().wire() + " (phase "
                         + done.status().phase().wire() + ").");
                 return 0;
             }
-            var m = new ManifestReader(env::get).document(r.manifest(), "the stored manifest of " + migrationId,
-                    ManifestReader.Purpose.RUN).manifest();
+            var m = cs.migrations().manifest(r, env::get, ManifestReader.Purpose.RUN).manifest();
             MigrationRecord done = new PhaseGates(cs).advance(r, m, phase, MigrateCommand.actor());
             out.println("Migration " + migrationId + ": " + done.status().state().wire() + " (phase "
                     + done.status().phase().wire() + ").");
             return 0;
-        }
+        });
     }
 }

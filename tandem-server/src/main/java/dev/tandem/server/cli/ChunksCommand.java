@@ -2,9 +2,8 @@ package dev.tandem.server.cli;
 
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
-import dev.tandem.core.store.ControlStore;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,11 +33,9 @@ final class ChunksCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -47,11 +44,10 @@ final class ChunksCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            com.fasterxml.jackson.databind.JsonNode data = server.get().get("/api/v1/runs/" + runId + "/chunks"
+        return where.run(env, server -> {
+            com.fasterxml.jackson.databind.JsonNode data = server.get("/api/v1/runs/" + runId + "/chunks"
                     + (status == null ? "" : "?status=" + status.name()));
             if (json) {
                 out.println(Json.write(data));
@@ -63,8 +59,7 @@ final class ChunksCommand implements Callable<Integer> {
                 }
             }
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
+        }, cs -> {
             cs.runs().get(runId);
             List<ChunkRecord> chunks = cs.runs().chunks(runId, status);
             if (json) {
@@ -84,7 +79,7 @@ final class ChunksCommand implements Callable<Integer> {
             if (chunks.isEmpty()) {
                 out.println("(no chunks" + (status == null ? "" : " with status " + status) + ")");
             }
-        }
-        return 0;
+            return 0;
+        });
     }
 }

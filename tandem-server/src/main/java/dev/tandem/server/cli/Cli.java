@@ -30,6 +30,9 @@ public final class Cli {
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine cmd = ex.getCommandLine();
             cmd.getErr().println("error: " + ex.getMessage());
+            if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+                CommandLine.UnmatchedArgumentException.printSuggestions(u, cmd.getErr()); // picocli's "Did you mean"
+            }
             cmd.getErr().println("run 'tandem " + (cmd.getCommandName().equals("tandem") ? ""
                     : cmd.getCommandName() + " ") + "--help' for usage");
             return ErrorCode.BAD_INPUT.exitCode();

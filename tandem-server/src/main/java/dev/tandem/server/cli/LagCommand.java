@@ -2,15 +2,14 @@ package dev.tandem.server.cli;
 
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.store.StreamPosition;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,11 +34,9 @@ final class LagCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -48,11 +45,10 @@ final class LagCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            com.fasterxml.jackson.databind.JsonNode d = server.get().get("/api/v1/migrations/" + migrationId + "/lag");
+        return where.run(env, server -> {
+            com.fasterxml.jackson.databind.JsonNode d = server.get("/api/v1/migrations/" + migrationId + "/lag");
             if (json) {
                 out.println(Json.write(d));
             } else {
@@ -62,8 +58,7 @@ final class LagCommand implements Callable<Integer> {
                         d.path("trend").asText(), d.path("estimated_catch_up").asText());
             }
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
+        }, cs -> {
             cs.migrations().get(migrationId);
             StreamPosition pos = cs.positions().find(migrationId, StreamDirection.FORWARD).orElseThrow(() ->
                     TandemException.badState("migration " + migrationId + " has no change stream (cdc.method none, "
@@ -88,6 +83,6 @@ final class LagCommand implements Callable<Integer> {
                         pos.kind(), r.position(), r.positionTime() == null ? "-" : r.positionTime());
             }
             return 0;
-        }
+        });
     }
 }

@@ -6,12 +6,16 @@ import dev.tandem.core.backfill.BackfillResult;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.core.migrate.MigrationListener;
 import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.plan.Sizes;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.server.wire.ApiClient;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -65,11 +69,9 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON summary at the end (progress then goes to stderr).")
     boolean json;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -81,7 +83,7 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter talk = json ? spec.commandLine().getErr() : out;
-        java.util.Optional<Remote.Client> server = remote.client(env);
+        java.util.Optional<ApiClient> server = where.server(env);
         if (server.isPresent()) {
             if (prevRun != null || rangeMin != null || rangeMax != null) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "with --server the server "
@@ -108,11 +110,11 @@ final class MigrateCommand implements Callable<Integer> {
         } catch (ManifestException e) {
             return Json.reportProblems(e, json, out);
         }
-        return run(doc, new MigrationRunner.Options(prevRun, rangeMin, rangeMax, actor()), out, talk);
+        return run(doc, new RunOptions(prevRun, rangeMin, rangeMax, actor()), out, talk);
     }
 
-    int run(ManifestDocument doc, MigrationRunner.Options options, PrintWriter out, PrintWriter talk) {
-        try (ControlStore cs = store.open(env)) {
+    int run(ManifestDocument doc, RunOptions options, PrintWriter out, PrintWriter talk) {
+        try (ControlStore cs = where.openStore(env)) {
             MigrationOutcome outcome = execute(cs, doc, options, talk, System.console() != null && !json);
             if (json) {
                 out.println(Json.write(summary(outcome)));
@@ -127,13 +129,14 @@ final class MigrateCommand implements Callable<Integer> {
      * Runs the migration with progress on {@code talk}; Ctrl-C or SIGTERM stops it cleanly (chunks in flight roll
      * back and the migration is paused). Shared with {@code tandem demo}.
      */
-    static MigrationOutcome execute(ControlStore cs, ManifestDocument doc, MigrationRunner.Options options,
+    static MigrationOutcome execute(ControlStore cs, ManifestDocument doc, RunOptions options,
                                     PrintWriter talk, boolean interactive) {
         try (ProgressPrinter progress = new ProgressPrinter(talk, interactive)) {
-            MigrationRunner runner = new MigrationRunner(cs, ConnectorRegistry.load(), progress, line -> {
-                talk.println(line);
-                talk.flush();
-            });
+            MigrationRunner runner = new MigrationRunner(cs, ConnectorRegistry.load(), MigrationListener.of(progress,
+                    line -> {
+                        talk.println(line);
+                        talk.flush();
+                    }));
             try (Interrupts ignored = Interrupts.install(() -> {
                 talk.println("Stopping: chunks in flight roll back (press Ctrl-C again to exit at once) ...");
                 talk.flush();

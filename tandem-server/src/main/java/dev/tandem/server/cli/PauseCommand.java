@@ -21,11 +21,9 @@ final class PauseCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MIGRATION_ID")
     String migrationId;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -34,7 +32,8 @@ final class PauseCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
-        return StopCommand.stop("pause", migrationId, false, 60, remote, store, env, spec.commandLine().getOut());
+    public Integer call() throws Exception {
+        return StopCommand.stop(new StopCommand.Stop("pause", migrationId, false, 60), where, env,
+                spec.commandLine().getOut());
     }
 }

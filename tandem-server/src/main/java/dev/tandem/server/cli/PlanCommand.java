@@ -6,6 +6,8 @@ import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.migrate.Planner;
 import dev.tandem.core.plan.PlanReport;
 import dev.tandem.core.spi.ConnectorRegistry;
+import dev.tandem.server.wire.ApiClient;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -52,7 +54,7 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        java.util.Optional<Remote.Client> server = remote.client(env);
+        java.util.Optional<ApiClient> server = remote.client(env);
         if (server.isPresent()) {
             // the server checks with its own environment and network, where the migration will run
             String id = RemoteManifest.upsert(server.get(), file, env);

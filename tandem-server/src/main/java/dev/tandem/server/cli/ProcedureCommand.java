@@ -1,15 +1,13 @@
 package dev.tandem.server.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.core.cutover.CutoverReport;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.migrate.MigrationControl;
-import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Requests;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,11 +31,9 @@ abstract class ProcedureCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
     private final Requests.Kind kind;
@@ -48,43 +44,37 @@ abstract class ProcedureCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         String verb = kind.name().toLowerCase(Locale.ROOT);
-        JsonNode report;
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            report = server.get().post("/api/v1/migrations/" + migrationId + "/" + verb, null).path("report");
-        } else {
-            try (ControlStore cs = store.openExisting(env)) {
-                report = new MigrationControl(cs, env::get).procedure(migrationId, kind, MigrateCommand.actor(),
-                        Duration.ofSeconds(120));
-            }
-            if (!"completed".equals(report.path("outcome").asText())) {
-                if (json) {
-                    out.println(report.toPrettyString());
-                }
-                throw TandemException.badState("the " + verb + " of migration " + migrationId + " failed at step "
-                        + report.path("failed_step").asText() + ": " + report.path("error").asText());
-            }
+        CutoverReport report = where.run(env,
+                server -> CutoverReport.of(server.post("/api/v1/migrations/" + migrationId + "/" + verb, null)
+                        .path("report")),
+                cs -> new MigrationControl(cs, env::get).procedure(migrationId, kind, MigrateCommand.actor(),
+                        Duration.ofSeconds(120)));
+        if (json) {
+            out.println(report.toJson().toPrettyString());
+        }
+        if (!report.completed()) {
+            throw TandemException.badState("the " + verb + " of migration " + migrationId + " failed at step "
+                    + report.failedStep() + ": " + report.error());
         }
         if (json) {
-            out.println(report.toPrettyString());
             return 0;
         }
         out.println("Migration " + migrationId + ": " + verb + " completed.");
-        for (JsonNode s : report.path("steps")) {
-            out.printf(Locale.ROOT, "  %-24s %8.1f ms%n", s.path("step").asText(), s.path("ms").asDouble());
+        for (CutoverReport.Step s : report.steps()) {
+            out.printf(Locale.ROOT, "  %-24s %8.1f ms%n", s.step(), s.ms());
         }
-        if (report.has("freeze_ms")) {
-            out.printf(Locale.ROOT, "Writes frozen %.1f ms (%d routers).%n", report.path("freeze_ms").asDouble(),
-                    report.path("routers").asInt());
+        if (report.freeze() != null && report.freeze().freezeMs() != null) {
+            out.printf(Locale.ROOT, "Writes frozen %.1f ms (%d routers).%n", report.freeze().freezeMs(),
+                    report.freeze().routers());
         }
-        JsonNode p = report.path("write_pause");
-        if (!p.isMissingNode()) {
+        if (report.writePause() != null) {
+            var w = report.writePause();
             out.printf(Locale.ROOT, "Write pause over %d blocked transactions: p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
-                    + "%d hit the freeze timeout.%n", p.path("blocked_transactions").asLong(), p.path("p50_ms")
-                    .asDouble(), p.path("p99_ms").asDouble(), p.path("max_ms").asDouble(), p.path("timeouts").asLong());
+                    + "%d hit the freeze timeout.%n", w.blockedTransactions(), w.p50Ms(), w.p99Ms(), w.maxMs(),
+                    w.timeouts());
         }
         return 0;
     }

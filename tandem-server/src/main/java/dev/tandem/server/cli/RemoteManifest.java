@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.ManifestReader;
+import dev.tandem.server.wire.ApiClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ final class RemoteManifest {
     }
 
     /** Creates or updates the migration on the server; returns its id. */
-    static String upsert(Remote.Client server, Path file, Map<String, String> env) {
+    static String upsert(ApiClient server, Path file, Map<String, String> env) {
         JsonNode doc;
         try {
             doc = new ManifestReader(env::get).parse(Files.readString(file), file.toString());

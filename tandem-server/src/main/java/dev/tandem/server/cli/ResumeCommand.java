@@ -6,11 +6,10 @@ import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.migrate.MigrationRunner;
-import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.store.MigrationRecord;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,11 +30,9 @@ final class ResumeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MIGRATION_ID")
     String migrationId;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -44,29 +41,26 @@ final class ResumeCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            var d = server.get().post("/api/v1/migrations/" + migrationId + "/resume", null);
+        return where.runCreating(env, server -> {
+            var d = server.post("/api/v1/migrations/" + migrationId + "/resume", null);
             out.println("Migration " + migrationId + ": " + d.path("status").asText() + " (phase "
-                    + d.path("phase").asText() + ") on " + server.get().base() + "; follow it with tandem status "
-                    + migrationId + " --server " + server.get().base());
+                    + d.path("phase").asText() + ") on " + server.base() + "; follow it with tandem status "
+                    + migrationId + " --server " + server.base());
             return 0;
-        }
-        try (ControlStore cs = store.open(env)) {
+        }, cs -> {
             MigrationRecord r = cs.migrations().get(migrationId);
             if (r.status().state() != MigrationState.PAUSED) {
                 throw TandemException.badState("cannot resume migration " + migrationId + ": expected state paused, "
                         + "actual " + r.status().state().wire());
             }
-            ManifestDocument doc = new ManifestReader(env::get).document(r.manifest(), "the stored manifest of "
-                    + migrationId, ManifestReader.Purpose.RUN);
-            MigrationOutcome o = MigrateCommand.execute(cs, doc, new MigrationRunner.Options(
+            ManifestDocument doc = cs.migrations().manifest(r, env::get, ManifestReader.Purpose.RUN);
+            MigrationOutcome o = MigrateCommand.execute(cs, doc, new RunOptions(
                     MigrationRunner.runToContinue(cs, r), null, null, MigrateCommand.actor()), out,
                     System.console() != null);
             MigrateCommand.print(out, o);
             return o.exitCode();
-        }
+        });
     }
 }

@@ -1,10 +1,9 @@
 package dev.tandem.server.cli;
 
 import dev.tandem.core.store.ChunkStatus;
-import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
@@ -32,11 +31,9 @@ final class RunsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -45,11 +42,10 @@ final class RunsCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            com.fasterxml.jackson.databind.JsonNode data = server.get().get("/api/v1/migrations/" + migrationId
+        return where.run(env, server -> {
+            com.fasterxml.jackson.databind.JsonNode data = server.get("/api/v1/migrations/" + migrationId
                     + "/runs");
             if (json) {
                 out.println(Json.write(data));
@@ -61,8 +57,7 @@ final class RunsCommand implements Callable<Integer> {
                 }
             }
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
+        }, cs -> {
             cs.migrations().get(migrationId);
             List<RunRecord> runs = cs.runs().list(migrationId);
             if (json) {
@@ -83,7 +78,7 @@ final class RunsCommand implements Callable<Integer> {
                         r.prevRunId() == null ? "-" : r.prevRunId(), r.createdAt().truncatedTo(ChronoUnit.SECONDS),
                         c, r.runInfo() == null ? "" : r.runInfo());
             }
-        }
-        return 0;
+            return 0;
+        });
     }
 }

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
+import dev.tandem.server.wire.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,11 +33,9 @@ final class StatusCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "ID", description = "A migration id; without it, all migrations.")
     String id;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
@@ -49,12 +47,11 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
+        return where.run(env, server -> {
             if (id == null) {
-                var list = server.get().get("/api/v1/migrations");
+                var list = server.get("/api/v1/migrations");
                 if (json) {
                     out.println(Json.write(Json.MAPPER.createObjectNode().set("migrations", list)));
                 } else {
@@ -65,7 +62,7 @@ final class StatusCommand implements Callable<Integer> {
                 }
                 return 0;
             }
-            var s = server.get().get("/api/v1/migrations/" + id + "/status");
+            var s = server.get("/api/v1/migrations/" + id + "/status");
             if (json) {
                 out.println(Json.write(s));
                 return 0;
@@ -92,15 +89,14 @@ final class StatusCommand implements Callable<Integer> {
                 out.println("  error     " + s.path("last_error").asText());
             }
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
+        }, cs -> {
             if (id == null) {
                 list(out, cs, cs.migrations().list());
             } else {
                 one(out, cs.migrations().get(id), cs.audit().list(id));
             }
-        }
-        return 0;
+            return 0;
+        });
     }
 
     private void list(PrintWriter out, ControlStore cs, List<MigrationRecord> all) throws IOException {

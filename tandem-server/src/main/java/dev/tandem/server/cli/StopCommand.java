@@ -2,11 +2,9 @@ package dev.tandem.server.cli;
 
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.migrate.MigrationControl;
-import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.Requests;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,11 +35,9 @@ final class StopCommand implements Callable<Integer> {
             description = "How long to wait for the process to exit (default ${DEFAULT-VALUE}).")
     int waitSeconds;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -50,40 +46,41 @@ final class StopCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
-        return stop("stop", migrationId, immediate, waitSeconds, remote, store, env, spec.commandLine().getOut());
+    public Integer call() throws Exception {
+        return stop(new Stop("stop", migrationId, immediate, waitSeconds), where, env, spec.commandLine().getOut());
+    }
+
+    /**
+     * @param verb the REST operation used through a server: {@code stop} or {@code pause}
+     */
+    record Stop(String verb, String migrationId, boolean immediate, int waitSeconds) {
     }
 
     /**
      * Stops (or pauses: the same thing) the migration: through a server with {@code --server}, else by asking the
      * process that holds it to stop and waiting until it let go. Shared by {@code tandem stop} and {@code tandem pause}.
-     *
-     * @param verb {@code stop} or {@code pause}, the REST operation used through a server
      */
-    static int stop(String verb, String migrationId, boolean immediate, int waitSeconds, Remote remote,
-                    StoreOption store, Map<String, String> env, PrintWriter out) throws InterruptedException {
-        Optional<Remote.Client> server = remote.client(env);
-        if (server.isPresent()) {
-            var d = server.get().post("/api/v1/migrations/" + migrationId + "/" + verb
-                    + (immediate ? "?immediate=true" : ""), null);
-            out.println("Migration " + migrationId + ": " + d.path("status").asText() + " (phase "
-                    + d.path("phase").asText() + "). Continue with: tandem resume " + migrationId + " --server "
-                    + server.get().base());
+    static int stop(Stop stop, RemoteOrLocal where, Map<String, String> env, PrintWriter out) throws Exception {
+        String id = stop.migrationId();
+        return where.run(env, server -> {
+            var d = server.post("/api/v1/migrations/" + id + "/" + stop.verb()
+                    + (stop.immediate() ? "?immediate=true" : ""), null);
+            out.println("Migration " + id + ": " + d.path("status").asText() + " (phase " + d.path("phase").asText()
+                    + "). Continue with: tandem resume " + id + " --server " + server.base());
             return 0;
-        }
-        try (ControlStore cs = store.openExisting(env)) {
-            cs.migrations().get(migrationId);
-            String holder = cs.leases().liveHolder(migrationId).orElseThrow(() -> TandemException.badState(
-                    "no process is working on migration " + migrationId + " (state " + cs.migrations().get(migrationId)
-                            .status() + "); expected a running tandem migrate, actual none"));
-            out.println("Asking " + holder + " to stop" + (immediate ? " at once" : " after its current batch")
+        }, cs -> {
+            cs.migrations().get(id);
+            String holder = cs.leases().liveHolder(id).orElseThrow(() -> TandemException.badState("no process is "
+                    + "working on migration " + id + " (state " + cs.migrations().get(id).status() + "); expected a "
+                    + "running tandem migrate, actual none"));
+            out.println("Asking " + holder + " to stop" + (stop.immediate() ? " at once" : " after its current batch")
                     + "; waiting ...");
             out.flush();
-            new MigrationControl(cs, env::get).requestStopAndWait(migrationId, immediate ? Requests.Kind.STOP_IMMEDIATE
-                    : Requests.Kind.STOP, MigrateCommand.actor(), waitSeconds);
-            out.println("Migration " + migrationId + ": " + cs.migrations().get(migrationId).status()
-                    + ". Continue with: tandem resume " + migrationId + " (or tandem migrate -f MANIFEST)");
+            new MigrationControl(cs, env::get).requestStopAndWait(id, stop.immediate() ? Requests.Kind.STOP_IMMEDIATE
+                    : Requests.Kind.STOP, MigrateCommand.actor(), stop.waitSeconds());
+            out.println("Migration " + id + ": " + cs.migrations().get(id).status() + ". Continue with: tandem resume "
+                    + id + " (or tandem migrate -f MANIFEST)");
             return 0;
-        }
+        });
     }
 }

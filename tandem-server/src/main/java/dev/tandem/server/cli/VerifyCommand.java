@@ -8,7 +8,10 @@ import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.migrate.MigrationRunner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.verify.VerifyReport;
 import dev.tandem.core.verify.VerifyRunner;
+import dev.tandem.server.wire.ApiClient;
+import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,11 +66,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON (progress then goes to stderr).")
     boolean json;
 
-    @Mixin
-    StoreOption store;
 
     @Mixin
-    Remote remote;
+    RemoteOrLocal where;
 
     private final Map<String, String> env;
 
@@ -79,7 +80,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter talk = json ? spec.commandLine().getErr() : out;
-        java.util.Optional<Remote.Client> server = remote.client(env);
+        java.util.Optional<ApiClient> server = where.server(env);
         if (server.isPresent()) {
             if (prevRun != null) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--prev-run works on a control "
@@ -93,8 +94,8 @@ final class VerifyCommand implements Callable<Integer> {
         } catch (ManifestException e) {
             return Json.reportProblems(e, json, out);
         }
-        try (ControlStore cs = store.open(env)) {
-            VerifyRunner.Report report = new VerifyRunner(cs, ConnectorRegistry.load(), line -> {
+        try (ControlStore cs = where.openStore(env)) {
+            VerifyReport report = new VerifyRunner(cs, ConnectorRegistry.load(), line -> {
                 talk.println(line);
                 talk.flush();
             }).verify(doc.manifest(), new VerifyRunner.Options(prevRun, repair));
@@ -117,7 +118,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
     }
 
-    private static ObjectNode json(VerifyRunner.Report r) {
+    private static ObjectNode json(VerifyReport r) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("run_id", r.runId());
         root.put("migration_id", r.migrationId());
@@ -128,7 +129,7 @@ final class VerifyCommand implements Callable<Integer> {
         root.put("in_flight_rows", r.inFlight());
         root.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
         ArrayNode tables = root.putArray("tables");
-        for (VerifyRunner.TableReport t : r.tables()) {
+        for (VerifyReport.TableReport t : r.tables()) {
             ObjectNode n = tables.addObject();
             n.put("table", t.table());
             n.put("processed_rows", t.processed());
@@ -140,11 +141,11 @@ final class VerifyCommand implements Callable<Integer> {
             n.put("changed_since_compared", t.changedSinceCompared());
             n.put("in_flight_rows", t.inFlight());
             ArrayNode samples = n.putArray("samples");
-            for (VerifyRunner.Sample s : t.samples()) {
+            for (VerifyReport.Sample s : t.samples()) {
                 ObjectNode sn = samples.addObject();
                 ArrayNode key = sn.putArray("key");
                 s.key().forEach(key::add);
-                sn.put("kind", s.kind());
+                sn.put("kind", s.kind().wire());
                 ObjectNode cols = sn.putObject("columns");
                 s.columns().forEach((col, values) -> {
                     ObjectNode v = cols.putObject(col);
@@ -161,7 +162,7 @@ final class VerifyCommand implements Callable<Integer> {
      * server verifies it (lag-aware while it streams), and this waits for the run to end and reports its differing
      * rows from the server's store.
      */
-    private int remote(Remote.Client server, PrintWriter talk, PrintWriter out) {
+    private int remote(ApiClient server, PrintWriter talk, PrintWriter out) {
         String id = RemoteManifest.upsert(server, file, env);
         String one = "/api/v1/migrations/" + id;
         java.util.Set<Long> before = new java.util.HashSet<>();
@@ -169,30 +170,12 @@ final class VerifyCommand implements Callable<Integer> {
         server.post(one + "/verify" + (repair ? "?repair=true" : ""), null);
         talk.println("Verifying " + id + " on " + server.base() + " ...");
         talk.flush();
-        long run = -1;
-        long started = System.nanoTime();
-        while (run < 0) {
-            for (var r : server.get(one + "/runs").path("runs")) {
-                if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")
-                        && !before.contains(r.path("run_id").asLong())) {
-                    run = r.path("run_id").asLong();
-                }
-            }
-            if (run >= 0) {
-                break;
-            }
-            var status = server.get(one + "/status");
-            if (!status.path("verifying").asBoolean() && System.nanoTime() - started > 2_000_000_000L) {
-                throw new dev.tandem.core.error.TandemException(dev.tandem.core.error.ErrorCode.BAD_STATE,
-                        "the server's verify of " + id + " ended without a report: " + status.path("last_error")
-                        .asText("no error recorded; see the server's log"));
-            }
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return MigrationRunner.INTERRUPTED_EXIT;
-            }
+        long run;
+        try {
+            run = awaitRun(server, id, before);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return MigrationRunner.INTERRUPTED_EXIT;
         }
         long differing = 0;
         long unrepaired = 0;
@@ -225,17 +208,38 @@ final class VerifyCommand implements Callable<Integer> {
         return unrepaired > 0 ? 1 : 0;
     }
 
-    private static void print(PrintWriter out, VerifyRunner.Report r) {
+    /** The id of the verify run the server ends for {@code id} that is not among {@code before}. */
+    private static long awaitRun(ApiClient server, String id, java.util.Set<Long> before) throws InterruptedException {
+        String one = "/api/v1/migrations/" + id;
+        long started = System.nanoTime();
+        while (true) {
+            for (var r : server.get(one + "/runs").path("runs")) {
+                if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")
+                        && !before.contains(r.path("run_id").asLong())) {
+                    return r.path("run_id").asLong();
+                }
+            }
+            var status = server.get(one + "/status");
+            if (!status.path("verifying").asBoolean() && System.nanoTime() - started > 2_000_000_000L) {
+                throw new dev.tandem.core.error.TandemException(dev.tandem.core.error.ErrorCode.BAD_STATE,
+                        "the server's verify of " + id + " ended without a report: " + status.path("last_error")
+                        .asText("no error recorded; see the server's log"));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static void print(PrintWriter out, VerifyReport r) {
         String row = "%-32s %12s %12s %10s %12s %12s %9s%n";
         out.printf(Locale.ROOT, row, "TABLE", "PROCESSED", "MATCHING", "MISMATCHED", "EXTRA_SOURCE", "EXTRA_TARGET",
                 "REPAIRED");
-        for (VerifyRunner.TableReport t : r.tables()) {
+        for (VerifyReport.TableReport t : r.tables()) {
             out.printf(Locale.ROOT, row, t.table(), t.processed(), t.matching(), t.mismatched(), t.extraOnSource(),
                     t.extraOnTarget(), t.repaired());
         }
-        for (VerifyRunner.TableReport t : r.tables()) {
-            for (VerifyRunner.Sample s : t.samples()) {
-                out.println("  " + t.table() + " " + s.kind() + " key " + s.key() + sampleColumns(s.columns()));
+        for (VerifyReport.TableReport t : r.tables()) {
+            for (VerifyReport.Sample s : t.samples()) {
+                out.println("  " + t.table() + " " + s.kind().wire() + " key " + s.key() + sampleColumns(s.columns()));
             }
             if (t.differing() > t.samples().size()) {
                 out.println("  " + t.table() + ": " + (t.differing() - t.samples().size()) + " more differing rows "

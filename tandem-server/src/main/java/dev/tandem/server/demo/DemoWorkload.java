@@ -1,5 +1,6 @@
 package dev.tandem.server.demo;
 
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.router.TandemContext;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -79,7 +80,8 @@ public final class DemoWorkload {
                         }
                     });
                 } catch (IllegalStateException e) {
-                    if (e.getCause() instanceof SQLTransientException t && "57014".equals(t.getSQLState())) {
+                    if (e.getCause() instanceof SQLTransientException t
+                            && SqlErrors.classify(t) == SqlErrors.Kind.CANCELED) {
                         freezeTimeouts.incrementAndGet();
                     } else if (e.getCause() instanceof SQLException s) {
                         throw s;

@@ -1,4 +1,4 @@
-package dev.tandem.server.cli;
+package dev.tandem.server.wire;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.Problem;
 import dev.tandem.core.plan.EndpointReport;
@@ -46,7 +47,7 @@ public final class Json {
      * Prints a bad manifest's problems, as JSON or for people, and returns the exit code (2). Every command that
      * reads a manifest reports it this way.
      */
-    static int reportProblems(ManifestException e, boolean json, java.io.PrintWriter out) {
+    public static int reportProblems(ManifestException e, boolean json, java.io.PrintWriter out) {
         if (json) {
             out.println(write(problems(e)));
         } else {
@@ -215,7 +216,8 @@ public final class Json {
 
     /** Seed 000's lag shape. */
     public static ObjectNode lag(LagReport r, StreamPosition pos) {
-        String engine = pos.kind().equals("lsn") ? "postgresql" : pos.kind().equals("binlog") ? "mysql" : pos.kind();
+        String engine = pos.kind().equals("lsn") ? Engine.POSTGRESQL.wire()
+                : pos.kind().equals("binlog") ? Engine.MYSQL.wire() : pos.kind();
         ObjectNode root = MAPPER.createObjectNode();
         ObjectNode lag = root.putObject("lag");
         lag.put("seconds", r.seconds());

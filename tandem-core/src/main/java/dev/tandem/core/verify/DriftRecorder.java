@@ -4,8 +4,13 @@ import dev.tandem.core.manifest.ConflictResolution;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeApplier;
 import dev.tandem.core.spi.Checksums;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.DriftKind;
+import dev.tandem.core.store.DriftLog;
+import dev.tandem.core.store.KeyJson;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,16 +19,53 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-/** What verify and continuous verification do with a row confirmed different: describe it, repair it. */
-final class DriftRows {
+/**
+ * What {@code tandem verify} and continuous verification do with a row confirmed different, in one place: it is
+ * stored under the verify run (tandem_drift) with its kind and differing columns, and — when asked — repaired from the
+ * source, conditionally, and marked repaired.
+ */
+final class DriftRecorder {
     private static final int ABBREVIATE = 64;
 
-    private DriftRows() {
+    private final ControlStore store;
+    private final long runId;
+
+    DriftRecorder(ControlStore store, long runId) {
+        this.store = store;
+        this.runId = runId;
+    }
+
+    /** A stored drift row: its key as stored, and per differing column the source and target values as shown. */
+    record Recorded(String table, String keyJson, Map<String, List<String>> differing) {
+    }
+
+    /** Stores the confirmed difference {@code d} of {@code table}, found in chunk {@code chunkNo}. */
+    Recorded record(String table, int chunkNo, RowRecheck.Suspect d, RowRecheck.Side s, RowRecheck.Side t)
+            throws SQLException {
+        boolean mismatch = d.kind() == DriftKind.MISMATCH;
+        Map<String, List<String>> differing = mismatch ? differingColumns(s, t, d.key()) : Map.of();
+        String keyJson = KeyJson.write(d.key());
+        store.drift().record(new DriftLog.DriftRow(runId, table, chunkNo, keyJson, d.kind(),
+                mismatch ? KeyJson.write(new ArrayList<>(differing.keySet())) : null, null, null));
+        return new Recorded(table, keyJson, differing);
+    }
+
+    /**
+     * Repairs a recorded row ({@link #repair(RowRecheck.Side, RowRecheck.Side, ChangeApplier, String,
+     * RowRecheck.Suspect)}) and marks it repaired; false when the source row changed since it was compared.
+     */
+    boolean repaired(Recorded r, RowRecheck.Suspect d, RowRecheck.Side s, RowRecheck.Side t, ChangeApplier applier)
+            throws SQLException {
+        if (!repair(s, t, applier, r.table(), d)) {
+            return false;
+        }
+        store.drift().repaired(runId, r.table(), r.keyJson());
+        return true;
     }
 
     /** The differing columns of a row present on both sides, with each side's value as reports show it. */
-    static Map<String, List<String>> differingColumns(RowRecheck.Side source, RowRecheck.Side target,
-                                                      List<String> key) throws SQLException {
+    private static Map<String, List<String>> differingColumns(RowRecheck.Side source, RowRecheck.Side target,
+                                                              List<String> key) throws SQLException {
         Map<String, List<String>> out = new LinkedHashMap<>();
         Optional<Checksums.Row> s = source.row(key);
         Optional<Checksums.Row> t = target.row(key);
@@ -65,8 +107,8 @@ final class DriftRows {
      *
      * @return true when repaired; false when the source row changed since it was compared (left for the next verify)
      */
-    static boolean repair(RowRecheck.Side source, RowRecheck.Side target, ChangeApplier applier, String table,
-                          RowRecheck.Suspect d) throws SQLException {
+    private static boolean repair(RowRecheck.Side source, RowRecheck.Side target, ChangeApplier applier,
+                                  String table, RowRecheck.Suspect d) throws SQLException {
         Optional<Checksums.Row> now = source.row(d.key());
         if (!Objects.equals(now.map(Checksums.Row::hash).orElse(null), d.sourceHash())) {
             return false;

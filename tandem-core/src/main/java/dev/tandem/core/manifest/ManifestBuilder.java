@@ -1,0 +1,416 @@
+package dev.tandem.core.manifest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One pass over one manifest document, for {@link ManifestReader}: the identity, the endpoints, what moves and how
+ * (scope, schema, data, change data capture, conflict resolution, continuous), every problem noted in the
+ * {@link Reading} instead of thrown; the policies (strategy, validation, thresholds, failure handling, alerts) are
+ * read by {@link PolicySections}.
+ */
+final class ManifestBuilder {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    private static final Set<String> TOP = keys("id", "description", "source", "target", "scope", "schema", "data",
+            "migration", "type", "initial_load", "cdc", "conflict_resolution", "continuous", "strategy", "validation",
+            "abort_thresholds", "failure_handling", "alerting", "apis", "interlays");
+    private static final Set<String> MIGRATION = keys("type", "initial_load", "cdc", "conflict_resolution", "continuous");
+    private static final Set<String> ENDPOINT = keys("url", "user", "password", "properties");
+    private static final Set<String> SCOPE = keys("tables", "include", "exclude");
+    private static final Set<String> DATA = keys("type", "replace", "chunk_rows", "parallelism", "rows_per_second");
+    private static final Set<String> INITIAL_LOAD = keys("enabled");
+    private static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
+            "overlap_window", "apply", "conflict_resolution");
+    private static final Set<String> CONFLICT = keys("default", "timestamp_column", "merge_class", "overrides");
+    private static final Set<String> OVERRIDE = keys("table", "strategy", "timestamp_column", "merge_class");
+    private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
+
+    private final Reading reading;
+    private final ManifestReader.Purpose purpose;
+    private final PolicySections policies;
+
+    ManifestBuilder(Reading reading, ManifestReader.Purpose purpose) {
+        this.reading = reading;
+        this.purpose = purpose;
+        this.policies = new PolicySections(reading);
+    }
+
+    static Set<String> keys(String... keys) {
+        return new LinkedHashSet<>(List.of(keys));
+    }
+
+    Manifest build(JsonNode tree) {
+        Section root = Section.of(tree, "", reading, "write the manifest as a map of keys", TOP);
+        String id = root.requiredText("id", "add id: a short name such as orders-to-new-pg");
+        if (id != null && !ID.matcher(id).matches()) {
+            reading.problem("id", "'" + id + "'", "is not a valid id",
+                    "use 1 to 63 letters, digits, '_', '-' or '.', starting with a letter or digit");
+        }
+        String description = root.text("description");
+        Endpoint source = endpoint(root, "source");
+        Endpoint target = endpoint(root, "target");
+        if (source != null && target != null && source.url() != null && source.url().equals(target.url())) {
+            reading.problem("target.url", "'" + target.displayUrl() + "'", "is the same as source.url",
+                    "point target at the new database");
+        }
+        Scope scope = scope(root);
+        SchemaMode schema = root.enumOf("schema", SchemaMode.class, SchemaMode.CREATE);
+
+        Section migration = root.section("migration", "write migration: as a map (seed 000's block)", MIGRATION);
+        Located typeAt = locate(root, migration, "type");
+        MigrationType declaredType = typeAt == null ? null
+                : typeAt.owner.enumOf("type", MigrationType.class, null);
+
+        Located cdcAt = locate(root, migration, "cdc");
+        Section cdcSection = cdcAt == null ? null
+                : cdcAt.owner.section("cdc", "write cdc: as a map with method", CDC);
+        Cdc cdc = cdc(cdcSection, declaredType, source);
+
+        MigrationType type = declaredType != null ? declaredType
+                : cdc.enabled() ? MigrationType.INCREMENTAL : MigrationType.FULL;
+        if (declaredType == MigrationType.INCREMENTAL && cdcSection != null && !cdc.enabled()) {
+            reading.problem(typeAt.path, "'incremental'", "needs change data capture, but cdc.method is none",
+                    "set cdc.method to auto, or type: full");
+        }
+
+        DataMovement data = data(root, migration);
+        ConflictResolution conflicts = conflictResolution(root, migration, cdcSection, cdc);
+        Continuous continuous = continuous(root, migration);
+        if (cdcSection != null) {
+            cdcSection.finish();
+        }
+        if (migration != null) {
+            migration.finish();
+        }
+        Strategy strategy = policies.strategy(root);
+        Validation validation = policies.validation(root);
+        AbortThresholds abort = policies.abortThresholds(root);
+        FailureHandling failure = policies.failureHandling(root);
+        Alerting alerting = policies.alerting(root);
+        resources(tree, root, "apis", "id");
+        resources(tree, root, "interlays", "endpoint");
+        root.finish();
+        return new Manifest(id, description, source, target, scope, schema, type, data, cdc, conflicts, continuous,
+                strategy, validation, abort, failure, alerting);
+    }
+
+    /**
+     * Seed 002's sub-resources added to a migration ({@code POST /migrations/{id}/api/{api_id}} and
+     * {@code /interlay/{interlay_id}}): kept with the manifest as lists of objects, each with an {@code id} and
+     * the field that resource needs. They describe who is routed; the router (tandem-router) reads them.
+     */
+    private void resources(JsonNode tree, Section root, String key, String required) {
+        JsonNode list = tree == null ? null : tree.get(key);
+        root.skip(key);
+        if (list == null || list.isNull()) {
+            return;
+        }
+        if (!list.isArray()) {
+            reading.problem(key, null, "is not a list", "write " + key + ": [{id: ..., " + required + ": ...}]");
+            return;
+        }
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode item = list.get(i);
+            for (String field : new LinkedHashSet<>(List.of("id", required))) {
+                if (!item.isObject() || !item.path(field).isTextual() || item.path(field).asText().isBlank()) {
+                    reading.problem(key + "[" + i + "]." + field, null, "missing",
+                            "give each of " + key + " an " + field + " (text)");
+                }
+            }
+        }
+    }
+
+    /** Where a seed-000 key was given: in the migration block or at the top level, never both. */
+    private record Located(Section owner, String path) {
+    }
+
+    private Located locate(Section root, Section migration, String key) {
+        boolean inBlock = migration != null && migration.has(key);
+        boolean atTop = root.has(key);
+        if (inBlock && atTop) {
+            reading.problem(migration.pathOf(key), null, "is also given at the top level as " + key,
+                    "keep only one of them");
+            root.skip(key);
+        }
+        if (inBlock) {
+            return new Located(migration, migration.pathOf(key));
+        }
+        return atTop ? new Located(root, key) : null;
+    }
+
+    private Endpoint endpoint(Section root, String key) {
+        if (!root.has(key)) {
+            root.skip(key);
+            if (purpose == ManifestReader.Purpose.RUN) {
+                reading.problem(key, null, "missing", "add " + key + ": {url: jdbc:postgresql://host:5432/db, "
+                        + "user: migrator, password: ${env:" + key.toUpperCase() + "_PASSWORD}}");
+            }
+            return null;
+        }
+        Section s = root.section(key, "write " + key + ": {url, user, password}", ENDPOINT);
+        String url = s.requiredText("url", "add url: jdbc:postgresql://host:5432/db or jdbc:mariadb://host:3306/db");
+        if (url != null && JdbcUrls.subprotocol(url) == null) {
+            reading.problem(s.pathOf("url"), "'" + JdbcUrls.redact(url) + "'", "is not a JDBC URL",
+                    "use jdbc:postgresql://host:5432/db or jdbc:mariadb://host:3306/db");
+        }
+        String user = s.text("user");
+        Secret password = s.secret("password");
+        Map<String, String> properties = new LinkedHashMap<>();
+        JsonNode props = s.get("properties");
+        if (props != null) {
+            if (!props.isObject()) {
+                reading.problemAt(s.pathOf("properties"), props, "is not a map", "write driver properties as a map");
+            } else {
+                props.properties().forEach(e -> {
+                    String at = s.pathOf("properties") + "." + e.getKey();
+                    if (Endpoint.isSecretKey(e.getKey())) {
+                        reading.markSecret(at);
+                    }
+                    if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                        reading.problemAt(at, e.getValue(), "is not a single value", "write it as text");
+                    } else {
+                        properties.put(e.getKey(), e.getValue().asText());
+                    }
+                });
+            }
+        }
+        s.finish();
+        return new Endpoint(url, user, password, properties);
+    }
+
+    private Scope scope(Section root) {
+        Section s = root.section("scope", "write scope: {tables: [...]} or {include: [...], exclude: [...]}", SCOPE);
+        if (s == null) {
+            return Scope.ALL;
+        }
+        List<String> tables = orEmpty(s.textList("tables"));
+        List<String> include = orEmpty(s.textList("include"));
+        List<String> exclude = orEmpty(s.textList("exclude"));
+        if (!tables.isEmpty() && !include.isEmpty()) {
+            reading.problem(s.pathOf("include"), null, "cannot be combined with scope.tables",
+                    "list the tables, or use include/exclude patterns, not both");
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < tables.size(); i++) {
+            String t = tables.get(i);
+            if (t.contains("*")) {
+                reading.problem(s.pathOf("tables") + "[" + i + "]", "'" + t + "'", "is a pattern",
+                        "move patterns to scope.include");
+            } else if (!seen.add(t)) {
+                reading.problem(s.pathOf("tables") + "[" + i + "]", "'" + t + "'", "is listed twice",
+                        "remove the duplicate");
+            }
+            if (t.split("\\.", -1).length > 2 || t.startsWith(".") || t.endsWith(".")) {
+                reading.problem(s.pathOf("tables") + "[" + i + "]", "'" + t + "'", "is not a table name",
+                        "write schema.table or table");
+            }
+        }
+        s.finish();
+        return new Scope(tables, include, exclude);
+    }
+
+    private Cdc cdc(Section s, MigrationType declaredType, Endpoint source) {
+        if (s == null) {
+            return declaredType == MigrationType.FULL ? Cdc.NONE : Cdc.AUTO;
+        }
+        Cdc.Method method = s.enumOf("method", Cdc.Method.class, Cdc.Method.AUTO);
+        String tsColumn = s.text("timestamp_column");
+        Duration poll = s.duration("poll_interval", Cdc.DEFAULT_POLL_INTERVAL);
+        Duration heartbeat = s.duration("heartbeat_interval", Cdc.DEFAULT_HEARTBEAT_INTERVAL);
+        Duration overlap = s.duration("overlap_window", Cdc.DEFAULT_OVERLAP_WINDOW);
+        Cdc.Apply apply = s.enumOf("apply", Cdc.Apply.class, Cdc.Apply.GROUP_COMMIT);
+        if (method == Cdc.Method.TIMESTAMP_COLUMN && apply == Cdc.Apply.SOURCE_TRANSACTIONS) {
+            reading.problem(s.pathOf("apply"), "'source_transactions'", "needs a change log that records the "
+                    + "source's transactions, but timestamp_column polling sees rows only",
+                    "use cdc.apply: group_commit, or a log-based cdc.method");
+        }
+        if (method == Cdc.Method.TIMESTAMP_COLUMN) {
+            s.requirePresent("timestamp_column", tsColumn,
+                    "timestamp_column polling needs the column every write sets, such as updated_at");
+        }
+        if (declaredType == MigrationType.FULL && method != Cdc.Method.NONE) {
+            reading.problem(s.pathOf("method"), "'" + Enums.wire(method) + "'", "captures changes, but type is full",
+                    "set type: incremental, or cdc.method: none");
+        }
+        Engine engine = source == null ? null : Engine.ofUrl(source.url()).orElse(null);
+        if (engine != null) {
+            boolean postgres = engine == Engine.POSTGRESQL;
+            boolean mysql = engine.mysqlFamily();
+            if (method == Cdc.Method.BINLOG && postgres) {
+                reading.problem(s.pathOf("method"), "'binlog'", "needs a MySQL or MariaDB source, but the source "
+                        + "is PostgreSQL", "use logical_replication or auto");
+            } else if (method == Cdc.Method.LOGICAL_REPLICATION && mysql) {
+                reading.problem(s.pathOf("method"), "'logical_replication'", "needs a PostgreSQL source, but the "
+                        + "source is " + engine.wire(), "use binlog or auto");
+            }
+        }
+        return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply);
+    }
+
+    private DataMovement data(Section root, Section migration) {
+        Located initialAt = locate(root, migration, "initial_load");
+        Boolean initialLoad = initialAt == null ? null : initialLoad(initialAt);
+        JsonNode v = root.get("data");
+        DataMovement data;
+        if (v == null) {
+            data = DataMovement.DEFAULT;
+        } else if (v.isTextual()) {
+            DataMovement.Type t = root.enumValue("data", v, DataMovement.Type.class, DataMovement.Type.SCAN);
+            data = new DataMovement(t, DataMovement.Replace.REPLACE, DataMovement.DEFAULT_CHUNK_ROWS,
+                    DataMovement.DEFAULT_PARALLELISM, 0);
+        } else {
+            Section s = Section.of(v, "data", reading, "write data: \"none\" or {type, replace}", DATA);
+            DataMovement.Type t = s.enumOf("type", DataMovement.Type.class, DataMovement.Type.SCAN);
+            DataMovement.Replace r = s.enumOf("replace", DataMovement.Replace.class, DataMovement.Replace.REPLACE);
+            long chunkRows = s.integer("chunk_rows", 1, 100_000_000, (long) DataMovement.DEFAULT_CHUNK_ROWS);
+            long parallelism = s.integer("parallelism", 1, 256, (long) DataMovement.DEFAULT_PARALLELISM);
+            long rps = s.integer("rows_per_second", 0, Long.MAX_VALUE, 0L);
+            s.finish();
+            data = new DataMovement(t, r, (int) chunkRows, (int) parallelism, rps);
+        }
+        if (initialLoad != null && !initialLoad) {
+            if (v != null && data.moves()) {
+                reading.problem(initialAt.path, "'skip'", "contradicts data.type " + Enums.wire(data.type()),
+                        "keep initial_load enabled, or set data: none");
+            }
+            return DataMovement.NONE;
+        }
+        if (initialLoad != null && v != null && !data.moves()) {
+            reading.problem(initialAt.path, "true", "contradicts data: none",
+                    "set data.type to scan or snapshot, or initial_load: skip");
+        }
+        return data;
+    }
+
+    /** Seed 000: {@code initial_load: {enabled: true}}, {@code enabled: skip}, or {@code initial_load: skip}. */
+    private Boolean initialLoad(Located at) {
+        JsonNode v = at.owner.get("initial_load");
+        String fix = "use initial_load: {enabled: true} or initial_load: skip";
+        if (v.isObject()) {
+            Section s = Section.of(v, at.path, reading, fix, INITIAL_LOAD);
+            JsonNode enabled = s.get("enabled");
+            s.finish();
+            if (enabled == null) {
+                return true;
+            }
+            return enabledFlag(enabled, s.pathOf("enabled"), fix);
+        }
+        return enabledFlag(v, at.path, fix);
+    }
+
+    private Boolean enabledFlag(JsonNode v, String path, String fix) {
+        if (v.isBoolean()) {
+            return v.asBoolean();
+        }
+        if (v.isTextual() && v.asText().equals("skip")) {
+            return false;
+        }
+        reading.problemAt(path, v, "is not true, false or skip", fix);
+        return null;
+    }
+
+    private ConflictResolution conflictResolution(Section root, Section migration, Section cdcSection, Cdc cdc) {
+        List<Located> places = new ArrayList<>();
+        if (cdcSection != null && cdcSection.has("conflict_resolution")) {
+            places.add(new Located(cdcSection, cdcSection.pathOf("conflict_resolution")));
+        }
+        Located outer = locate(root, migration, "conflict_resolution");
+        if (outer != null) {
+            places.add(outer);
+        }
+        if (places.isEmpty()) {
+            return ConflictResolution.DEFAULT;
+        }
+        if (places.size() > 1) {
+            reading.problem(places.get(1).path, null, "is also given at " + places.get(0).path,
+                    "keep only one conflict_resolution");
+            places.get(1).owner.skip("conflict_resolution");
+        }
+        Located at = places.get(0);
+        JsonNode v = at.owner.get("conflict_resolution");
+        if (v.isTextual()) {
+            ConflictResolution.Strategy st = at.owner.enumValue(at.path, v, ConflictResolution.Strategy.class,
+                    ConflictResolution.Strategy.SOURCE_WINS);
+            checkConflictStrategy(st, at.path, cdc.timestampColumn(), null);
+            return new ConflictResolution(st, null, null, List.of());
+        }
+        Section s = Section.of(v, at.path, reading, "write conflict_resolution: source_wins or {default, overrides}",
+                CONFLICT);
+        ConflictResolution.Strategy dflt = s.enumOf("default", ConflictResolution.Strategy.class,
+                ConflictResolution.Strategy.SOURCE_WINS);
+        String ts = s.text("timestamp_column");
+        String merge = s.text("merge_class");
+        String inheritedTs = ts != null ? ts : cdc.timestampColumn();
+        checkConflictStrategy(dflt, s.pathOf("default"), inheritedTs, merge);
+        List<ConflictResolution.Override> overrides = new ArrayList<>();
+        List<JsonNode> list = s.list("overrides");
+        Set<String> tables = new HashSet<>();
+        if (list != null) {
+            for (int i = 0; i < list.size(); i++) {
+                String p = s.pathOf("overrides") + "[" + i + "]";
+                Section o = Section.of(list.get(i), p, reading, "write {table, strategy}", OVERRIDE);
+                String table = o.requiredText("table", "name the table this override is for");
+                ConflictResolution.Strategy st = o.enumOf("strategy", ConflictResolution.Strategy.class, null);
+                o.requirePresent("strategy", st, "use one of "
+                        + String.join(", ", Enums.wireNames(ConflictResolution.Strategy.class)));
+                String ots = o.text("timestamp_column");
+                String omerge = o.text("merge_class");
+                if (st != null) {
+                    checkConflictStrategy(st, o.pathOf("strategy"), ots != null ? ots : inheritedTs,
+                            omerge != null ? omerge : merge);
+                }
+                if (table != null && !tables.add(table)) {
+                    reading.problem(o.pathOf("table"), "'" + table + "'", "has two overrides", "keep one");
+                }
+                o.finish();
+                overrides.add(new ConflictResolution.Override(table, st, ots, omerge));
+            }
+        }
+        s.finish();
+        return new ConflictResolution(dflt, ts, merge, overrides);
+    }
+
+    private void checkConflictStrategy(ConflictResolution.Strategy st, String path, String tsColumn, String merge) {
+        if (st == ConflictResolution.Strategy.NEWEST_WINS && tsColumn == null) {
+            reading.problem(path, "'newest_wins'", "needs a timestamp column to compare",
+                    "add timestamp_column: last_updated next to it");
+        }
+        if (st == ConflictResolution.Strategy.CUSTOM && merge == null) {
+            reading.problem(path, "'custom'", "needs the class that merges",
+                    "add merge_class: com.example.MyMerge next to it");
+        }
+    }
+
+    private Continuous continuous(Section root, Section migration) {
+        Located at = locate(root, migration, "continuous");
+        if (at == null) {
+            return Continuous.DEFAULT;
+        }
+        Section s = at.owner.section("continuous", "write continuous: {enabled, stop_when}", CONTINUOUS);
+        boolean enabled = s.bool("enabled", true);
+        Continuous.StopWhen stop = s.enumOf("stop_when", Continuous.StopWhen.class,
+                enabled ? Continuous.StopWhen.MANUAL : Continuous.StopWhen.IN_SYNC);
+        if (!enabled && stop == Continuous.StopWhen.MANUAL) {
+            reading.problem(s.pathOf("stop_when"), "'manual'", "contradicts enabled: false",
+                    "a non-continuous migration stops when in sync: set stop_when: in_sync or enabled: true");
+        }
+        s.finish();
+        return new Continuous(enabled, stop);
+    }
+
+    private static <T> List<T> orEmpty(List<T> l) {
+        return l == null ? List.of() : l;
+    }
+
+    private static <K, V> Map<K, V> orEmpty(Map<K, V> m) {
+        return m == null ? Map.of() : m;
+    }
+}

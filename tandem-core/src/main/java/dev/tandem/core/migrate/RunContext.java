@@ -1,0 +1,145 @@
+package dev.tandem.core.migrate;
+
+import dev.tandem.core.backfill.BackfillResult;
+import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.lifecycle.LifecycleEvent;
+import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.lifecycle.Status;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.plan.Tables;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.StreamDirection;
+import dev.tandem.core.verify.ContinuousVerifier;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One process's run of one migration, handed from phase to phase: the store, what moves ({@link Tables}: manifest,
+ * connectors, tables), who listens, what the operator asked, the stop signal, and what outlives a phase — the forward
+ * stream (opened for the copy, streaming on into catch-up), the reverse stream after a cutover, continuous
+ * verification, the copy's result and the schema changes made. The truth stays in the store: the runner re-reads
+ * the migration's status every turn; this holds only what cannot be stored (running streams, connections).
+ */
+final class RunContext implements AutoCloseable {
+    final ControlStore store;
+    final Tables tables;
+    final MigrationListener listener;
+    final RunOptions options;
+    final StopSignal stop;
+    final List<String> schemaActions = new ArrayList<>();
+    /** The forward stream while it runs in this process; null before it is built and after the cutover. */
+    ChangeStreamRunner forward;
+    /** The reverse stream after the cutover. */
+    ChangeStreamRunner reverse;
+    /** Continuous verification while it runs. */
+    ContinuousVerifier verifier;
+    /** The copy this process ran, if it ran one. */
+    BackfillResult copied;
+    /** How the streams stop at the end: roll the batch in flight back (an abort, an immediate stop) or finish it. */
+    boolean rollBackInFlight;
+
+    RunContext(ControlStore store, Tables tables, MigrationListener listener, RunOptions options,
+               StopSignal stop) {
+        this.store = store;
+        this.tables = tables;
+        this.listener = listener;
+        this.options = options;
+        this.stop = stop;
+    }
+
+    String id() {
+        return tables.manifest().id();
+    }
+
+    Manifest manifest() {
+        return tables.manifest();
+    }
+
+    Connector source() {
+        return tables.source();
+    }
+
+    Connector target() {
+        return tables.target();
+    }
+
+    String actor() {
+        return options.actor();
+    }
+
+    void say(String line) {
+        listener.line(line);
+    }
+
+    /** The migration's status as the store has it now. */
+    Status status() {
+        return store.migrations().get(id()).status();
+    }
+
+    Status transition(LifecycleEvent event, Phase to, String detail) {
+        return store.migrations().transition(id(), event, to, actor(), detail).status();
+    }
+
+    /** How the run ends: the status now, with what was copied and changed. */
+    MigrationOutcome outcome(ErrorCode failure, String message) {
+        return new MigrationOutcome(id(), status(), copied, schemaActions, failure, message);
+    }
+
+    /** Stopped by the operator: paused, continued by running the migration again. */
+    MigrationOutcome paused(String next) {
+        Status s = store.migrations().transition(id(), LifecycleEvent.PAUSE, null, "operator", stop.why()).status();
+        return new MigrationOutcome(id(), s, copied, schemaActions, null, "interrupted" + next, true);
+    }
+
+    /** The stream stopped by itself (slot dropped, source gone, apply refused): the migration fails, resumably. */
+    MigrationOutcome streamFailed(Throwable failure, String fix) {
+        Manifest m = manifest();
+        String why = m.target().scrub(m.source().scrub(String.valueOf(failure.getMessage())));
+        transition(LifecycleEvent.FAIL, null, "change stream stopped: " + why);
+        return outcome(ErrorCode.TARGET, "the change stream stopped: " + why + ". " + fix);
+    }
+
+    /**
+     * The forward stream, built (not started), with {@code failure_handling}: tables given up by this or an earlier
+     * run stay skipped; a table given up now is recorded (and audited) before the listener hears of it.
+     */
+    ChangeStreamRunner forwardStream() throws SQLException {
+        Manifest m = manifest();
+        ChangeStreamRunner stream = ChangeStreamRunner.forward(store, tables, this::say);
+        Set<String> givenUp = new TreeSet<>();
+        store.failedTables().list(m.id()).forEach(f -> givenUp.add(f.table()));
+        stream.applier().failureHandling(m.failureHandling(), givenUp, (table, why) -> {
+            store.failedTables().record(m.id(), table, why);
+            store.audit().record(m.id(), "tandem (failure_handling: allow_partial)", "table_failed",
+                    table + ": " + why);
+            listener.tableGivenUp(table, why);
+        });
+        return stream;
+    }
+
+    /** The forward stream's confirmed position, for people. */
+    String position() {
+        return store.positions().find(id(), StreamDirection.FORWARD).map(p -> "position " + p.confirmed())
+                .orElse("the start");
+    }
+
+    /** Stops what still runs: the streams (their positions stay confirmed) and continuous verification. */
+    @Override
+    public void close() {
+        if (verifier != null) {
+            verifier.close();
+            verifier = null;
+        }
+        if (forward != null) {
+            forward.stop(rollBackInFlight);
+        }
+        if (reverse != null) {
+            reverse.stop(rollBackInFlight);
+        }
+    }
+}

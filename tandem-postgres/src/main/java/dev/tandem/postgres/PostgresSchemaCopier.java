@@ -10,7 +10,6 @@ import static dev.tandem.postgres.PgCatalog.resetNames;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.Engine;
-import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
@@ -18,7 +17,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -43,8 +41,8 @@ import java.util.concurrent.Future;
 final class PostgresSchemaCopier implements SchemaCopier {
 
     @Override
-    public boolean supports(Connector target) {
-        return Engine.of(target.name()).orElse(null) == Engine.POSTGRESQL;
+    public boolean supports(String targetConnector) {
+        return Engine.of(targetConnector).orElse(null) == Engine.POSTGRESQL;
     }
 
     @Override
@@ -73,7 +71,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
                         + "WHERE n.nspname = ? AND c.relname = ?", t.ref().schema(), t.ref().name())) {
                     continue;
                 }
-                List<String[]> ownedSequences = createSequences(source, target, oid, done);
+                List<String[]> ownedSequences = PgSequences.create(source, target, oid, done);
                 execute(target, createTable(source, oid, t.ref(), deferPrimaryKeys));
                 for (String[] owned : ownedSequences) {
                     execute(target, "ALTER SEQUENCE " + owned[0] + " OWNED BY " + PgSql.table(t.ref()) + "."
@@ -106,7 +104,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
                 long oid = oid(source, table.ref());
                 indexes.addAll(missingIndexes(source, t, oid, table.ref()));
                 foreignKeys.addAll(missingForeignKeys(source, t, oid, table.ref(), done));
-                sequences.putAll(sequencesOf(source, oid));
+                sequences.putAll(PgSequences.of(source, oid));
             }
         } finally {
             resetNames(source);
@@ -121,7 +119,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
                 done.add(fk);
             }
             for (Map.Entry<String, String> seq : sequences.entrySet()) {
-                setSequence(source, t, seq.getKey(), seq.getValue(), done);
+                PgSequences.copyValue(source, t, seq.getKey(), seq.getValue(), done);
             }
         }
         List<String> analyze = tables.stream().map(x -> "ANALYZE " + PgSql.table(x.ref())).toList();
@@ -135,7 +133,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
         qualifiedNames(c);
         try {
             for (TableInfo table : tables) {
-                sequences.putAll(sequencesOf(c, oid(c, table.ref())));
+                sequences.putAll(PgSequences.of(c, oid(c, table.ref())));
             }
         } finally {
             resetNames(c);
@@ -145,32 +143,7 @@ final class PostgresSchemaCopier implements SchemaCopier {
 
     @Override
     public List<String> syncSequences(Connection from, Connection to, List<String> sequences) throws SQLException {
-        List<String> done = new ArrayList<>();
-        for (String seq : sequences) {
-            long last;
-            boolean called;
-            try (Statement st = from.createStatement(); ResultSet rs = st.executeQuery("SELECT last_value, is_called "
-                    + "FROM " + seq)) {
-                rs.next();
-                last = rs.getLong(1);
-                called = rs.getBoolean(2);
-            }
-            if (!called) {
-                continue; // 'from' gave out no value yet
-            }
-            // the next value on 'to' must be past every value 'from' gave out: setval(last, true) hands out last+1
-            try (PreparedStatement ps = to.prepareStatement("SELECT setval(?::regclass, GREATEST(?, s.last_value), "
-                    + "true) FROM pg_sequences s WHERE format('%I.%I', s.schemaname, s.sequencename) = ?")) {
-                ps.setString(1, seq);
-                ps.setLong(2, last);
-                ps.setString(3, seq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    done.add(rs.next() ? "set sequence " + seq + " to " + rs.getLong(1) : "sequence " + seq
-                            + " is missing on the other side");
-                }
-            }
-        }
-        return done;
+        return PgSequences.sync(from, to, sequences);
     }
 
     /** CREATE TABLE with columns, defaults, identity, generated columns, check constraints and maybe the key. */
@@ -231,94 +204,6 @@ final class PostgresSchemaCopier implements SchemaCopier {
             }
         }
         return "CREATE TABLE " + PgSql.table(ref) + " (\n    " + String.join(",\n    ", parts) + "\n)";
-    }
-
-    /**
-     * Sequences the table's column defaults use (serial columns and shared sequences), created on the target when
-     * missing. Returns [sequence, column] for those a column owns, to be tied to it once the table exists.
-     */
-    private List<String[]> createSequences(Connection source, Connection target, long tableOid, List<String> done)
-            throws SQLException {
-        List<String[]> owned = new ArrayList<>();
-        try (PreparedStatement ps = source.prepareStatement("""
-                SELECT DISTINCT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname), sn.nspname, sc.relname,
-                       format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
-                       s.seqcycle, (SELECT a.attname FROM pg_depend o JOIN pg_attribute a
-                                     ON a.attrelid = o.refobjid AND a.attnum = o.refobjsubid
-                                    WHERE o.classid = 'pg_class'::regclass AND o.objid = sc.oid AND o.deptype = 'a'
-                                      AND o.refobjid = ?)
-                  FROM pg_attrdef ad
-                  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
-                       AND d.refclassid = 'pg_class'::regclass
-                  JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
-                  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-                  JOIN pg_sequence s ON s.seqrelid = sc.oid
-                 WHERE ad.adrelid = ?""")) {
-            ps.setLong(1, tableOid);
-            ps.setLong(2, tableOid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String name = rs.getString(1);
-                    if (!exists(target, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                            + "WHERE n.nspname = ? AND c.relname = ?", rs.getString(2), rs.getString(3))) {
-                        execute(target, "CREATE SEQUENCE " + name + " AS " + rs.getString(4) + " START WITH "
-                                + rs.getLong(5) + " INCREMENT BY " + rs.getLong(6) + " MINVALUE " + rs.getLong(7)
-                                + " MAXVALUE " + rs.getLong(8) + " CACHE " + rs.getLong(9)
-                                + (rs.getBoolean(10) ? " CYCLE" : " NO CYCLE"));
-                        done.add("created sequence " + name);
-                    }
-                    if (rs.getString(11) != null) {
-                        owned.add(new String[] {name, rs.getString(11)});
-                    }
-                }
-            }
-        }
-        return owned;
-    }
-
-    /** Every sequence behind the table's defaults and identity columns, keyed by the source name, with the target's. */
-    private static Map<String, String> sequencesOf(Connection source, long tableOid) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (PreparedStatement ps = source.prepareStatement("""
-                SELECT DISTINCT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
-                  FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
-                  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-                 WHERE d.refobjid = ? AND d.deptype IN ('a', 'i')
-                UNION
-                SELECT DISTINCT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
-                  FROM pg_attrdef ad
-                  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
-                  JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
-                  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-                 WHERE ad.adrelid = ?""")) {
-            ps.setLong(1, tableOid);
-            ps.setLong(2, tableOid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(1));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static void setSequence(Connection source, Connection target, String sourceName, String targetName,
-                                    List<String> done) throws SQLException {
-        long last;
-        boolean called;
-        try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM "
-                + sourceName)) {
-            rs.next();
-            last = rs.getLong(1);
-            called = rs.getBoolean(2);
-        }
-        try (PreparedStatement ps = target.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
-            ps.setString(1, targetName);
-            ps.setLong(2, last);
-            ps.setBoolean(3, called);
-            ps.execute();
-        }
-        done.add("set sequence " + targetName + " to " + last + (called ? "" : " (not yet called)"));
     }
 
     /** The primary key if the target lacks it (it was deferred), other indexes, unique / exclusion constraints. */

@@ -1,5 +1,8 @@
 package dev.tandem.core.cdc;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
@@ -8,15 +11,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
+import java.time.LocalDateTime;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
- * One table as a {@link TimestampPoller} reads it: its copied columns, key, where the timestamp column and the key
- * columns sit in a row, and its watermark (the newest timestamp seen). With the quoting the poller's SQL uses on
- * either side.
+ * One table as a timestamp-column poller reads it: its copied columns, key, where the timestamp column and the key
+ * columns sit in a row, and its watermark (the newest timestamp seen), kept in the stream's offsets. With the quoting
+ * the poller's SQL uses on either side.
  */
 final class PolledTable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     final TableInfo info;
     final String name;
     final TableRef targetRef;
@@ -79,6 +85,35 @@ final class PolledTable {
             default -> {
                 return rs.getString(i);
             }
+        }
+    }
+
+    /** The tables' watermarks as a stream's offsets: {"watermarks": {table: ISO local date-time or null}}. */
+    static String watermarks(List<PolledTable> tables) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode w = root.putObject("watermarks");
+        for (PolledTable t : tables) {
+            if (t.watermark == null) {
+                w.putNull(t.name);
+            } else {
+                w.put(t.name, t.watermark.toLocalDateTime().toString());
+            }
+        }
+        return root.toString();
+    }
+
+    /** Sets each table's watermark from stored offsets ({@link #watermarks}); a table not in them has none. */
+    static void readWatermarks(String offsets, List<PolledTable> tables, String streamName) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(offsets).path("watermarks");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the stored offsets of " + streamName + " are not readable: "
+                    + e.getMessage(), e);
+        }
+        for (PolledTable t : tables) {
+            JsonNode w = root.get(t.name);
+            t.watermark = w == null || w.isNull() ? null : Timestamp.valueOf(LocalDateTime.parse(w.asText()));
         }
     }
 }

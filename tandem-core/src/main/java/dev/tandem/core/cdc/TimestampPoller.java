@@ -6,9 +6,6 @@ import static dev.tandem.core.cdc.PolledTable.quote;
 import static dev.tandem.core.cdc.PolledTable.table;
 import static dev.tandem.core.cdc.PolledTable.text;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture.ChangeStream;
 import dev.tandem.core.spi.ChangeCapture.StreamSpec;
@@ -23,7 +20,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -47,7 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TimestampPoller implements ChangeStream {
     private static final Logger log = LoggerFactory.getLogger(TimestampPoller.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int KEY_BATCH = 500;
     private static final int FETCH = 1000;
     /** Key comparisons run every this many poll intervals (and for every fence). */
@@ -95,17 +90,7 @@ final class TimestampPoller implements ChangeStream {
     void loadWatermarks() throws SQLException {
         Optional<String> stored = spec.offsets().load();
         if (stored.isPresent()) {
-            JsonNode root;
-            try {
-                root = JSON.readTree(stored.get()).path("watermarks");
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException("the stored offsets of " + spec.streamName() + " are not "
-                        + "readable: " + e.getMessage(), e);
-            }
-            for (PolledTable t : tables) {
-                JsonNode w = root.get(t.name);
-                t.watermark = w == null || w.isNull() ? null : Timestamp.valueOf(LocalDateTime.parse(w.asText()));
-            }
+            PolledTable.readWatermarks(stored.get(), tables, spec.streamName());
             return;
         }
         Connection c = source();
@@ -311,16 +296,7 @@ final class TimestampPoller implements ChangeStream {
     }
 
     String offsets() {
-        ObjectNode root = JSON.createObjectNode();
-        ObjectNode w = root.putObject("watermarks");
-        for (PolledTable t : tables) {
-            if (t.watermark == null) {
-                w.putNull(t.name);
-            } else {
-                w.put(t.name, t.watermark.toLocalDateTime().toString());
-            }
-        }
-        return root.toString();
+        return PolledTable.watermarks(tables);
     }
 
     Connection source() throws SQLException {

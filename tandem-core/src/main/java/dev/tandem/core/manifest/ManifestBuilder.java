@@ -1,5 +1,7 @@
 package dev.tandem.core.manifest;
 
+import static dev.tandem.core.manifest.Section.keys;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,22 +31,17 @@ final class ManifestBuilder {
     private static final Set<String> INITIAL_LOAD = keys("enabled");
     private static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
             "overlap_window", "apply", "conflict_resolution");
-    private static final Set<String> CONFLICT = keys("default", "timestamp_column", "merge_class", "overrides");
-    private static final Set<String> OVERRIDE = keys("table", "strategy", "timestamp_column", "merge_class");
     private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
 
     private final Reading reading;
-    private final ManifestReader.Purpose purpose;
+    /** Source and target are required (a run), not only allowed (a draft). */
+    private final boolean endpointsRequired;
     private final PolicySections policies;
 
-    ManifestBuilder(Reading reading, ManifestReader.Purpose purpose) {
+    ManifestBuilder(Reading reading, boolean endpointsRequired) {
         this.reading = reading;
-        this.purpose = purpose;
+        this.endpointsRequired = endpointsRequired;
         this.policies = new PolicySections(reading);
-    }
-
-    static Set<String> keys(String... keys) {
-        return new LinkedHashSet<>(List.of(keys));
     }
 
     Manifest build(JsonNode tree) {
@@ -149,7 +146,7 @@ final class ManifestBuilder {
     private Endpoint endpoint(Section root, String key) {
         if (!root.has(key)) {
             root.skip(key);
-            if (purpose == ManifestReader.Purpose.RUN) {
+            if (endpointsRequired) {
                 reading.problem(key, null, "missing", "add " + key + ": {url: jdbc:postgresql://host:5432/db, "
                         + "user: migrator, password: ${env:" + key.toUpperCase() + "_PASSWORD}}");
             }
@@ -335,58 +332,7 @@ final class ManifestBuilder {
             places.get(1).owner.skip("conflict_resolution");
         }
         Located at = places.get(0);
-        JsonNode v = at.owner.get("conflict_resolution");
-        if (v.isTextual()) {
-            ConflictResolution.Strategy st = at.owner.enumValue(at.path, v, ConflictResolution.Strategy.class,
-                    ConflictResolution.Strategy.SOURCE_WINS);
-            checkConflictStrategy(st, at.path, cdc.timestampColumn(), null);
-            return new ConflictResolution(st, null, null, List.of());
-        }
-        Section s = Section.of(v, at.path, reading, "write conflict_resolution: source_wins or {default, overrides}",
-                CONFLICT);
-        ConflictResolution.Strategy dflt = s.enumOf("default", ConflictResolution.Strategy.class,
-                ConflictResolution.Strategy.SOURCE_WINS);
-        String ts = s.text("timestamp_column");
-        String merge = s.text("merge_class");
-        String inheritedTs = ts != null ? ts : cdc.timestampColumn();
-        checkConflictStrategy(dflt, s.pathOf("default"), inheritedTs, merge);
-        List<ConflictResolution.Override> overrides = new ArrayList<>();
-        List<JsonNode> list = s.list("overrides");
-        Set<String> tables = new HashSet<>();
-        if (list != null) {
-            for (int i = 0; i < list.size(); i++) {
-                String p = s.pathOf("overrides") + "[" + i + "]";
-                Section o = Section.of(list.get(i), p, reading, "write {table, strategy}", OVERRIDE);
-                String table = o.requiredText("table", "name the table this override is for");
-                ConflictResolution.Strategy st = o.enumOf("strategy", ConflictResolution.Strategy.class, null);
-                o.requirePresent("strategy", st, "use one of "
-                        + String.join(", ", Enums.wireNames(ConflictResolution.Strategy.class)));
-                String ots = o.text("timestamp_column");
-                String omerge = o.text("merge_class");
-                if (st != null) {
-                    checkConflictStrategy(st, o.pathOf("strategy"), ots != null ? ots : inheritedTs,
-                            omerge != null ? omerge : merge);
-                }
-                if (table != null && !tables.add(table)) {
-                    reading.problem(o.pathOf("table"), "'" + table + "'", "has two overrides", "keep one");
-                }
-                o.finish();
-                overrides.add(new ConflictResolution.Override(table, st, ots, omerge));
-            }
-        }
-        s.finish();
-        return new ConflictResolution(dflt, ts, merge, overrides);
-    }
-
-    private void checkConflictStrategy(ConflictResolution.Strategy st, String path, String tsColumn, String merge) {
-        if (st == ConflictResolution.Strategy.NEWEST_WINS && tsColumn == null) {
-            reading.problem(path, "'newest_wins'", "needs a timestamp column to compare",
-                    "add timestamp_column: last_updated next to it");
-        }
-        if (st == ConflictResolution.Strategy.CUSTOM && merge == null) {
-            reading.problem(path, "'custom'", "needs the class that merges",
-                    "add merge_class: com.example.MyMerge next to it");
-        }
+        return new ConflictSection(reading).read(at.owner, at.path, cdc.timestampColumn());
     }
 
     private Continuous continuous(Section root, Section migration) {

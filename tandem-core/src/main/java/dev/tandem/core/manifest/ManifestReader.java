@@ -100,7 +100,7 @@ public final class ManifestReader {
     public ManifestDocument document(JsonNode document, String sourceName, Purpose purpose) {
         Reading reading = new Reading();
         JsonNode tree = new Interpolation(env, reading).apply(document, "");
-        Manifest m = new ManifestBuilder(reading, purpose).build(tree);
+        Manifest m = new ManifestBuilder(reading, purpose == Purpose.RUN).build(tree);
         if (!reading.problems().isEmpty()) {
             throw new ManifestException(sourceName, reading.problems());
         }

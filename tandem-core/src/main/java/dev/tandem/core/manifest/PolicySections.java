@@ -1,6 +1,6 @@
 package dev.tandem.core.manifest;
 
-import static dev.tandem.core.manifest.ManifestBuilder.keys;
+import static dev.tandem.core.manifest.Section.keys;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;

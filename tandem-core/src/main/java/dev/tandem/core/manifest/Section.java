@@ -20,6 +20,11 @@ import java.util.regex.Pattern;
  * and every problem is found in one pass. {@link #finish()} reports keys nobody asked for, with a did-you-mean.
  */
 final class Section {
+    /** The keys a section may hold, in the order problems name them. */
+    static Set<String> keys(String... keys) {
+        return new LinkedHashSet<>(List.of(keys));
+    }
+
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)?");
 
     private final JsonNode node;

@@ -13,6 +13,8 @@ import java.util.List;
  */
 public record MigrationOutcome(String migrationId, Status status, BackfillResult backfill, List<String> schemaActions,
                                ErrorCode failure, String message, boolean interrupted) {
+    /** Exit code of a run stopped by the operator (Ctrl-C): 128 + SIGINT, as shells report it. */
+    public static final int INTERRUPTED_EXIT = 130;
 
     public MigrationOutcome(String migrationId, Status status, BackfillResult backfill, List<String> schemaActions,
                             ErrorCode failure, String message) {
@@ -23,6 +25,6 @@ public record MigrationOutcome(String migrationId, Status status, BackfillResult
         if (failure != null) {
             return failure.exitCode();
         }
-        return interrupted || (backfill != null && backfill.interrupted()) ? MigrationRunner.INTERRUPTED_EXIT : 0;
+        return interrupted || (backfill != null && backfill.interrupted()) ? INTERRUPTED_EXIT : 0;
     }
 }

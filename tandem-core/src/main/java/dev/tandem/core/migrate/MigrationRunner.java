@@ -29,9 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link AfterCutoverPhase} — until one of them ends the run with an outcome.
  */
 public final class MigrationRunner {
-    /** Exit code of a run stopped by the operator (Ctrl-C): 128 + SIGINT, as shells report it. */
-    public static final int INTERRUPTED_EXIT = 130;
-
     private final ControlStore store;
     private final ConnectorRegistry registry;
     private final MigrationListener listener;

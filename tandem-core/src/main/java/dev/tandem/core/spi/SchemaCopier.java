@@ -17,8 +17,8 @@ public interface SchemaCopier {
         Connection open() throws SQLException;
     }
 
-    /** Whether this copier can create tables on the target {@code connector}. */
-    boolean supports(Connector target);
+    /** Whether this copier can create tables on a target of the connector named {@code targetConnector}. */
+    boolean supports(String targetConnector);
 
     /**
      * Creates on the target what the tables need before any row arrives: schemas, types, sequences, and each table

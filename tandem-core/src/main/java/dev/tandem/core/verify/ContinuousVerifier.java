@@ -12,7 +12,6 @@ import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ControlStore;
-import dev.tandem.core.store.DriftKind;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
 import dev.tandem.core.store.Runs;
@@ -59,10 +58,6 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     private static final int KEYS_PER_CHECK = 2_000;
     /** The chunk number drift found by re-verifying applied rows is stored with (it belongs to no chunk). */
     public static final int APPLIED_ROWS_CHUNK = -1;
-
-    /** One row confirmed different. */
-    public record Drift(String table, List<String> key, DriftKind kind, Duration detectedWithin, boolean repaired) {
-    }
 
     private final ControlStore store;
     private final String migrationId;
@@ -247,11 +242,6 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     /** Full passes over every table finished. */
     public long passes() {
         return pass.passes();
-    }
-
-    /** The newest confirmed drift, or null. */
-    public Drift lastDrift() {
-        return settlement == null ? null : settlement.last();
     }
 
     @Override

@@ -37,7 +37,6 @@ final class DriftSettlement {
      */
     final AtomicLong unrepaired = new AtomicLong();
     final AtomicLong inFlight = new AtomicLong();
-    private volatile ContinuousVerifier.Drift last;
 
     DriftSettlement(CaughtUp caughtUp, DriftRecorder drift, Optional<ChangeApplier> repairer, Timer detection,
                     Consumer<String> say) {
@@ -46,11 +45,6 @@ final class DriftSettlement {
         this.repairer = repairer;
         this.detection = detection;
         this.say = say;
-    }
-
-    /** The newest confirmed drift, or null. */
-    ContinuousVerifier.Drift last() {
-        return last;
     }
 
     /**
@@ -80,7 +74,6 @@ final class DriftSettlement {
             } else {
                 unrepaired.incrementAndGet();
             }
-            last = new ContinuousVerifier.Drift(job.name(), d.key(), d.kind(), within, fixed);
             StringBuilder cols = new StringBuilder();
             r.differing().forEach((c, v) -> cols.append(' ').append(c).append(" source=").append(v.get(0))
                     .append(" target=").append(v.get(1)));

@@ -166,7 +166,7 @@ public final class VerifyRunner {
             say.accept("  " + workers + " worker" + (workers == 1 ? "" : "s") + ", each comparing a chunk on both sides "
                     + "at once");
         }
-        Progress progress = new Progress(t0, chunks.size(), work.tallies());
+        VerifyProgress progress = new VerifyProgress(t0, chunks.size(), work.tallies(), say);
         ConcurrentLinkedQueue<ChunkRecord> queue = new ConcurrentLinkedQueue<>(chunks);
         AtomicBoolean failed = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
@@ -235,7 +235,7 @@ public final class VerifyRunner {
      * under a lock.
      */
     private void worker(ChunkWork work, long runId, ConcurrentLinkedQueue<ChunkRecord> queue, AtomicBoolean failed,
-                        Progress progress) throws SQLException, InterruptedException {
+                        VerifyProgress progress) throws SQLException, InterruptedException {
         ExecutorService targetSide = targetThread();
         Sums sums = work.sums();
         try (Connection s = connect(work.sides().source(), Role.SOURCE);
@@ -288,38 +288,6 @@ public final class VerifyRunner {
             return c.connect();
         } catch (SQLException e) {
             throw new RowRecheck.SideFailure(role, e);
-        }
-    }
-
-    /** A progress line every 5 s: chunks, rows, rows/s, ETA. */
-    private final class Progress {
-        private final long t0;
-        private final int chunks;
-        private final Map<String, VerifyReport.Tally> tallies;
-        private int done;
-        private long lastSay = System.nanoTime();
-
-        Progress(long t0, int chunks, Map<String, VerifyReport.Tally> tallies) {
-            this.t0 = t0;
-            this.chunks = chunks;
-            this.tallies = tallies;
-        }
-
-        synchronized void chunkDone() {
-            done++;
-            if (System.nanoTime() - lastSay < 5_000_000_000L) {
-                return;
-            }
-            lastSay = System.nanoTime();
-            double secs = (lastSay - t0) / 1e9;
-            long rows = 0;
-            for (VerifyReport.Tally x : tallies.values()) {
-                synchronized (x) {
-                    rows += x.processed;
-                }
-            }
-            say.accept(String.format(Locale.ROOT, "  %d/%d chunks, %,d rows compared (%,.0f rows/s), ETA %.0f s",
-                    done, chunks, rows, rows / secs, secs / done * (chunks - done)));
         }
     }
 

@@ -1,13 +1,8 @@
 package dev.tandem.server.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.manifest.ManifestException;
-import dev.tandem.core.manifest.Problem;
-import dev.tandem.core.migrate.PhaseGates;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.server.wire.Json;
 import io.javalin.Javalin;
@@ -20,7 +15,6 @@ import io.javalin.security.RouteRole;
 import io.javalin.validation.ValidationException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -46,15 +40,11 @@ public final class ApiServer implements AutoCloseable {
         }
     };
 
-    /** One operation: what the OpenAPI document lists and what the auth check enforces. */
-    record Route(HandlerType method, String path, RouteRole role, String summary, Handler handler) {
-    }
-
     private final Javalin app;
     private final Orchestrator orchestrator;
     private final Events events = new Events();
     private final ServerMetrics metrics;
-    private final List<Route> routes = new ArrayList<>();
+    private final List<OpenApi.Route> routes = new ArrayList<>();
 
     /**
      * @param tokens      empty only with {@code insecureNoAuth}
@@ -86,37 +76,38 @@ public final class ApiServer implements AutoCloseable {
 
     /** Every failure as seed 002's error document: bad input 400 with its problems, never a stack trace. */
     private void errors() {
-        app.exception(TandemException.class, (e, ctx) -> error(ctx, e));
+        app.exception(TandemException.class, (e, ctx) -> Envelope.error(ctx, e));
         app.exception(ValidationException.class, (e, ctx) -> {
             ArrayNode problems = Json.MAPPER.createArrayNode();
             e.getErrors().forEach((field, errs) -> errs.forEach(x -> problems.addObject().put("message",
                     field + ": '" + x.getValue() + "' " + ApiCalls.parameterRule(field, x.getMessage()))));
-            error(ctx, 400, ErrorCode.BAD_INPUT, problems.size() == 1 ? problems.get(0).path("message").asText()
-                    : problems.size() + " parameters are not valid", problems, null);
+            Envelope.error(ctx, 400, ErrorCode.BAD_INPUT, problems.size() == 1
+                    ? problems.get(0).path("message").asText() : problems.size() + " parameters are not valid",
+                    problems, null);
         });
         app.exception(HttpResponseException.class, (e, ctx) -> {
             ErrorCode code = e.getStatus() == 404 ? ErrorCode.NOT_FOUND : ErrorCode.BAD_INPUT;
-            error(ctx, e.getStatus(), code, e.getStatus() == 404 ? "no such resource: " + ctx.method() + " "
+            Envelope.error(ctx, e.getStatus(), code, e.getStatus() == 404 ? "no such resource: " + ctx.method() + " "
                     + ctx.path() + " (see " + BASE + "/openapi.json)" : e.getMessage(), null, null);
         });
         app.exception(Exception.class, (e, ctx) -> {
             LOG.error("internal error in {} {}", ctx.method(), ctx.endpointHandlerPath(), e);
-            error(ctx, 500, ErrorCode.INTERNAL, "internal error (a bug in Tandem; the server log has the details)",
-                    null, null);
+            Envelope.error(ctx, 500, ErrorCode.INTERNAL, "internal error (a bug in Tandem; the server log has the "
+                    + "details)", null, null);
         });
         app.error(404, ctx -> {
             if (ctx.result() == null) {
-                error(ctx, 404, ErrorCode.NOT_FOUND, "no such resource: " + ctx.method() + " " + ctx.path() + " (see "
-                        + BASE + "/openapi.json)", null, null);
+                Envelope.error(ctx, 404, ErrorCode.NOT_FOUND, "no such resource: " + ctx.method() + " " + ctx.path()
+                        + " (see " + BASE + "/openapi.json)", null, null);
             }
         });
-        app.error(405, ctx -> error(ctx, 405, ErrorCode.BAD_INPUT, ctx.method() + " is not allowed on "
+        app.error(405, ctx -> Envelope.error(ctx, 405, ErrorCode.BAD_INPUT, ctx.method() + " is not allowed on "
                 + ctx.path(), null, null));
     }
 
     /** The route table: each API class adds its own; the server's own routes (health, OpenAPI, metrics, events). */
     private void routes(ApiCalls calls) {
-        route(HandlerType.GET, "/health", PUBLIC, "Liveness: answers while the server runs", ctx -> ok(ctx,
+        route(HandlerType.GET, "/health", PUBLIC, "Liveness: answers while the server runs", ctx -> Envelope.ok(ctx,
                 Json.MAPPER.createObjectNode().put("alive", true)));
         route(HandlerType.GET, BASE + "/openapi.json", PUBLIC, "This API's OpenAPI 3 document",
                 ctx -> ctx.json(OpenApi.document(routes, BASE)));
@@ -128,13 +119,13 @@ public final class ApiServer implements AutoCloseable {
             ctx.contentType("text/plain; version=0.0.4; charset=utf-8");
             ctx.result(metrics.scrape());
         });
-        routes.add(new Route(HandlerType.GET, BASE + "/events", Tokens.Role.READ,
+        routes.add(new OpenApi.Route(HandlerType.GET, BASE + "/events", Tokens.Role.READ,
                 "Server-sent events: state changes, progress, log lines, verification results", null));
         app.sse(BASE + "/events", events::join, Tokens.Role.READ);
     }
 
     private void route(HandlerType method, String path, RouteRole role, String summary, Handler handler) {
-        routes.add(new Route(method, path, role, summary, handler));
+        routes.add(new OpenApi.Route(method, path, role, summary, handler));
         app.addHttpHandler(method, path, handler, role);
     }
 
@@ -173,74 +164,14 @@ public final class ApiServer implements AutoCloseable {
         Optional<Tokens.Role> role = tokens.roleOf(token);
         if (role.isEmpty()) {
             ctx.header("WWW-Authenticate", "Bearer");
-            throw new ApiError(401, ErrorCode.BAD_INPUT, token == null
+            throw new Envelope.ApiError(401, ErrorCode.BAD_INPUT, token == null
                     ? "no bearer token; send Authorization: Bearer <token>" : "unknown token");
         }
         Tokens.Role needed = roles.contains(Tokens.Role.ADMIN) ? Tokens.Role.ADMIN : Tokens.Role.READ;
         if (!role.get().allows(needed)) {
-            throw new ApiError(403, ErrorCode.BAD_INPUT, ctx.method() + " " + ctx.endpointHandlerPath() + " needs an "
-                    + "admin token; this one has role read");
+            throw new Envelope.ApiError(403, ErrorCode.BAD_INPUT, ctx.method() + " " + ctx.endpointHandlerPath()
+                    + " needs an admin token; this one has role read");
         }
         ctx.attribute("actor", "api:" + role.get().wire() + ":" + Tokens.fingerprint(token));
-    }
-
-    /** An error whose HTTP status is not its code's (401, 403). */
-    static final class ApiError extends TandemException {
-        final int status;
-
-        ApiError(int status, ErrorCode code, String message) {
-            super(code, message);
-            this.status = status;
-        }
-    }
-
-    static void ok(Context ctx, JsonNode data) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("status", "success");
-        root.set("data", data);
-        ctx.json(root);
-    }
-
-    private static void error(Context ctx, TandemException e) {
-        int status = e instanceof ApiError a ? a.status : e.code().httpStatus();
-        ArrayNode problems = Json.MAPPER.createArrayNode();
-        if (e instanceof ManifestException me) {
-            for (Problem p : me.details()) {
-                ObjectNode n = problems.addObject();
-                n.put("path", p.path());
-                n.put("value", p.value());
-                n.put("rule", p.rule());
-                n.put("fix", p.fix());
-                n.put("message", p.message());
-            }
-        } else {
-            e.problems().forEach(p -> problems.addObject().put("message", p));
-        }
-        ObjectNode extra = null;
-        if (e instanceof PhaseGates.GateClosed g) {
-            extra = Json.MAPPER.createObjectNode();
-            extra.put("gate", g.gate());
-            extra.put("expected", g.expected());
-            extra.put("actual", g.actual());
-        }
-        if (status >= 500) {
-            LOG.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
-        }
-        error(ctx, status, e.code(), e.getMessage(), problems, extra);
-    }
-
-    private static void error(Context ctx, int status, ErrorCode code, String message, ArrayNode problems,
-                              ObjectNode extra) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("status", "error");
-        ObjectNode err = root.putObject("error");
-        err.put("code", code.name().toLowerCase(Locale.ROOT));
-        err.put("message", message);
-        if (extra != null) {
-            err.setAll(extra);
-        }
-        err.set("problems", problems == null ? Json.MAPPER.createArrayNode() : problems);
-        ctx.status(status);
-        ctx.json(root);
     }
 }

@@ -62,20 +62,20 @@ final class LifecycleApi {
         MigrationRecord r = calls.record(ctx);
         orchestrator.migrate(r.id(), actor(ctx));
         ctx.status(202);
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     void pause(Context ctx) throws InterruptedException {
         MigrationRecord r = calls.record(ctx);
         orchestrator.pause(r.id(), actor(ctx), false);
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     void resume(Context ctx) {
         MigrationRecord r = calls.record(ctx);
         orchestrator.resume(r.id(), actor(ctx));
         ctx.status(202);
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     /** seed 000's stop: finish the current batch (or, with {@code ?immediate=true}, roll it back) and pause. */
@@ -86,13 +86,13 @@ final class LifecycleApi {
                     + r.status().state().wire());
         }
         orchestrator.pause(r.id(), actor(ctx), ctx.queryParamAsClass("immediate", Boolean.class).getOrDefault(false));
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     void abort(Context ctx) throws InterruptedException {
         MigrationRecord r = calls.record(ctx);
         orchestrator.abort(r.id(), actor(ctx));
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     void verify(Context ctx) {
@@ -100,7 +100,7 @@ final class LifecycleApi {
         calls.runnable(r);
         orchestrator.verify(r.id(), ctx.queryParamAsClass("repair", Boolean.class).getOrDefault(false));
         ctx.status(202);
-        ApiServer.ok(ctx, Json.MAPPER.createObjectNode().put("verifying", true).put("migration_id", r.id()));
+        Envelope.ok(ctx, Json.MAPPER.createObjectNode().put("verifying", true).put("migration_id", r.id()));
     }
 
     /** seed 001's advance: to the next phase (or {@code {"phase": ...}}) when the gate holds ({@link PhaseGates}). */
@@ -132,7 +132,7 @@ final class LifecycleApi {
         }
         new PhaseGates(store).advance(r, calls.runnable(r), to, actor(ctx));
         orchestrator.publishState(r.id());
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     void cutover(Context ctx) throws InterruptedException {
@@ -171,6 +171,6 @@ final class LifecycleApi {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.set("migration", calls.migration(r.id()));
         n.set("report", report.toJson());
-        ApiServer.ok(ctx, n);
+        Envelope.ok(ctx, n);
     }
 }

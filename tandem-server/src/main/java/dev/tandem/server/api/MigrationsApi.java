@@ -83,7 +83,7 @@ final class MigrationsApi {
         }
         orchestrator.publishState(m.id());
         ctx.status(201);
-        ApiServer.ok(ctx, calls.migration(m.id()));
+        Envelope.ok(ctx, calls.migration(m.id()));
     }
 
     void list(Context ctx) {
@@ -91,11 +91,11 @@ final class MigrationsApi {
         for (MigrationRecord r : store.migrations().list()) {
             list.add(calls.migration(r));
         }
-        ApiServer.ok(ctx, list);
+        Envelope.ok(ctx, list);
     }
 
     void get(Context ctx) {
-        ApiServer.ok(ctx, calls.migration(calls.record(ctx)));
+        Envelope.ok(ctx, calls.migration(calls.record(ctx)));
     }
 
     void patch(Context ctx) {
@@ -138,7 +138,7 @@ final class MigrationsApi {
                     + "configured");
         }
         orchestrator.publishState(r.id());
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     /** seed 002's {@code /api/{api_id}} and {@code /interlay/{interlay_id}}: added to (or replaced in) the list. */
@@ -168,7 +168,7 @@ final class MigrationsApi {
         store.migrations().updateManifest(r.id(), r.version(), r.description(), compact(doc), actor(ctx),
                 (replaced ? "replaced " : "added ") + list.substring(0, list.length() - 1) + " " + sub);
         ctx.status(replaced ? 200 : 201);
-        ApiServer.ok(ctx, calls.migration(r.id()));
+        Envelope.ok(ctx, calls.migration(r.id()));
     }
 
     /** Preflight, as {@code tandem plan}; a migration not fully configured gets the list of what it lacks. */
@@ -184,12 +184,12 @@ final class MigrationsApi {
             } catch (ManifestException e) {
                 e.details().forEach(p -> problems.add(p.message()));
             }
-            ApiServer.ok(ctx, n);
+            Envelope.ok(ctx, n);
             return;
         }
         Manifest m = calls.runnable(r);
         boolean resuming = r.status().state() != MigrationState.READY;
-        ApiServer.ok(ctx, Json.plan(new Planner(ConnectorRegistry.load()).plan(m, resuming)));
+        Envelope.ok(ctx, Json.plan(new Planner(ConnectorRegistry.load()).plan(m, resuming)));
     }
 
     private ManifestReader reader() {

@@ -2,6 +2,9 @@ package dev.tandem.server.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.server.wire.Json;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.security.RouteRole;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -17,7 +20,7 @@ final class OpenApi {
     private OpenApi() {
     }
 
-    static ObjectNode document(List<ApiServer.Route> routes, String base) {
+    static ObjectNode document(List<Route> routes, String base) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("openapi", "3.0.3");
         ObjectNode info = root.putObject("info");
@@ -29,7 +32,7 @@ final class OpenApi {
         root.putObject("components").putObject("securitySchemes").putObject("bearer").put("type", "http")
                 .put("scheme", "bearer");
         ObjectNode paths = root.putObject("paths");
-        for (ApiServer.Route r : routes) {
+        for (Route r : routes) {
             ObjectNode path = paths.has(r.path()) ? (ObjectNode) paths.get(r.path()) : paths.putObject(r.path());
             ObjectNode op = path.putObject(r.method().name().toLowerCase(Locale.ROOT));
             op.put("summary", r.summary());
@@ -54,5 +57,9 @@ final class OpenApi {
             responses.putObject("409").put("description", "not in this state: expected and actual state, or the gate");
         }
         return root;
+    }
+
+    /** One operation: what the OpenAPI document lists and what the auth check enforces. */
+    record Route(HandlerType method, String path, RouteRole role, String summary, Handler handler) {
     }
 }

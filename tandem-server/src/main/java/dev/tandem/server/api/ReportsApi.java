@@ -72,7 +72,7 @@ final class ReportsApi {
         n.put("failure_handling", orchestrator.failureHandling(r));
         routers(n, r);
         alerts(n, r);
-        ApiServer.ok(ctx, n);
+        Envelope.ok(ctx, n);
     }
 
     /** The newest backfill run: its status, chunks by status, rows copied. */
@@ -167,12 +167,12 @@ final class ReportsApi {
             throw TandemException.badState("migration " + r.id() + " has not recorded its lag yet; it does once its "
                     + "stream runs");
         }
-        ApiServer.ok(ctx, Json.lag(LagReport.of(samples, store.now()), pos));
+        Envelope.ok(ctx, Json.lag(LagReport.of(samples, store.now()), pos));
     }
 
     void runs(Context ctx) {
         MigrationRecord r = calls.record(ctx);
-        ApiServer.ok(ctx, Json.runs(store, r.id(), store.runs().list(r.id())));
+        Envelope.ok(ctx, Json.runs(store, r.id(), store.runs().list(r.id())));
     }
 
     /** A run's chunks: under its migration's path, or by run id alone ({@code /api/v1/runs/{run}/chunks}). */
@@ -195,7 +195,7 @@ final class ReportsApi {
                         + Arrays.toString(ChunkStatus.values()));
             }
         }
-        ApiServer.ok(ctx, Json.chunks(run.runId(), store.runs().chunks(run.runId(), only)));
+        Envelope.ok(ctx, Json.chunks(run.runId(), store.runs().chunks(run.runId(), only)));
     }
 
     /** Drift stored by the migration's verify runs, newest run first. */
@@ -218,11 +218,11 @@ final class ReportsApi {
                 n.put("repaired_at", d.repairedAt() == null ? null : d.repairedAt().toString());
             }
         }
-        ApiServer.ok(ctx, out);
+        Envelope.ok(ctx, out);
     }
 
     void audit(Context ctx) {
         MigrationRecord r = calls.record(ctx);
-        ApiServer.ok(ctx, Json.audit(store.audit().list(r.id())));
+        Envelope.ok(ctx, Json.audit(store.audit().list(r.id())));
     }
 }

@@ -85,7 +85,7 @@ final class RoutingApi {
                 .orElse(Routing.DEFAULT_FREEZE_TIMEOUT_MS));
         JsonNode strategy = stored(r).get("strategy");
         n.set("strategy", strategy != null ? strategy : Json.MAPPER.createObjectNode().put("type", "big_bang"));
-        ApiServer.ok(ctx, n);
+        Envelope.ok(ctx, n);
     }
 
     /** A router says which epoch it applies (it acknowledges every epoch it receives). */
@@ -103,7 +103,7 @@ final class RoutingApi {
         JsonNode metrics = body.get("metrics");
         store.routing().ack(r.id(), router, body.path("epoch").asLong(), metrics == null || metrics.isNull() ? null
                 : metrics.toString());
-        ApiServer.ok(ctx, Json.MAPPER.createObjectNode().put("router_id", router).put("epoch",
+        Envelope.ok(ctx, Json.MAPPER.createObjectNode().put("router_id", router).put("epoch",
                 body.path("epoch").asLong()));
     }
 }

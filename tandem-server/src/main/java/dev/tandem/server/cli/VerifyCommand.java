@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestException;
 import dev.tandem.core.manifest.ManifestReader;
-import dev.tandem.core.migrate.MigrationRunner;
+import dev.tandem.core.migrate.MigrationOutcome;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.verify.VerifyReport;
@@ -175,7 +175,7 @@ final class VerifyCommand implements Callable<Integer> {
             run = awaitRun(server, id, before);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return MigrationRunner.INTERRUPTED_EXIT;
+            return MigrationOutcome.INTERRUPTED_EXIT;
         }
         long differing = 0;
         long unrepaired = 0;

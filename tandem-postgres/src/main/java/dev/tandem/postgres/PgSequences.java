@@ -93,7 +93,7 @@ final class PgSequences {
 
     /** Sets the target sequence to where the source one stands (after the data copy). */
     static void copyValue(Connection source, Connection target, String sourceName, String targetName,
-                                    List<String> done) throws SQLException {
+                          List<String> done) throws SQLException {
         long last;
         boolean called;
         try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM "

@@ -139,8 +139,8 @@ public final class VerifyRunner {
                 + "apply rows; " + target.name() + " cannot yet"));
     }
 
-    private static VerifyReport report(long runId, String migrationId, Map<String, VerifyReport.Tally> tallies, long t0,
-                                 boolean lagAware) {
+    private static VerifyReport report(long runId, String migrationId, Map<String, VerifyReport.Tally> tallies,
+                                       long t0, boolean lagAware) {
         List<VerifyReport.TableReport> tables = new ArrayList<>();
         String whyInFlight = null;
         for (Map.Entry<String, VerifyReport.Tally> e : tallies.entrySet()) {

@@ -66,7 +66,7 @@ final class Envelope {
     }
 
     static void error(Context ctx, int status, ErrorCode code, String message, ArrayNode problems,
-                              ObjectNode extra) {
+                      ObjectNode extra) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("status", "error");
         ObjectNode err = root.putObject("error");

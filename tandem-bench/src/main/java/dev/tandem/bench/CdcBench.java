@@ -151,8 +151,8 @@ final class CdcBench {
             for (String t : new String[] {"pgbench_accounts", "pgbench_history"}) {
                 tables.add(src.introspector().describe(c, new TableRef("public", t)).orElseThrow());
             }
-            src.changeCapture().orElseThrow().open(c, "bench_ceiling", tables.stream().map(TableInfo::ref)
-                    .toList());
+            src.changeCapture().orElseThrow().open(c, "bench_ceiling", "tandem bench",
+                    tables.stream().map(TableInfo::ref).toList());
         }
         return tables;
     }
@@ -266,7 +266,7 @@ final class CdcBench {
         }
         double s = seconds(t0);
         try (Connection c = src.connect()) {
-            capture.drop(c, "bench_ceiling");
+            capture.drop(c, "bench_ceiling", "tandem bench");
         }
         say("capture ceiling: %,d changes read and converted in %.2f s", seen.get(), s);
         return changeCount / s;

@@ -4,6 +4,7 @@ import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,20 +23,22 @@ import org.apache.kafka.connect.source.SourceRecord;
  * What a table's records look like is worked out once per table and row schema, not per record.
  */
 final class PgChangeRecords {
-    /** Debezium's topic prefix, and so the start of every record's topic. */
-    static final String TOPIC = "tandem";
     /** pg_logical_emit_message prefix of Tandem's fences: their content is the marker. */
     static final String FENCE_PREFIX = "tandem";
     /** pg_logical_emit_message prefix of heartbeats (and of the wake-up message before a restart). */
     static final String HEARTBEAT = "tandem-heartbeat";
     /** Debezium's stand-in for a TOAST value the change did not carry ({@code unavailable.value.placeholder}). */
     static final String UNCHANGED = "__tandem_unchanged_toast__";
-    private static final String TRANSACTION_TOPIC = TOPIC + ".transaction";
 
+    private final String transactionTopic;
     private final Shapes shapes;
 
-    /** @param tables the stream's tables by qualified name */
-    PgChangeRecords(Map<String, TableInfo> tables) {
+    /**
+     * @param topicPrefix Debezium's {@code topic.prefix} for the stream (the start of every record's topic)
+     * @param tables      the stream's tables
+     */
+    PgChangeRecords(String topicPrefix, Map<TableRef, TableInfo> tables) {
+        this.transactionTopic = topicPrefix + ".transaction";
         this.shapes = new Shapes(tables);
     }
 
@@ -68,7 +71,7 @@ final class PgChangeRecords {
                     ? new String(content, StandardCharsets.UTF_8) : null;
             return Change.marker(position, committed, marker);
         }
-        TableShape shape = source == null || op == null ? null : shapes.of(r.topic(), source);
+        TableShape shape = source == null || op == null ? null : shapes.of(source);
         if (shape == null) {
             return Change.marker(position, committed, null);
         }
@@ -115,23 +118,27 @@ final class PgChangeRecords {
         return new Change(Change.Kind.PARTIAL_UPDATE, shape.name, key, cols, present, position, committed, null);
     }
 
-    /** The tables of a stream by Debezium topic, each with what converting its rows needs, computed once. */
+    /**
+     * The tables of a stream by the (schema, table) each record's own source block names, each with what converting
+     * its rows needs, computed once. Never by topic: Debezium folds characters a topic may not hold, so
+     * {@code x;y} and {@code x_y}, or two non-ASCII names of equal length, share one.
+     */
     private static final class Shapes {
-        private final Map<String, TableInfo> tables;
-        private final Map<String, TableShape> byTopic = new HashMap<>();
+        private final Map<TableRef, TableInfo> tables;
+        private final Map<TableRef, TableShape> byTable = new HashMap<>();
 
-        Shapes(Map<String, TableInfo> tables) {
+        Shapes(Map<TableRef, TableInfo> tables) {
             this.tables = tables;
         }
 
         /** The shape of the record's table, or null when the migration does not move it. */
-        TableShape of(String topic, Struct source) {
-            TableShape s = byTopic.get(topic);
-            if (s == null && !byTopic.containsKey(topic)) {
-                String name = source.getString("schema") + "." + source.getString("table");
-                TableInfo info = tables.get(name);
-                s = info == null ? null : new TableShape(name, info);
-                byTopic.put(topic, s);
+        TableShape of(Struct source) {
+            TableRef ref = new TableRef(source.getString("schema"), source.getString("table"));
+            TableShape s = byTable.get(ref);
+            if (s == null && !byTable.containsKey(ref)) {
+                TableInfo info = tables.get(ref);
+                s = info == null ? null : new TableShape(ref.qualified(), info);
+                byTable.put(ref, s);
             }
             return s;
         }
@@ -222,8 +229,8 @@ final class PgChangeRecords {
     }
 
     /** BEGIN or END for a transaction metadata record (provide.transaction.metadata), else null. */
-    static String transactionStatus(SourceRecord r) {
-        if (!r.topic().equals(TRANSACTION_TOPIC) || !(r.value() instanceof Struct v)
+    String transactionStatus(SourceRecord r) {
+        if (!r.topic().equals(transactionTopic) || !(r.value() instanceof Struct v)
                 || v.schema().field("status") == null) {
             return null;
         }

@@ -5,6 +5,7 @@ import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture.ChangeStream;
 import dev.tandem.core.spi.ChangeCapture.StreamSpec;
 import dev.tandem.core.spi.TableInfo;
+import dev.tandem.core.spi.TableRef;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,9 +54,9 @@ final class PgChangeStream implements ChangeStream {
 
     private PgChangeStream(Endpoint endpoint, StreamSpec spec) {
         this.spec = spec;
-        Map<String, TableInfo> tables = new HashMap<>();
-        spec.tables().forEach(t -> tables.put(t.ref().qualified(), t));
-        this.records = new PgChangeRecords(tables);
+        Map<TableRef, TableInfo> tables = new HashMap<>();
+        spec.tables().forEach(t -> tables.put(t.ref(), t));
+        this.records = new PgChangeRecords(spec.streamName(), tables);
         StoreOffsetBackingStore.register(offsetId, spec.offsets());
         this.engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties(endpoint, spec, offsetId))
@@ -85,7 +87,7 @@ final class PgChangeStream implements ChangeStream {
         if (spec.keepTransactions()) {
             durable = -1;
             for (int i = 0; i < batch.size(); i++) {
-                String status = PgChangeRecords.transactionStatus(batch.get(i).record());
+                String status = records.transactionStatus(batch.get(i).record());
                 if (status != null) {
                     inTransaction = status.equals("BEGIN");
                 }
@@ -147,15 +149,19 @@ final class PgChangeStream implements ChangeStream {
                 }
             }
         }
-        p.setProperty("topic.prefix", PgChangeRecords.TOPIC);
+        // one prefix per stream: Debezium names its JMX metrics after it, and a second stream in the same process
+        // (two migrations in one tandem server) with the same prefix waited a minute for the first one's to go
+        p.setProperty("topic.prefix", spec.streamName());
         p.setProperty("plugin.name", "pgoutput");
+        // the same bounds as every other connection (PgSession.CONNECT), passed through to the driver
+        p.setProperty("driver.connectTimeout", endpoint.properties().getOrDefault("connectTimeout", "10"));
+        p.setProperty("driver.loginTimeout", endpoint.properties().getOrDefault("loginTimeout", "30"));
         p.setProperty("slot.name", spec.streamName());
         p.setProperty("publication.name", spec.streamName());
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("snapshot.mode", "no_data");
         p.setProperty("slot.drop.on.stop", "false");
-        p.setProperty("table.include.list", spec.tables().stream()
-                .map(t -> regex(t.ref().schema()) + "\\." + regex(t.ref().name())).collect(Collectors.joining(",")));
+        p.setProperty("table.include.list", includeList(spec.tables().stream().map(TableInfo::ref).toList()));
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
@@ -182,8 +188,40 @@ final class PgChangeStream implements ChangeStream {
         return p;
     }
 
-    private static String regex(String name) {
-        return name.replaceAll("([\\\\.\\[\\]{}()*+?^$|])", "\\\\$1");
+    /**
+     * Debezium's {@code table.include.list}: one regular expression per table, split by Debezium on commas, matched
+     * against {@code schema.table} case-insensitively. Every character but ASCII letters, digits and {@code _} is
+     * written as its code point ({@code \x{2c}}), so no name — commas, dots, quotes, braces, 4-byte characters —
+     * can split or widen the list. Debezium may still let through a table whose name reads alike ({@code s."x.t"}
+     * and {@code "s.x".t}, or names differing in case); {@link PgChangeRecords} keeps only this stream's tables, by
+     * the (schema, table) each record names.
+     */
+    static String includeList(List<TableRef> tables) {
+        return tables.stream().map(t -> literal(t.schema()) + "\\." + literal(t.name()))
+                .collect(Collectors.joining(","));
+    }
+
+    /**
+     * Tables of one stream that Debezium cannot tell apart: it keys a table by schema and table joined with a dot,
+     * so {@code s."x.t"} and {@code "s.x".t} are one table to it, and the changes of both come labelled as whichever
+     * it met first (seen: one table's changes applied to the other). A stream must not carry two of them.
+     */
+    static List<List<TableRef>> readAlike(List<TableRef> tables) {
+        Map<String, List<TableRef>> byJoined = new TreeMap<>();
+        tables.forEach(t -> byJoined.computeIfAbsent(t.schema() + "." + t.name(), k -> new ArrayList<>()).add(t));
+        return byJoined.values().stream().filter(l -> l.size() > 1).toList();
+    }
+
+    private static String literal(String name) {
+        StringBuilder out = new StringBuilder();
+        name.codePoints().forEach(cp -> {
+            if (cp < 128 && (Character.isLetterOrDigit(cp) || cp == '_')) {
+                out.appendCodePoint(cp);
+            } else {
+                out.append("\\x{").append(Integer.toHexString(cp)).append('}');
+            }
+        });
+        return out.toString();
     }
 
     @Override

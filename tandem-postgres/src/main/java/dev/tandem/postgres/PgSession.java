@@ -3,6 +3,7 @@ package dev.tandem.postgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 
 /**
  * The session settings every connection that moves data uses, so that values leave and return in one exact text
@@ -10,6 +11,13 @@ import java.sql.Statement;
  * and no statement or idle timeout cutting a long chunk.
  */
 final class PgSession {
+    /**
+     * Driver properties of every connection Tandem opens (the endpoint's own properties win): application name, a
+     * 10-second TCP connect timeout, and a 30-second bound on the whole login, TLS handshake included.
+     */
+    static final Map<String, String> CONNECT = Map.of("ApplicationName", "tandem", "connectTimeout", "10",
+            "loginTimeout", "30");
+
     private PgSession() {
     }
 

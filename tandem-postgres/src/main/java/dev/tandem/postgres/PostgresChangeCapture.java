@@ -1,6 +1,7 @@
 package dev.tandem.postgres;
 
 import dev.tandem.core.error.SqlErrors;
+import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.TableRef;
@@ -11,7 +12,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -46,26 +46,35 @@ final class PostgresChangeCapture implements ChangeCapture {
     }
 
     @Override
-    public String open(Connection c, String streamName, List<TableRef> tables) throws SQLException {
+    public String open(Connection c, String streamName, String owner, List<TableRef> tables) throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(true);
         try {
+            Optional<String> recorded = recordedOwner(c, streamName);
+            String confirmed = confirmedAtSource(c, streamName).orElse(null);
+            boolean slot = confirmed != null || slotExists(c, streamName);
+            if (recorded.isPresent() ? !recorded.get().equals(owner) : slot) {
+                throw foreign(streamName, recorded.orElse(""), owner);
+            }
             boolean madePublication = false;
-            if (!exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", streamName)) {
+            if (recorded.isEmpty()) {
+                // the publication and its owner record in one transaction: a publication of this name with no
+                // record is never Tandem's
+                c.setAutoCommit(false);
                 try (Statement st = c.createStatement()) {
                     st.execute("CREATE PUBLICATION " + PgIdent.quote(streamName) + " FOR TABLE "
                             + tables.stream().map(PgSql::table).collect(Collectors.joining(", ")));
+                    st.execute("COMMENT ON PUBLICATION " + PgIdent.quote(streamName) + " IS " + PgSql.literal(owner));
+                    c.commit();
+                } catch (SQLException e) {
+                    c.rollback();
+                    throw e;
                 }
                 madePublication = true;
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                    + "WHERE slot_name = ?")) {
-                ps.setString(1, streamName);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        return rs.getString(1);
-                    }
-                }
+            c.setAutoCommit(true);
+            if (slot) {
+                return confirmed;
             }
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
@@ -90,10 +99,17 @@ final class PostgresChangeCapture implements ChangeCapture {
     }
 
     @Override
-    public void drop(Connection c, String streamName) throws SQLException {
+    public void drop(Connection c, String streamName, String owner) throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(true);
         try {
+            Optional<String> recorded = recordedOwner(c, streamName);
+            if (recorded.isPresent() ? !recorded.get().equals(owner) : slotExists(c, streamName)) {
+                log.warn("not dropping {}: {}", streamName, foreign(streamName, recorded.orElse(""), owner)
+                        .getMessage());
+                return;
+            }
+            // the slot first: a drop cut short leaves the publication with its owner record, never a bare slot
             for (int attempt = 0; ; attempt++) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) "
                         + "FROM pg_replication_slots WHERE slot_name = ?")) {
@@ -117,13 +133,34 @@ final class PostgresChangeCapture implements ChangeCapture {
     }
 
     /**
+     * Who the stream of that name is recorded as belonging to (its publication's comment, "" when it has none);
+     * empty when there is no publication of that name.
+     */
+    static Optional<String> recordedOwner(Connection c, String streamName) throws SQLException {
+        return firstValue(c, "SELECT coalesce(obj_description(oid, 'pg_publication'), '') FROM pg_publication "
+                + "WHERE pubname = ?", streamName);
+    }
+
+    static boolean slotExists(Connection c, String streamName) throws SQLException {
+        return exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", streamName);
+    }
+
+    /** The refusal to take or drop another migration's stream: whose it is, and how to remove a leftover. */
+    static TandemException foreign(String streamName, String recorded, String owner) {
+        return TandemException.badState("the replication slot or publication " + streamName + " on "
+                + "the database belongs to " + (recorded.isEmpty() ? "something not recorded as a Tandem migration"
+                : "\"" + recorded + "\"") + ", not to \"" + owner + "\"; Tandem leaves it alone. If it is a leftover "
+                + "nothing uses, drop it: SELECT pg_drop_replication_slot('" + streamName + "'); DROP PUBLICATION "
+                + PgIdent.quote(streamName) + ";");
+    }
+
+    /**
      * One transaction past any stored position, so that Debezium's search for where to resume ends even when the
      * source is idle (its heartbeats and our fences are non-transactional messages, which the search passes over).
      * Best effort: a source that refuses it will refuse the stream too, with a clearer error.
      */
     private void wake() {
-        try (Connection c = dev.tandem.core.spi.Connections.open(endpoint, endpoint.url(),
-                Map.of("ApplicationName", "tandem", "connectTimeout", "10"));
+        try (Connection c = dev.tandem.core.spi.Connections.open(endpoint, endpoint.url(), PgSession.CONNECT);
              Statement st = c.createStatement()) {
             st.execute("SELECT pg_logical_emit_message(true, '" + PgChangeRecords.HEARTBEAT + "', 'start')");
         } catch (SQLException e) {
@@ -153,13 +190,8 @@ final class PostgresChangeCapture implements ChangeCapture {
 
     @Override
     public Optional<String> confirmedAtSource(Connection c, String streamName) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                + "WHERE slot_name = ?")) {
-            ps.setString(1, streamName);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
-            }
-        }
+        return firstValue(c, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?",
+                streamName);
     }
 
     @Override
@@ -181,6 +213,16 @@ final class PostgresChangeCapture implements ChangeCapture {
             wake(); // a restart: Debezium searches for its position first
         }
         return PgChangeStream.start(endpoint, spec);
+    }
+
+    /** The first row's first column of {@code sql} with one text argument; empty when no row or SQL NULL. */
+    private static Optional<String> firstValue(Connection c, String sql, String arg) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+        }
     }
 
     private static boolean exists(Connection c, String sql, String arg) throws SQLException {

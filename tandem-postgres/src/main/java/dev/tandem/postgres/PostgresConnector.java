@@ -19,7 +19,6 @@ import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
-import java.util.Map;
 import java.util.Optional;
 
 /** The PostgreSQL connector: introspection, preflight and the change log's position, over pgjdbc. */
@@ -41,10 +40,14 @@ public final class PostgresConnector implements Connector {
         return endpoint;
     }
 
-    /** Connects as application {@code tandem}, with a 10-second connect timeout unless the endpoint says otherwise. */
+    /**
+     * Connects as application {@code tandem}, with a 10-second TCP connect timeout and a 30-second bound on the whole
+     * login, unless the endpoint says otherwise: a host that accepts the connection and never answers (a firewall
+     * swallowing packets, a hung server) otherwise held {@code plan} and {@code migrate} forever.
+     */
     @Override
     public Connection connect() throws SQLException {
-        return Connections.open(endpoint, endpoint.url(), Map.of("ApplicationName", "tandem", "connectTimeout", "10"));
+        return Connections.open(endpoint, endpoint.url(), PgSession.CONNECT);
     }
 
     @Override

@@ -85,6 +85,14 @@ final class PostgresPreflight implements Preflight {
         if (logical) {
             replicationSettings(c, me, out);
             publication(c, request, me, out);
+            for (List<TableRef> alike : PgChangeStream.readAlike(request.sourceTables().stream()
+                    .map(TableInfo::ref).toList())) {
+                String names = alike.stream().map(TableRef::qualified).collect(Collectors.joining(" and "));
+                out.add(Finding.error("stream_table_names", names, "tables " + names + " read alike to the change "
+                        + "stream, as " + alike.get(0).schema() + "." + alike.get(0).name() + ": it names a table by "
+                        + "schema and table joined with a dot, and would give one table's changes to the other",
+                        "move them in two migrations (one each), or rename one of them"));
+            }
         }
     }
 
@@ -138,6 +146,14 @@ final class PostgresPreflight implements Preflight {
             out.add(Finding.error("publication", "source", "user " + me.user + " may not create the publication "
                     + Streams.name(m.id(), StreamDirection.FORWARD) + " in database " + me.database, "GRANT CREATE ON DATABASE "
                     + PgIdent.quote(me.database) + " TO " + PgIdent.quote(me.user) + ";"));
+        }
+        String stream = Streams.name(m.id(), StreamDirection.FORWARD);
+        Optional<String> recorded = PostgresChangeCapture.recordedOwner(c, stream);
+        String streamOwner = Streams.owner(m.id());
+        if (recorded.isPresent() ? !recorded.get().equals(streamOwner) : PostgresChangeCapture.slotExists(c, stream)) {
+            String why = PostgresChangeCapture.foreign(stream, recorded.orElse(""), streamOwner).getMessage();
+            int fix = why.indexOf(" If it is");
+            out.add(Finding.error("stream_owner", "source", why.substring(0, fix), why.substring(fix + 1)));
         }
         int publishable = 0;
         for (TableInfo t : request.sourceTables()) {

@@ -1,8 +1,10 @@
 package dev.tandem.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.core.cdc.StreamApplier;
+import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.ConflictResolution;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.Secret;
@@ -38,6 +40,7 @@ class ChangeStreamIT {
     @RegisterExtension
     static final DatabaseExtension<EmbeddedPostgres> PG = DatabaseExtension.postgres();
 
+    private static final String OWNER = "tandem migration it";
     private static final String TABLE_DDL = "CREATE TABLE items (id bigint PRIMARY KEY, name text, big text, "
             + "n numeric(20,4), ts timestamptz, tsn timestamp, d date, t time, iv interval, tags text[], ints int[], "
             + "b bytea, f float8, r real, j jsonb, u uuid, ok boolean, bits bit(5))";
@@ -71,8 +74,8 @@ class ChangeStreamIT {
                 apply.put(info.ref().qualified(), new ChangeApplier.ApplyTable(ti, info.copiedColumns(),
                         ConflictResolution.Strategy.SOURCE_WINS, null));
             }
-            String p0 = capture.open(s, "tandem_it", tables.stream().map(TableInfo::ref).toList());
-            assertThat(capture.open(s, "tandem_it", tables.stream().map(TableInfo::ref).toList())).isEqualTo(p0);
+            String p0 = capture.open(s, "tandem_it", OWNER, tables.stream().map(TableInfo::ref).toList());
+            assertThat(capture.open(s, "tandem_it", OWNER, tables.stream().map(TableInfo::ref).toList())).isEqualTo(p0);
         }
         AtomicReference<String> confirmed = new AtomicReference<>();
         AtomicReference<String> offsets = new AtomicReference<>();
@@ -140,7 +143,7 @@ class ChangeStreamIT {
             stream.close();
             applier.close(false);
             try (Connection s = src.connect()) {
-                capture.drop(s, "tandem_it");
+                capture.drop(s, "tandem_it", OWNER);
                 try (Statement st = s.createStatement();
                      ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots")) {
                     rs.next();
@@ -163,7 +166,7 @@ class ChangeStreamIT {
         List<TableInfo> tables;
         try (Connection s = src.connect()) {
             tables = List.of(src.introspector().describe(s, new TableRef("public", "ledger")).orElseThrow());
-            capture.open(s, "tandem_tx", List.of(tables.get(0).ref()));
+            capture.open(s, "tandem_tx", OWNER, List.of(tables.get(0).ref()));
         }
         AtomicReference<String> offsets = new AtomicReference<>();
         ChangeCapture.OffsetStore store = new ChangeCapture.OffsetStore() {
@@ -218,7 +221,7 @@ class ChangeStreamIT {
         } finally {
             stream.close();
             try (Connection s = src.connect()) {
-                capture.drop(s, "tandem_tx");
+                capture.drop(s, "tandem_tx", OWNER);
             }
         }
         List<String> secondRun = shape(second);
@@ -248,6 +251,127 @@ class ChangeStreamIT {
             }
         }
         return out;
+    }
+
+    /**
+     * A stream's slot and publication are recorded as their migration's: another owner (a migration whose id hashes
+     * alike, another store's migration of the same id, a slot someone else made) neither takes nor drops them.
+     */
+    @Test
+    void aStreamOwnedByAnotherMigrationIsNeitherTakenNorDropped() throws Exception {
+        PostgresConnector src = new PostgresConnector(endpoint(PG.server().jdbcUrl()));
+        ChangeCapture capture = src.changeCapture().orElseThrow();
+        List<TableRef> tables = List.of(new TableRef("public", "notes"));
+        try (Connection s = src.connect()) {
+            String p0 = capture.open(s, "tandem_owned", "tandem migration a-b", tables);
+            assertThat(capture.open(s, "tandem_owned", "tandem migration a-b", tables)).isEqualTo(p0);
+            assertThatThrownBy(() -> capture.open(s, "tandem_owned", "tandem migration a_b", tables))
+                    .isInstanceOf(TandemException.class)
+                    .hasMessageContaining("belongs to \"tandem migration a-b\", not to \"tandem migration a_b\"")
+                    .hasMessageContaining("SELECT pg_drop_replication_slot('tandem_owned')");
+            capture.drop(s, "tandem_owned", "tandem migration a_b");
+            assertThat(count(s, "pg_replication_slots WHERE slot_name = 'tandem_owned'")).isOne();
+            assertThat(count(s, "pg_publication WHERE pubname = 'tandem_owned'")).isOne();
+            capture.drop(s, "tandem_owned", "tandem migration a-b");
+            assertThat(count(s, "pg_replication_slots WHERE slot_name = 'tandem_owned'")).isZero();
+            assertThat(count(s, "pg_publication WHERE pubname = 'tandem_owned'")).isZero();
+
+            // a slot with no publication of Tandem's is not Tandem's
+            try (Statement st = s.createStatement()) {
+                st.execute("SELECT pg_create_logical_replication_slot('tandem_bare', 'pgoutput')");
+            }
+            assertThatThrownBy(() -> capture.open(s, "tandem_bare", "tandem migration x", tables))
+                    .hasMessageContaining("belongs to something not recorded as a Tandem migration");
+            capture.drop(s, "tandem_bare", "tandem migration x");
+            assertThat(count(s, "pg_replication_slots WHERE slot_name = 'tandem_bare'")).isOne();
+            try (Statement st = s.createStatement()) {
+                st.execute("SELECT pg_drop_replication_slot('tandem_bare')");
+            }
+        }
+    }
+
+    /**
+     * Each change names its own table, exactly: tables Debezium's derived strings confuse — a comma in a name (its
+     * table list is split on commas), names that make one topic ({@code x;y} and {@code x_y}, {@code Ü} and
+     * {@code Ö}), a dot in a name — each get their own changes and only those. ({@code n."x.t"} and {@code "n.x".t}
+     * in one stream Debezium cannot tell apart; preflight refuses that pair, PgChangeStreamTest.)
+     */
+    @Test
+    void everyChangeNamesItsOwnTableWhateverTheNames() throws Exception {
+        List<TableRef> refs = List.of(new TableRef("n", "comma,name"), new TableRef("n", "x;y"),
+                new TableRef("n", "x_y"), new TableRef("n", "x.t"), new TableRef("n.y", "t"), new TableRef("n", "Ü"),
+                new TableRef("n", "Ö"), new TableRef("n", "😀"));
+        List<String> ddl = new ArrayList<>(List.of("CREATE SCHEMA n", "CREATE SCHEMA \"n.y\""));
+        for (TableRef r : refs) {
+            ddl.add("CREATE TABLE " + PgSql.table(r) + " (id int PRIMARY KEY, v text)");
+        }
+        PG.server().execute(ddl.toArray(String[]::new));
+        PostgresConnector src = new PostgresConnector(endpoint(PG.server().jdbcUrl()));
+        ChangeCapture capture = src.changeCapture().orElseThrow();
+        List<TableInfo> tables = new ArrayList<>();
+        try (Connection s = src.connect()) {
+            for (TableRef r : refs) {
+                tables.add(src.introspector().describe(s, r).orElseThrow());
+            }
+            capture.open(s, "tandem_names", OWNER, refs);
+        }
+        Map<String, List<String>> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        ChangeCapture.OffsetStore offsets = new ChangeCapture.OffsetStore() {
+            private volatile String o;
+
+            @Override
+            public Optional<String> load() {
+                return Optional.ofNullable(o);
+            }
+
+            @Override
+            public void save(String offsets, String position) {
+                o = offsets;
+            }
+        };
+        ChangeCapture.ChangeStream stream = capture.start(new ChangeCapture.StreamSpec("tandem_names", tables,
+                Duration.ofMillis(500), 1024, offsets, batch -> {
+                    for (Change c : batch) {
+                        if (c.kind() != Change.Kind.MARKER && c.kind() != Change.Kind.COMMIT) {
+                            seen.computeIfAbsent(c.table(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                                    .add(c.kind() + " " + c.key().get(0));
+                        }
+                    }
+                    return true;
+                }, false));
+        try {
+            List<String> writes = new ArrayList<>();
+            for (int i = 0; i < refs.size(); i++) {
+                writes.add("INSERT INTO " + PgSql.table(refs.get(i)) + " SELECT g, 'v' FROM generate_series("
+                        + (i * 100 + 1) + ", " + (i * 100 + 3) + ") g");
+                writes.add("UPDATE " + PgSql.table(refs.get(i)) + " SET v = 'w' WHERE id = " + (i * 100 + 2));
+                writes.add("DELETE FROM " + PgSql.table(refs.get(i)) + " WHERE id = " + (i * 100 + 3));
+            }
+            PG.server().execute(writes.toArray(String[]::new));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (seen.values().stream().mapToInt(List::size).sum() < refs.size() * 5 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            for (int i = 0; i < refs.size(); i++) {
+                int base = i * 100;
+                assertThat(seen.get(refs.get(i).qualified())).as(refs.get(i).qualified())
+                        .containsExactly("UPSERT " + (base + 1), "UPSERT " + (base + 2), "UPSERT " + (base + 3),
+                                "UPSERT " + (base + 2), "DELETE " + (base + 3));
+            }
+            assertThat(seen).hasSize(refs.size());
+        } finally {
+            stream.close();
+            try (Connection s = src.connect()) {
+                capture.drop(s, "tandem_names", OWNER);
+            }
+        }
+    }
+
+    private static int count(Connection c, String fromWhere) throws Exception {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + fromWhere)) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     private static String slotFlush() throws Exception {

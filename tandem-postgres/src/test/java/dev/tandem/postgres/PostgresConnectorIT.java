@@ -2,6 +2,7 @@ package dev.tandem.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.migrate.Planner;
@@ -11,6 +12,7 @@ import dev.tandem.core.spi.Finding;
 import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.store.StreamDirection;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.sql.Connection;
@@ -107,7 +109,8 @@ class PostgresConnectorIT {
                 "select_privilege: user weak cannot read public.items -> GRANT SELECT ON public.items TO weak;",
                 "replication_privilege: user weak may not stream changes: it has neither REPLICATION nor SUPERUSER "
                         + "-> ALTER ROLE weak WITH REPLICATION;  (on Amazon RDS / Aurora: GRANT rds_replication TO weak;)",
-                "publication: user weak may not create the publication tandem_pg_test in database tandem "
+                "publication: user weak may not create the publication " + Streams.name("pg-test",
+                        StreamDirection.FORWARD) + " in database tandem "
                         + "-> GRANT CREATE ON DATABASE tandem TO weak;",
                 "publication: adding table public.orders to the publication needs its owner's rights; it is owned by "
                         + "app -> GRANT app TO weak;",
@@ -187,7 +190,7 @@ class PostgresConnectorIT {
         EmbeddedPostgres target = TARGET.server();
         String yaml = "id: pg-test\n"
                 + "source: {url: '" + sourceUrl + "', user: " + user + ", password: ${env:SRC}}\n"
-                + "target: {url: '" + target.jdbcUrl() + "', user: loader, password: loader-pw}\n" + extra;
-        return new ManifestReader(Map.of("SRC", password)::get).read(yaml, "test", ManifestReader.Purpose.RUN);
+                + "target: {url: '" + target.jdbcUrl() + "', user: loader, password: ${env:DST}}\n" + extra;
+        return new ManifestReader(Map.of("SRC", password, "DST", "loader-pw")::get).read(yaml, "test", ManifestReader.Purpose.RUN);
     }
 }

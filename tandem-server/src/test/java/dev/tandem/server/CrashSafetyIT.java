@@ -2,6 +2,7 @@ package dev.tandem.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
@@ -99,11 +100,12 @@ class CrashSafetyIT {
             return env;
         }
 
-        /** A plain connection to the store, for locking its rows while a child runs. */
-        Connection connect(String location) throws SQLException {
+        /** A plain connection to the store, for locking its rows while a child runs (the owner's key file). */
+        Connection connect(String location) throws SQLException, java.io.IOException {
+            Path dir = Path.of(location).toAbsolutePath();
             return this == EMBEDDED
-                    ? DriverManager.getConnection("jdbc:h2:file:" + Path.of(location).toAbsolutePath().resolve("store")
-                            + ";AUTO_SERVER=TRUE", "tandem", "")
+                    ? DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("store") + ";AUTO_SERVER=TRUE",
+                            "tandem", Files.readString(dir.resolve("store.key")))
                     : DriverManager.getConnection(location, "tandem", STORE_PW);
         }
     }
@@ -195,14 +197,14 @@ class CrashSafetyIT {
         assertThat(resumed.exitCode()).as(resumed.all()).isEqualTo(3);
         assertThat(resumed.err()).containsPattern("cannot resume the forward stream of crash-restored: the control "
                 + "store .* holds position [0-9A-F]+/[0-9A-F]+, behind [0-9A-F]+/[0-9A-F]+, the position "
-                + "tandem_crash_restored was confirmed to on its source")
+                + Streams.name("crash-restored", StreamDirection.FORWARD) + " was confirmed to on its source")
                 .contains("Way out: abort the migration (tandem abort crash-restored)")
                 .doesNotContain("no longer available");
         CliRun abort = CliRun.of(kind.env(), "abort", id, "--store", store);
         assertThat(abort.exitCode()).as(abort.all()).isZero();
         try (Connection s = SOURCE.server().connect(); Statement st = s.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
-                     + "'tandem_crash_restored'")) {
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '"
+                     + Streams.name("crash-restored", StreamDirection.FORWARD) + "'")) {
             rs.next();
             assertThat(rs.getInt(1)).as("the slot was dropped").isZero();
         }
@@ -213,7 +215,7 @@ class CrashSafetyIT {
         try (Connection s = SOURCE.server().connect(); PreparedStatement ps = s.prepareStatement("SELECT "
                 + "pg_wal_lsn_diff(confirmed_flush_lsn, ?::pg_lsn) FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, position);
-            ps.setString(2, "tandem_" + id.replace('-', '_'));
+            ps.setString(2, Streams.name(id, StreamDirection.FORWARD));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
@@ -393,7 +395,7 @@ class CrashSafetyIT {
                              + "pg_wal_lsn_diff(confirmed_flush_lsn, ?::pg_lsn) FROM pg_replication_slots "
                              + "WHERE slot_name = ?")) {
                     ps.setString(1, position.get().confirmed());
-                    ps.setString(2, "tandem_" + id.replace('-', '_'));
+                    ps.setString(2, Streams.name(id, StreamDirection.FORWARD));
                     try (ResultSet rs = ps.executeQuery()) {
                         assertThat(rs.next()).as("the slot exists while the stream position is stored").isTrue();
                         assertThat(rs.getLong(2)).as("slot confirmed to " + rs.getString(1) + ", store at "

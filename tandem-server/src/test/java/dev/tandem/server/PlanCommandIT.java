@@ -64,6 +64,39 @@ class PlanCommandIT {
                 "Not ready: 1 problem on the source, 0 on the target");
     }
 
+    /**
+     * A host that accepts the connection and then never answers (a firewall that swallows packets, a hung server):
+     * plan must end, with the source named as the problem, not wait forever — PostgreSQL and MariaDB alike. Without
+     * a bound on the PostgreSQL login it hung.
+     */
+    @Test
+    void aSourceThatAcceptsAndNeverAnswersEndsThePlanWithExitFour() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
+                while (!silent.isClosed()) {
+                    try {
+                        held.add(silent.accept()); // and never a byte back
+                    } catch (java.io.IOException e) {
+                        break;
+                    }
+                }
+            }, "silent-server");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            for (String scheme : new String[] {"postgresql", "mariadb"}) {
+                Path m = manifest("jdbc:" + scheme + "://127.0.0.1:" + silent.getLocalPort() + "/db",
+                        TARGET.server().jdbcUrl(), "tables: [customers]");
+                CliRun run = java.util.concurrent.CompletableFuture.supplyAsync(() -> plan(m))
+                        .get(3, java.util.concurrent.TimeUnit.MINUTES);
+                assertThat(run.exitCode()).as(scheme + ": " + run.all()).isEqualTo(4);
+                assertThat(run.all()).as(scheme).contains("127.0.0.1:" + silent.getLocalPort())
+                        .doesNotContain(SECRET);
+            }
+        }
+    }
+
     @Test
     void exitsFiveForATargetThatWouldBeOverwritten() throws Exception {
         CliRun run = plan(manifest(SOURCE.server().jdbcUrl(), TARGET.server().jdbcUrl(), "tables: [customers, orders]"),

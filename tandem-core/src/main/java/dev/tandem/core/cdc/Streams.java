@@ -13,9 +13,13 @@ import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.StreamDirection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,17 +38,30 @@ public final class Streams {
     }
 
     /**
-     * The slot and publication name of a migration's stream: forward {@code tandem_<id>}, folded to [a-z0-9_], at
-     * most 63 characters (PostgreSQL's limit); reverse the same with {@code _rev}.
+     * The slot and publication name of a migration's stream: forward {@code tandem_<id folded to [a-z0-9_], at most
+     * 43 characters>_<8 hex digits of the exact id's SHA-256>}, reverse the same with {@code _rev}; at most 63
+     * characters, PostgreSQL's limit. The hash is of the id as written, so ids that fold alike ({@code a-b},
+     * {@code a_b}, {@code A.b}) never share a slot; {@link #owner} is recorded with what a stream creates, for the
+     * rare hash collision and for a slot another store made.
      */
     public static String name(String migrationId, StreamDirection direction) {
-        String s = "tandem_" + migrationId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-        String forward = s.length() <= 63 ? s : s.substring(0, 54) + "_" + Integer.toHexString(s.hashCode());
-        if (direction == StreamDirection.FORWARD) {
-            return forward;
+        String folded = migrationId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        String forward = "tandem_" + folded.substring(0, Math.min(folded.length(), 43)) + "_" + hash(migrationId);
+        return direction == StreamDirection.FORWARD ? forward : forward + "_rev";
+    }
+
+    /** What a stream's slot and publication are recorded as belonging to: the exact migration id. */
+    public static String owner(String migrationId) {
+        return "tandem migration " + migrationId;
+    }
+
+    private static String hash(String id) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
-        return forward.length() <= 59 ? forward + "_rev"
-                : forward.substring(0, 50) + "_rev_" + Integer.toHexString(forward.hashCode());
     }
 
     /**
@@ -107,7 +124,8 @@ public final class Streams {
         }
         ChangeCapture capture = capture(m, t.source(), null, List.of());
         try (Connection c = t.source().connect()) {
-            String p0 = capture.open(c, name, t.sourceTables().stream().map(TableInfo::ref).toList());
+            List<TableRef> tables = t.sourceTables().stream().map(TableInfo::ref).toList();
+            String p0 = capture.open(c, name, owner(m.id()), tables);
             store.positions().open(m.id(), StreamDirection.FORWARD, capture.positionKind(), p0);
             return Optional.of(p0);
         }
@@ -124,7 +142,7 @@ public final class Streams {
                 : source.changeCapture();
         if (capture.isPresent()) {
             try (Connection c = source.connect()) {
-                capture.get().drop(c, name);
+                capture.get().drop(c, name, owner(m.id()));
             }
         }
         if (m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS) {
@@ -139,8 +157,9 @@ public final class Streams {
         String name = name(migrationId, StreamDirection.REVERSE);
         store.positions().delete(migrationId, StreamDirection.REVERSE);
         try (Connection t = target.connect()) {
-            capture.drop(t, name); // left by an earlier attempt that died
-            String p0 = capture.open(t, name, jobs.stream().map(j -> j.target().ref()).toList());
+            capture.drop(t, name, owner(migrationId)); // left by an earlier attempt that died
+            List<TableRef> tables = jobs.stream().map(j -> j.target().ref()).toList();
+            String p0 = capture.open(t, name, owner(migrationId), tables);
             store.positions().open(migrationId, StreamDirection.REVERSE, capture.positionKind(), p0);
         }
     }
@@ -150,7 +169,7 @@ public final class Streams {
         Optional<ChangeCapture> capture = target.changeCapture();
         if (capture.isPresent()) {
             try (Connection t = target.connect()) {
-                capture.get().drop(t, name(migrationId, StreamDirection.REVERSE));
+                capture.get().drop(t, name(migrationId, StreamDirection.REVERSE), owner(migrationId));
             }
         }
         store.positions().delete(migrationId, StreamDirection.REVERSE);

@@ -76,12 +76,12 @@ public final class TimestampColumnCapture implements ChangeCapture {
 
     /** Nothing is created on the source; P0 is its clock now. */
     @Override
-    public String open(Connection c, String streamName, List<TableRef> tables) throws SQLException {
+    public String open(Connection c, String streamName, String owner, List<TableRef> tables) throws SQLException {
         return TimestampPoller.clock(c);
     }
 
     @Override
-    public void drop(Connection c, String streamName) {
+    public void drop(Connection c, String streamName, String owner) {
         // nothing was created
     }
 

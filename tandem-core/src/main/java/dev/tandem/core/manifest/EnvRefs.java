@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Lets {@code ${env:NAME}} stand unquoted in YAML, as DESIGN.md and the README write it
+ * Lets {@code ${env:NAME}} (and {@code ${file:PATH}} with a plain path) stand unquoted in YAML, as DESIGN.md and the README write it
  * ({@code source: { url: ..., password: ${env:SRC_PASSWORD} }}): in a YAML flow mapping, braces end the mapping,
  * so that line is not valid YAML as it stands. Before parsing, each reference becomes a token of the same length
  * made of characters YAML takes in any plain scalar ({@code $~env~NAME$}); after parsing, the tokens in the tree
@@ -20,11 +20,13 @@ final class EnvRefs {
     private EnvRefs() {
     }
 
-    private static final Pattern REF = Pattern.compile("(?<!\\$)\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
-    private static final Pattern TOKEN = Pattern.compile("\\$~env~([A-Za-z_][A-Za-z0-9_]*)\\$");
+    private static final Pattern REF = Pattern.compile(
+            "(?<!\\$)\\$\\{(env|file):([A-Za-z_][A-Za-z0-9_]*|(?<=file:)[A-Za-z0-9_./~-]+)}");
+    private static final Pattern TOKEN = Pattern.compile(
+            "\\$~(env|file)~([A-Za-z_][A-Za-z0-9_]*|(?<=file~)[A-Za-z0-9_./~-]+)\\$");
 
     static String protect(String yaml) {
-        return REF.matcher(yaml).replaceAll(m -> Matcher.quoteReplacement("$~env~" + m.group(1) + "$"));
+        return REF.matcher(yaml).replaceAll(m -> Matcher.quoteReplacement("$~" + m.group(1) + "~" + m.group(2) + "$"));
     }
 
     static JsonNode restore(JsonNode node) {
@@ -33,8 +35,8 @@ final class EnvRefs {
         }
         if (node.isTextual()) {
             String s = node.asText();
-            return s.contains("$~env~") ? TextNode.valueOf(TOKEN.matcher(s)
-                    .replaceAll(m -> Matcher.quoteReplacement("${env:" + m.group(1) + "}"))) : node;
+            return s.contains("$~env~") || s.contains("$~file~") ? TextNode.valueOf(TOKEN.matcher(s)
+                    .replaceAll(m -> Matcher.quoteReplacement("${" + m.group(1) + ":" + m.group(2) + "}"))) : node;
         }
         if (node.isObject()) {
             ObjectNode o = (ObjectNode) node;

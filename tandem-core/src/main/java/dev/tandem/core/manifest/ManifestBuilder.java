@@ -158,8 +158,14 @@ final class ManifestBuilder {
             reading.problem(s.pathOf("url"), "'" + JdbcUrls.redact(url) + "'", "is not a JDBC URL",
                     "use jdbc:postgresql://host:5432/db or jdbc:mariadb://host:3306/db");
         }
+        if (url != null && !JdbcUrls.redact(url).equals(url)) {
+            reading.problem(s.pathOf("url"), "'" + JdbcUrls.redact(url) + "'", "holds a password, which would be "
+                    + "stored with the migration in plain text", "take it out of the URL and write "
+                    + key + ".password: ${env:" + key.toUpperCase() + "_PASSWORD}");
+        }
         String user = s.text("user");
         Secret password = s.secret("password");
+        literalSecret(s.pathOf("password"), password == null ? null : password.reveal(), key);
         Map<String, String> properties = new LinkedHashMap<>();
         JsonNode props = s.get("properties");
         if (props != null) {
@@ -175,12 +181,27 @@ final class ManifestBuilder {
                         reading.problemAt(at, e.getValue(), "is not a single value", "write it as text");
                     } else {
                         properties.put(e.getKey(), e.getValue().asText());
+                        if (Endpoint.isSecretKey(e.getKey())) {
+                            literalSecret(at, e.getValue().asText(), key);
+                        }
                     }
                 });
             }
         }
         s.finish();
         return new Endpoint(url, user, password, properties);
+    }
+
+    /**
+     * A secret written as itself would be stored with the migration (the control store keeps the manifest as
+     * written) and so sit in plain text beside it: refused. An empty one is no secret.
+     */
+    private void literalSecret(String path, String value, String endpoint) {
+        if (value != null && !value.isEmpty() && !reading.interpolated(path)) {
+            reading.problem(path, Secret.REDACTED, "is written as itself, and would be stored with the migration in "
+                    + "plain text", "write ${env:" + endpoint.toUpperCase() + "_PASSWORD} (and export it) or "
+                    + "${file:/path/to/secret}");
+        }
     }
 
     private Scope scope(Section root) {

@@ -34,6 +34,11 @@ final class Reading {
         asWritten.put(path, original);
     }
 
+    /** Whether the value at {@code path} came (in part) from {@code ${env:...}} or {@code ${file:...}}. */
+    boolean interpolated(String path) {
+        return asWritten.containsKey(path);
+    }
+
     void markSecret(String path) {
         secretPaths.add(path);
     }

@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * Reading the source's changes as a stream (DESIGN.md correctness points 1 and 4). The stream is named per
- * migration ({@code tandem_<id>}); everything this capability creates on the source carries that name so abort
- * can drop it.
+ * migration ({@code Streams.name}); everything this capability creates on the source carries that name so abort
+ * can drop it, and records its owner (the exact migration id) so that no other migration takes or drops it.
  */
 public interface ChangeCapture {
 
@@ -19,14 +19,21 @@ public interface ChangeCapture {
     /**
      * Called in prepare, before the first chunk is copied: creates what the stream reads from (PostgreSQL: the
      * publication for {@code tables} and a logical replication slot) unless it already exists, and returns P0, the
-     * position from which every change will be delivered. Idempotent: a second call returns the existing P0.
+     * position from which every change will be delivered. Idempotent for the same {@code owner}: a second call
+     * returns the existing P0.
      *
+     * @param owner what the stream is recorded as belonging to ({@code Streams.owner}: the exact migration id)
      * @throws SQLException when the source refuses (privileges, slots exhausted); nothing half-made is left behind
+     * @throws dev.tandem.core.error.TandemException BAD_STATE when a stream of that name exists and is not recorded as
+     *         {@code owner}'s: it belongs to another migration (or another store's), and is left as it is
      */
-    String open(Connection source, String streamName, List<TableRef> tables) throws SQLException;
+    String open(Connection source, String streamName, String owner, List<TableRef> tables) throws SQLException;
 
-    /** Drops what {@link #open} created (abort, cleanup). No error when it is already gone. */
-    void drop(Connection source, String streamName) throws SQLException;
+    /**
+     * Drops what {@link #open} created (abort, cleanup). No error when it is already gone. A stream of that name not
+     * recorded as {@code owner}'s is left alone (logged): it is another migration's.
+     */
+    void drop(Connection source, String streamName, String owner) throws SQLException;
 
     /**
      * Writes a marker into the change log and returns its position. The stream later delivers a

@@ -2,13 +2,24 @@ package dev.tandem.core.spi;
 
 /**
  * A table by schema and name, exactly as the database stores them (no quoting, no case folding). For MySQL and
- * MariaDB the schema is the database.
+ * MariaDB the schema is the database. This pair is a table's identity everywhere; its text, {@link #qualified()}, is
+ * one-to-one with it, so maps and stored records keyed by the text are keyed by the pair.
  */
 public record TableRef(String schema, String name) implements Comparable<TableRef> {
 
-    /** {@code schema.table}, the way the manifest and every message write it. */
+    /**
+     * {@code schema.table}, the way the manifest and every message write it. A part that holds a dot or a double
+     * quote, is empty or starts or ends with white space is double-quoted (inner quotes doubled), so that
+     * {@code s."x.t"} and {@code "s.x".t} stay two tables and {@link #parse} reads the text back to this pair.
+     */
     public String qualified() {
-        return schema + "." + name;
+        return part(schema) + "." + part(name);
+    }
+
+    private static String part(String s) {
+        boolean plain = !s.isEmpty() && s.indexOf('.') < 0 && s.indexOf('"') < 0
+                && !Character.isWhitespace(s.charAt(0)) && !Character.isWhitespace(s.charAt(s.length() - 1));
+        return plain ? s : "\"" + s.replace("\"", "\"\"") + "\"";
     }
 
     /**

@@ -5,10 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.JdbcUrls;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -27,7 +25,8 @@ import org.flywaydb.core.api.FlywayException;
  * PostgreSQL when the location is a {@code jdbc:postgresql:} URL (credentials from {@code TANDEM_STORE_USER} and
  * {@code TANDEM_STORE_PASSWORD}, or in the URL). The schema is versioned with Flyway (db/tandem-store).
  * <p>Several processes may use one store directory at once (H2's AUTO_SERVER: the first opens the file, the others
- * connect to it), so a {@code tandem status} can read while a {@code tandem migrate} writes.
+ * connect to it on the loopback interface), so a {@code tandem status} can read while a {@code tandem migrate}
+ * writes. The embedded store is its owner's only: {@link EmbeddedStore}.
  * <p>A call may swallow its thread's interrupt: H2 reopens its file after a {@code ClosedByInterruptException} and
  * clears the flag. A thread that loops around store calls stops on a flag of its own, not on the interrupt alone.
  */
@@ -103,8 +102,28 @@ public final class ControlStore implements AutoCloseable {
         return open(location, env);
     }
 
-    /** Opens (creating or upgrading as needed) the store at {@code location}. */
+    /**
+     * Opens (creating or upgrading as needed) the store at {@code location}. The embedded store may be changing
+     * hands between processes ({@link EmbeddedStore#handingOver}): that is retried for up to a minute.
+     */
     public static ControlStore open(String location, Function<String, String> env, Clock clock) {
+        if (location.startsWith("jdbc:")) {
+            return openOnce(location, env, clock);
+        }
+        long deadline = System.nanoTime() + EmbeddedStore.HAND_OVER_WAIT.toNanos();
+        while (true) {
+            try {
+                return openOnce(location, env, clock);
+            } catch (TandemException e) {
+                if (!EmbeddedStore.handingOver(e) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                EmbeddedStore.pauseForHandOver();
+            }
+        }
+    }
+
+    private static ControlStore openOnce(String location, Function<String, String> env, Clock clock) {
         Where where = location.startsWith("jdbc:") ? postgres(location, env) : embedded(location);
         HikariConfig cfg = where.pool();
         String display = where.display();
@@ -137,6 +156,9 @@ public final class ControlStore implements AutoCloseable {
         }
         ControlStore store = new ControlStore(ds, !location.startsWith("jdbc:"), display, clock);
         store.transaction("write the store's schema through", c -> null); // Flyway's DDL, durable like any write
+        if (store.embedded) {
+            EmbeddedStore.lockDown(Path.of(display));
+        }
         return store;
     }
 
@@ -164,23 +186,14 @@ public final class ControlStore implements AutoCloseable {
         return new Where(cfg, JdbcUrls.redact(location));
     }
 
-    /** The embedded H2 store in a directory, created owner-only when missing. */
+    /** The embedded H2 store in a directory, owner-only ({@link EmbeddedStore}). */
     private static Where embedded(String location) {
         Path dir = Path.of(location).toAbsolutePath().normalize();
-        try {
-            if (!Files.isDirectory(dir)) {
-                // Manifests may hold credentials, and H2's auto-server key sits next to the data: owner only.
-                Files.createDirectories(dir);
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            }
-        } catch (IOException e) {
-            throw TandemException.badInput("cannot create the store directory " + dir + ": " + e
-                    + "; pass --store with a writable directory");
-        }
+        String key = EmbeddedStore.prepare(dir);
         HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl("jdbc:h2:file:" + dir.resolve("store") + ";AUTO_SERVER=TRUE");
-        cfg.setUsername("tandem");
-        cfg.setPassword("");
+        cfg.setJdbcUrl(EmbeddedStore.url(dir));
+        cfg.setUsername(EmbeddedStore.USER);
+        cfg.setPassword(key);
         cfg.setMaximumPoolSize(4);
         return new Where(cfg, dir.toString());
     }
@@ -302,28 +315,50 @@ public final class ControlStore implements AutoCloseable {
         return run(what, work, false);
     }
 
+    /**
+     * Runs {@code work} once; on the embedded store, again when it failed before its commit because the store was
+     * changing hands ({@link EmbeddedStore#handingOver}; nothing of it was committed). A failure in or after the
+     * commit is never retried: the commit may have happened.
+     */
     private <T> T run(String what, SqlWork<T> work, boolean durable) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            T out;
-            try {
-                out = work.apply(c);
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-            if (durable && embedded) {
-                c.setAutoCommit(true);
-                try (Statement st = c.createStatement()) {
-                    st.execute("CHECKPOINT SYNC");
+        long deadline = System.nanoTime() + EmbeddedStore.HAND_OVER_WAIT.toNanos();
+        while (true) {
+            boolean committing = false;
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                T out;
+                try {
+                    out = work.apply(c);
+                    committing = true;
+                    c.commit();
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(c);
+                    throw e;
+                }
+                if (durable && embedded) {
+                    c.setAutoCommit(true);
+                    try (Statement st = c.createStatement()) {
+                        st.execute("CHECKPOINT SYNC");
+                    }
+                }
+                return out;
+            } catch (SQLException e) {
+                if (!embedded || committing || !EmbeddedStore.handingOver(e) || System.nanoTime() > deadline) {
+                    throw failure(what, e);
                 }
             }
-            return out;
-        } catch (SQLException e) {
-            throw failure(what, e);
+            EmbeddedStore.pauseForHandOver();
         }
     }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            // the connection is gone: so is what it had not committed
+        }
+    }
+
 
     TandemException failure(String what, SQLException e) {
         return new TandemException(ErrorCode.STORE, "control store " + display + ": " + what + " failed: "

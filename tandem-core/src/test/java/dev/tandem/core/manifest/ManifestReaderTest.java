@@ -7,11 +7,14 @@ import dev.tandem.core.error.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ManifestReaderTest {
     private static final Map<String, String> ENV = Map.of("SRC_PASSWORD", "s3cret-src", "DST_PASSWORD", "s3cret-dst");
@@ -64,9 +67,47 @@ class ManifestReaderTest {
         ManifestDocument doc = reader.document(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
         assertThat(doc.document().get("source").get("password").asText()).isEqualTo("${env:SRC_PASSWORD}");
         assertThat(doc.document().toString()).doesNotContain("s3cret");
-        ManifestDocument literal = reader.document("{\"id\": \"x\", \"source\": {\"url\": \"jdbc:postgresql://h/d\", "
-                + "\"password\": \"written-here\"}}", "body", ManifestReader.Purpose.DRAFT);
-        assertThat(literal.toString()).doesNotContain("written-here");
+        assertThatThrownBy(() -> reader.document("{\"id\": \"x\", \"source\": {\"url\": \"jdbc:postgresql://h/d\", "
+                + "\"password\": \"written-here\"}}", "body", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly("source.password: ****** is written as itself, "
+                                + "and would be stored with the migration in plain text; write ${env:SOURCE_PASSWORD} "
+                                + "(and export it) or ${file:/path/to/secret}"));
+    }
+
+    @Test
+    void refusesSecretsWrittenAsThemselvesAndReadsThemFromFiles(@TempDir Path dir)
+            throws Exception {
+        Path secret = dir.resolve("pw");
+        Files.writeString(secret, "from-a-file\n");
+        Manifest m = reader.read("id: x\nsource: {url: 'jdbc:postgresql://h/d', user: u, password: ${file:" + secret
+                + "}}\ntarget: {url: 'jdbc:postgresql://h/e', password: '${file:" + secret + "}', properties: "
+                + "{sslpassword: '${env:SRC_PASSWORD}', ssl: 'true'}}\n", "m.yaml", ManifestReader.Purpose.RUN);
+        assertThat(m.source().password().reveal()).isEqualTo("from-a-file");
+        assertThat(m.target().password().reveal()).isEqualTo("from-a-file");
+        assertThat(m.target().properties()).containsEntry("sslpassword", "s3cret-src");
+
+        String literals = "id: x\nsource: {url: 'jdbc:postgresql://u:hunter2@h/d', password: ''}\n"
+                + "target: {url: 'jdbc:postgresql://h/e?password=hunter3', properties: {sslpassword: hunter4}}\n"
+                + "description: 'by ${env:SRC_PASSWORD}'\n";
+        assertThatThrownBy(() -> reader.read(literals, "m.yaml", ManifestReader.Purpose.RUN))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> {
+                    assertThat(ex.getMessage()).doesNotContain("hunter").doesNotContain("s3cret");
+                    assertThat(ex.details()).extracting(Problem::message).containsExactlyInAnyOrder(
+                            "source.url: 'jdbc:postgresql://u:******@h/d' holds a password, which would be stored with "
+                                    + "the migration in plain text; take it out of the URL and write source.password: "
+                                    + "${env:SOURCE_PASSWORD}",
+                            "target.url: 'jdbc:postgresql://h/e?password=******' holds a password, which would be "
+                                    + "stored with the migration in plain text; take it out of the URL and write "
+                                    + "target.password: ${env:TARGET_PASSWORD}",
+                            "target.properties.sslpassword: ****** is written as itself, and would be stored with the "
+                                    + "migration in plain text; write ${env:TARGET_PASSWORD} (and export it) or "
+                                    + "${file:/path/to/secret}",
+                            "description: 'by ${env:SRC_PASSWORD}' reads environment variable SRC_PASSWORD, but "
+                                    + "${env:...} and ${file:...} are read only in credentials (source and target "
+                                    + "password and secret-named properties), so that no environment value is stored, "
+                                    + "shown or sent; write the value itself (and $${ for a literal ${)");
+                });
     }
 
     @Test
@@ -189,15 +230,16 @@ class ManifestReaderTest {
 
     @Test
     void showsAnInterpolatedValueAsWrittenAndNamesAMissingVariable() {
-        String text = "{\"id\": \"x\", \"data\": {\"parallelism\": \"${env:SRC_PASSWORD}\"}, "
-                + "\"target\": {\"url\": \"${env:NOT_SET}\"}}";
+        String text = "{\"id\": \"x\", \"source\": {\"password\": \"${env:SRC_PASSWORD}x\"}, "
+                + "\"target\": {\"password\": \"${env:NOT_SET}\"}}";
         assertThatThrownBy(() -> reader.read(text, "request", ManifestReader.Purpose.DRAFT))
                 .isInstanceOfSatisfying(ManifestException.class, ex -> {
                     assertThat(ex.getMessage()).doesNotContain("s3cret");
                     assertThat(ex.details()).extracting(Problem::message).contains(
-                            "data.parallelism: '${env:SRC_PASSWORD}' is not a whole number; use a whole number from 1 to 256",
-                            "target.url: '${env:NOT_SET}' uses environment variable NOT_SET, which is not set; export "
-                                    + "NOT_SET before running tandem, or write the value in the manifest");
+                            "source.url: missing; add url: jdbc:postgresql://host:5432/db or "
+                                    + "jdbc:mariadb://host:3306/db",
+                            "target.password: '${env:NOT_SET}' uses environment variable NOT_SET, which is not set; "
+                                    + "export NOT_SET before running tandem");
                 });
     }
 

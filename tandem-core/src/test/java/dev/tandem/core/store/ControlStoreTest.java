@@ -9,7 +9,12 @@ import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.lifecycle.Status;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +41,77 @@ class ControlStoreTest {
     @AfterEach
     void close() {
         store.close();
+    }
+
+    @Test
+    void theEmbeddedStoreIsItsOwnersOnlyAndOpensOnlyWithItsKey() throws Exception {
+        Path store = dir.resolve("store");
+        assertThat(Files.getPosixFilePermissions(store)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        try (var files = Files.list(store)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertThat(Files.getPosixFilePermissions(f)).as(f.toString())
+                        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            }
+        }
+        String key = Files.readString(store.resolve("store.key"));
+        assertThat(key).hasSizeGreaterThanOrEqualTo(32);
+        assertThatThrownBy(() -> DriverManager.getConnection(EmbeddedStore.url(store), "tandem", "").close())
+                .isInstanceOf(SQLException.class).hasMessageContaining("Wrong user name or password");
+    }
+
+    /**
+     * Two processes opening a new store at once (a tandem migrate and a tandem status polling for it) must agree on
+     * its key: a key replaced after the database was made with the other one locked everyone else out ("Wrong user
+     * name or password"; seen once as a NamesIT time-out).
+     */
+    @Test
+    void openersOfANewStoreAgreeOnItsKey() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Path fresh = dir.resolve("fresh-" + round);
+            Files.createDirectories(fresh);
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(4);
+            java.util.List<java.util.concurrent.CompletableFuture<String>> keys = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                keys.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        together.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return EmbeddedStore.prepare(fresh);
+                }));
+            }
+            java.util.Set<String> distinct = new java.util.HashSet<>();
+            for (var k : keys) {
+                distinct.add(k.get());
+            }
+            assertThat(distinct).as("keys handed out in round " + round).hasSize(1);
+            assertThat(Files.readString(fresh.resolve("store.key"))).isEqualTo(distinct.iterator().next());
+        }
+    }
+
+    @Test
+    void aStoreMadeWithTheOldEmptyPasswordGetsAKeyAndAHandMadeDirectoryIsMadeOwnerOnly() throws Exception {
+        Path old = dir.resolve("old");
+        Files.createDirectories(old);
+        Files.setPosixFilePermissions(old, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Connection c = DriverManager.getConnection(EmbeddedStore.url(old), "tandem", "")) {
+            c.createStatement().execute("CREATE SCHEMA legacy");
+            c.createStatement().execute("CREATE TABLE legacy.kept (x int)");
+        }
+        Files.setPosixFilePermissions(old.resolve("store.mv.db"), PosixFilePermissions.fromString("rw-r--r--"));
+        try (ControlStore reopened = ControlStore.open(old.toString(), Map.<String, String>of()::get)) {
+            assertThat(reopened.migrations().list()).isEmpty();
+        }
+        assertThat(Files.getPosixFilePermissions(old)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(Files.getPosixFilePermissions(old.resolve("store.mv.db")))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThatThrownBy(() -> DriverManager.getConnection(EmbeddedStore.url(old), "tandem", "").close())
+                .isInstanceOf(SQLException.class);
+        String key = Files.readString(old.resolve("store.key"));
+        try (Connection c = DriverManager.getConnection(EmbeddedStore.url(old), "tandem", key)) {
+            assertThat(c.createStatement().executeQuery("SELECT count(*) FROM legacy.kept").next()).isTrue();
+        }
     }
 
     @Test

@@ -427,6 +427,12 @@ class ServerApiIT {
                 new Case("POST", M, "{\"id\": \"x\", \"alerting\": {\"rules\": [{\"name\": \"a\", \"condition\": "
                         + "\"lag_seconds > 1\", \"webhook\": \"http://example.com/?t=${env:TANDEM_ADMIN_TOKEN}\"}]}}", 400,
                         "are read only in credentials"),
+                new Case("POST", M, "{\"id\": null}", 400, "id: missing"),
+                new Case("POST", M, "[".repeat(100_000) + "]".repeat(100_000), 400, "not JSON"),
+                new Case("POST", M, "{\"id\": \"x\", \"description\": \"" + "d".repeat(900_000) + "\"}", 400,
+                        "characters long"),
+                new Case("POST", M, "{\"id\": \"x\", \"description\": \"\\u001b]0;owned\\u0007\"}", 400,
+                        "control character U+001B"),
                 new Case("GET", M + "/nope", null, 404, "not found"),
                 new Case("GET", M + "/nope/status", null, 404, "not found"),
                 new Case("GET", one + "/runs/123/chunks", null, 404, "not found"),
@@ -449,6 +455,34 @@ class ServerApiIT {
             assertThat(r.text()).doesNotContain("hunter2").doesNotContain("Exception").doesNotContain(ADMIN);
         }
         assertThat(wrong).isEmpty();
+        StringBuilder unknown = new StringBuilder("{\"id\": \"x\"");
+        for (int i = 0; i < 50_000; i++) {
+            unknown.append(", \"k").append(i).append("\": 1");
+        }
+        Api.Response keys = api.call("POST", M, ADMIN, unknown.append("}").toString());
+        assertThat(keys.status()).isEqualTo(400);
+        assertThat(keys.json().path("error").path("problems").size()).as("problems listed").isEqualTo(101);
+        assertThat(keys.text().length()).as("answer size").isLessThan(100_000);
+
+        // the losers of a race to create one id are told it exists (409), never a 500 with the store's SQL
+        List<java.util.concurrent.CompletableFuture<Api.Response>> racing = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            racing.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return api.call("POST", M, ADMIN, "{\"id\": \"raced\"}");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        List<Integer> statuses = new ArrayList<>();
+        for (var r : racing) {
+            Api.Response answer = r.get();
+            statuses.add(answer.status());
+            assertThat(answer.text()).doesNotContain("SQL").doesNotContain("Exception");
+        }
+        assertThat(statuses).containsOnly(201, 409).containsOnlyOnce(201);
+
         Api.Response many = api.call("POST", M, ADMIN, "{\"id\": \"x y\", \"strategy\": {\"type\": \"canary\", "
                 + "\"read_percentage\": 5}, \"data\": {\"chunk_rows\": -1}}");
         assertThat(many.json().path("error").path("problems")).hasSizeGreaterThanOrEqualTo(3);

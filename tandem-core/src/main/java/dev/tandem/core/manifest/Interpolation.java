@@ -44,6 +44,7 @@ final class Interpolation {
 
     JsonNode apply(JsonNode node, String path) {
         if (node.isTextual()) {
+            controlCharacters(node.asText(), path);
             return text(node.asText(), path);
         }
         if (node.isObject()) {
@@ -93,6 +94,23 @@ final class Interpolation {
             reading.rememberAsWritten(path, s);
         }
         return TextNode.valueOf(out.toString());
+    }
+
+    /**
+     * Text with terminal control characters (ESC and the other C0/C1 controls but tab and line breaks) is refused:
+     * a description or an alert message is printed by {@code tandem status} and the dashboard, and an escape
+     * sequence in it would drive the reader's terminal.
+     */
+    private void controlCharacters(String s, String path) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7f && c <= 0x9f)) {
+                reading.problem(path, null, String.format(java.util.Locale.ROOT, "holds the control character "
+                        + "U+%04X at position %d", (int) c, i + 1), "remove control characters (escape sequences "
+                        + "would reach the terminals that show it)");
+                return;
+            }
+        }
     }
 
     private String variable(String name, String written, String path) {

@@ -38,6 +38,9 @@ final class ManifestBuilder {
     private final boolean endpointsRequired;
     private final PolicySections policies;
 
+    /** What the store keeps of a description (tandem_migrations.description). */
+    static final int DESCRIPTION_MAX = 4000;
+
     ManifestBuilder(Reading reading, boolean endpointsRequired) {
         this.reading = reading;
         this.endpointsRequired = endpointsRequired;
@@ -52,6 +55,11 @@ final class ManifestBuilder {
                     "use 1 to 63 letters, digits, '_', '-' or '.', starting with a letter or digit");
         }
         String description = root.text("description");
+        if (description != null && description.length() > DESCRIPTION_MAX) {
+            reading.problem("description", "'" + description.substring(0, 40) + "...'", "is "
+                    + description.length() + " characters long", "keep it to " + DESCRIPTION_MAX + " characters");
+            description = null;
+        }
         Endpoint source = endpoint(root, "source");
         Endpoint target = endpoint(root, "target");
         if (source != null && target != null && source.url() != null && source.url().equals(target.url())) {

@@ -8,9 +8,23 @@ import java.util.List;
 public class ManifestException extends TandemException {
     private final List<Problem> details;
 
+    /** At most this many problems are listed; the rest are counted (50,000 unknown keys made a 45 MB answer). */
+    static final int LISTED = 100;
+
     public ManifestException(String source, List<Problem> problems) {
-        super(ErrorCode.BAD_INPUT, summary(source, problems), problems.stream().map(Problem::message).toList(), null);
-        this.details = List.copyOf(problems);
+        super(ErrorCode.BAD_INPUT, summary(source, capped(problems)),
+                capped(problems).stream().map(Problem::message).toList(), null);
+        this.details = List.copyOf(capped(problems));
+    }
+
+    private static List<Problem> capped(List<Problem> problems) {
+        if (problems.size() <= LISTED) {
+            return problems;
+        }
+        List<Problem> out = new java.util.ArrayList<>(problems.subList(0, LISTED));
+        out.add(new Problem("", null, "and " + (problems.size() - LISTED) + " more problems, not listed",
+                "fix the ones above first"));
+        return out;
     }
 
     public List<Problem> details() {

@@ -33,6 +33,9 @@ public final class ManifestReader {
         RUN
     }
 
+    /** The longest manifest read (a 20 MB one took five minutes to refuse). */
+    static final int MAX_CHARS = 1024 * 1024;
+
     private final Function<String, String> env;
     private final ObjectMapper json;
     private final ObjectMapper yaml;
@@ -58,7 +61,15 @@ public final class ManifestReader {
     public ManifestDocument document(Path file, Purpose purpose) {
         String text;
         try {
+            if (Files.size(file) > 4L * MAX_CHARS) {
+                throw new ManifestException(file.toString(), List.of(new Problem("", null, "is " + Files.size(file)
+                        / 1024 + " kB long; a manifest is at most " + MAX_CHARS / 1024 + " kB",
+                        "check that -f names the manifest, and write only the keys it needs")));
+            }
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ManifestException(file.toString(), List.of(new Problem("", null, "is not UTF-8 text",
+                    "save the manifest as UTF-8")));
         } catch (NoSuchFileException e) {
             throw TandemException.badInput("manifest file " + file + " not found (working directory "
                     + Path.of("").toAbsolutePath() + "); pass -f with the path of your manifest");
@@ -78,10 +89,14 @@ public final class ManifestReader {
 
     /** Parses YAML or JSON (JSON when the text starts with '{') into a tree; a syntax error is a problem. */
     public JsonNode parse(String text, String sourceName) {
+        if (text.length() > MAX_CHARS) {
+            throw new ManifestException(sourceName, List.of(new Problem("", null, "is " + text.length() / 1024
+                    + " kB long; a manifest is at most " + MAX_CHARS / 1024 + " kB", "write only the keys it needs")));
+        }
         String trimmed = text.stripLeading();
         boolean isJson = trimmed.startsWith("{");
         try {
-            JsonNode tree = isJson ? json.readTree(text) : EnvRefs.restore(yaml.readTree(EnvRefs.protect(text)));
+            JsonNode tree = isJson ? json.readTree(text) : yamlDocument(text, sourceName);
             if (tree == null || tree.isMissingNode() || tree.isNull()) {
                 throw new ManifestException(sourceName, List.of(new Problem("", null, "is empty",
                         "write a manifest; see README.md's quick start")));
@@ -93,6 +108,22 @@ public final class ManifestReader {
             throw new ManifestException(sourceName, List.of(new Problem(where, null,
                     "is not valid " + (isJson ? "JSON" : "YAML") + ": " + e.getOriginalMessage(),
                     "fix the syntax at that position")));
+        } catch (IOException e) {
+            throw new ManifestException(sourceName, List.of(new Problem("", null, "cannot be read: " + e.getMessage(),
+                    "fix the syntax")));
+        }
+    }
+
+    /** The one YAML document of {@code text}; a second one is a problem, not silently dropped. */
+    private JsonNode yamlDocument(String text, String sourceName) throws IOException {
+        try (JsonParser p = yaml.getFactory().createParser(EnvRefs.protect(text))) {
+            JsonNode tree = yaml.readTree(p);
+            if (tree != null && p.nextToken() != null) {
+                throw new ManifestException(sourceName, List.of(new Problem("line " + p.currentLocation().getLineNr(),
+                        null, "is in a second YAML document; a manifest is one document",
+                        "remove the '---' and what follows, or put each migration in a file of its own")));
+            }
+            return EnvRefs.restore(tree);
         }
     }
 

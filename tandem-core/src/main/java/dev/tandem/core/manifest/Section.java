@@ -95,7 +95,7 @@ final class Section {
 
     String requiredText(String key, String fix) {
         String t = text(key);
-        if (t == null && !node.has(key) && !broken) {
+        if (t == null && !has(key) && !broken) { // absent or null
             reading.problem(pathOf(key), null, "missing", fix);
         } else if (t != null && t.isBlank()) {
             reading.problem(pathOf(key), "''", "is empty", fix);

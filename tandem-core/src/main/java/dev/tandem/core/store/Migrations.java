@@ -1,5 +1,6 @@
 package dev.tandem.core.store;
 
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.Lifecycle;
 import dev.tandem.core.lifecycle.LifecycleEvent;
@@ -57,6 +58,12 @@ public final class Migrations {
                 ps.setObject(7, ControlStore.ts(now));
                 ps.setObject(8, ControlStore.ts(now));
                 ps.executeUpdate();
+            } catch (SQLException e) {
+                if (SqlErrors.classify(e) == SqlErrors.Kind.CONSTRAINT) { // a create of the same id won the race
+                    throw TandemException.badState("migration " + id + " already exists (created at the same "
+                            + "moment by another request); choose another id");
+                }
+                throw e;
             }
             audit.append(c, id, actor, "create", null, Status.INITIAL, null);
             return new MigrationRecord(id, uuid, description, manifestJson, Status.INITIAL, 1, now, now);

@@ -111,6 +111,46 @@ class ManifestReaderTest {
     }
 
     @Test
+    void refusesInputThatWouldHurtWhatReadsOrShowsItLater(@TempDir Path dir) throws Exception {
+        assertThat(problems("{\"id\": null}")).containsExactly("id: missing; add id: a short name such as "
+                + "orders-to-new-pg");
+        assertThat(problems("{\"id\": \"x\", \"description\": \"" + "d".repeat(5000) + "\"}")).containsExactly(
+                "description: '" + "d".repeat(40) + "...' is 5000 characters long; keep it to 4000 characters");
+        assertThat(problems("{\"id\": \"x\", \"description\": \"red \\u001b[31m alert\"}")).containsExactly(
+                "description: holds the control character U+001B at position 5; remove control characters (escape "
+                        + "sequences would reach the terminals that show it)");
+        StringBuilder unknown = new StringBuilder("{\"id\": \"x\"");
+        for (int i = 0; i < 5000; i++) {
+            unknown.append(", \"k").append(i).append("\": 1");
+        }
+        List<String> many = problems(unknown.append("}").toString());
+        assertThat(many).hasSize(ManifestException.LISTED + 1);
+        assertThat(many.get(ManifestException.LISTED)).isEqualTo("manifest: and 4900 more problems, not listed; fix "
+                + "the ones above first");
+
+        assertThatThrownBy(() -> reader.read("id: a\n---\nid: b\n", "two.yaml", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly("line 3: is in a second YAML document; a "
+                                + "manifest is one document; remove the '---' and what follows, or put each "
+                                + "migration in a file of its own"));
+        assertThatThrownBy(() -> reader.read("id: x\ndescription: '" + "y".repeat(ManifestReader.MAX_CHARS) + "'\n",
+                "big.yaml", ManifestReader.Purpose.DRAFT)).isInstanceOfSatisfying(ManifestException.class,
+                        ex -> assertThat(ex.getMessage()).contains("kB long; a manifest is at most 1024 kB"));
+        Path latin1 = dir.resolve("latin1.yaml");
+        Files.write(latin1, "id: x\ndescription: caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> reader.read(latin1)).isInstanceOfSatisfying(ManifestException.class,
+                ex -> assertThat(ex.getMessage()).contains("is not UTF-8 text; save the manifest as UTF-8")
+                        .doesNotContain("Input length"));
+    }
+
+    private List<String> problems(String json) {
+        ManifestException e = org.assertj.core.api.Assertions.catchThrowableOfType(ManifestException.class,
+                () -> reader.read(json, "body", ManifestReader.Purpose.DRAFT));
+        assertThat(e).as(json.length() > 80 ? json.substring(0, 80) : json).isNotNull();
+        return e.details().stream().map(Problem::message).toList();
+    }
+
+    @Test
     void readsSeed002sCreateBodyAsADraftAndAsksForEndpointsToRun() {
         String body = resource("seeds/seed002-create.json");
         Manifest m = reader.read(body, "request", ManifestReader.Purpose.DRAFT);

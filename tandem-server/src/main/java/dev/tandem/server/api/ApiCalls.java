@@ -113,8 +113,10 @@ final class ApiCalls {
         try {
             body = Json.MAPPER.readTree(ctx.body());
         } catch (JsonProcessingException e) {
-            throw TandemException.badInput("request body: not JSON (" + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + "); send "
+            // a nesting-depth or size limit has no location (a 100k-deep body once made this a NullPointerException)
+            String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr();
+            throw TandemException.badInput("request body: not JSON (" + e.getOriginalMessage() + at + "); send "
                     + "Content-Type: application/json with a JSON object");
         }
         if (body == null || !body.isObject()) {

@@ -55,7 +55,7 @@ final class CutoverBench {
     private final HttpClient http = HttpClient.newHttpClient();
     private String base;
     private final String admin = "admin-" + UUID.randomUUID();
-    private final String read = "read-" + UUID.randomUUID();
+    private final String routerToken = "router-" + UUID.randomUUID();
 
     CutoverBench(int writesPerSecond, int threads) {
         this.writesPerSecond = writesPerSecond;
@@ -74,12 +74,13 @@ final class CutoverBench {
             source.execute(AppWorkload.fill(ACCOUNTS));
             Path dir = Files.createTempDirectory("tandem-cutoverbench-");
             Map<String, String> env = Map.of("PW_SRC", source.superuserPassword(), "PW_DST",
-                    target.superuserPassword(), "TANDEM_ADMIN_TOKEN", admin, "TANDEM_READ_TOKEN", read);
+                    target.superuserPassword(), "TANDEM_ADMIN_TOKEN", admin, "TANDEM_ROUTER_TOKEN", routerToken);
             try (ControlStore store = ControlStore.open(dir.resolve("store").toString(), env::get);
                  ApiServer server = new ApiServer(store, env, Tokens.load(null, env), false).start("127.0.0.1", 0);
                  HikariDataSource sourcePool = pool(source);
                  HikariDataSource targetPool = pool(target);
-                 RoutingClient client = new RoutingClient(URI.create("http://127.0.0.1:" + server.port()), ID, read,
+                 RoutingClient client = new RoutingClient(URI.create("http://127.0.0.1:" + server.port()), ID,
+                         routerToken,
                          "bench-router", null);
                  RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, client)) {
                 base = "http://127.0.0.1:" + server.port();

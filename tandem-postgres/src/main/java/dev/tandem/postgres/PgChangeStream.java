@@ -140,15 +140,9 @@ final class PgChangeStream implements ChangeStream {
         if (endpoint.password() != null) {
             p.setProperty("database.password", endpoint.password().reveal());
         }
-        String query = uri.getQuery();
-        if (query != null) {
-            for (String kv : query.split("&")) {
-                String[] parts = kv.split("=", 2);
-                if (parts.length == 2 && parts[0].equals("sslmode")) {
-                    p.setProperty("database.sslmode", parts[1]);
-                }
-            }
-        }
+        // every TLS setting of the URL and the properties, as the copy's connections use them (Debezium reads only
+        // its own database.ssl* keys and would fall back to prefer: no certificate check, plain text allowed)
+        PgTls.toDebezium(endpoint, p);
         // one prefix per stream: Debezium names its JMX metrics after it, and a second stream in the same process
         // (two migrations in one tandem server) with the same prefix waited a minute for the first one's to go
         p.setProperty("topic.prefix", spec.streamName());
@@ -250,7 +244,9 @@ final class PgChangeStream implements ChangeStream {
         // connection); a stop right after start waits for them, up to 30 s. A stream that failed is not waited
         // for: its tasks may be retrying a start that cannot succeed.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
+        // an engine that ended by itself (a failure) is stopping already: closing it again only makes its own thread
+        // throw "Cannot change engine state to 'STOPPING'"
+        while (!done) {
             try {
                 engine.close();
                 break;

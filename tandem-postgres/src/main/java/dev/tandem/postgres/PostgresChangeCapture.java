@@ -195,6 +195,26 @@ final class PostgresChangeCapture implements ChangeCapture {
     }
 
     @Override
+    public Optional<String> streamGone(Connection c, String streamName) throws SQLException {
+        // wal_status exists from PostgreSQL 13 on; through to_jsonb an older server reads null instead of failing
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_jsonb(s) ->> 'wal_status' FROM "
+                + "pg_replication_slots s WHERE slot_name = ?")) {
+            ps.setString(1, streamName);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.of("its replication slot " + streamName + " no longer exists on the source "
+                            + "(dropped)");
+                }
+                if ("lost".equals(rs.getString(1))) {
+                    return Optional.of("its replication slot " + streamName + " was invalidated by the source: it "
+                            + "held more WAL than max_slot_wal_keep_size allows, and the WAL it needed is removed");
+                }
+                return Optional.empty();
+            }
+        }
+    }
+
+    @Override
     public String currentPosition(Connection c) throws SQLException {
         return new PostgresChangeLog().currentPosition(c);
     }

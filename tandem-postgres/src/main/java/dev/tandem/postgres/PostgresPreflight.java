@@ -50,6 +50,8 @@ final class PostgresPreflight implements Preflight {
             out.add(Finding.error("server_version", role.wire(), "PostgreSQL " + version / 10000 + " is too old",
                     "Tandem needs PostgreSQL 10 or later (logical replication with pgoutput)"));
         }
+        out.add(PgTls.check(c, role == Role.SOURCE ? request.manifest().source() : request.manifest().target(),
+                role.wire()));
         if (role == Role.SOURCE) {
             source(c, request, me, out);
         } else {

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +31,7 @@ public final class RoutingClient implements AutoCloseable {
     private final String token;
     private final String routerId;
     private final String instanceId;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final AtomicReference<RoutingPolicy> policy;
     private volatile Follower follower;
     private volatile boolean connected;
@@ -38,12 +39,20 @@ public final class RoutingClient implements AutoCloseable {
     private Thread thread;
 
     /**
-     * @param server     e.g. {@code http://ctl:8000}
-     * @param token      a read token (routers need no more), or null
+     * @param server     e.g. {@code https://ctl:8000}
+     * @param token      a router token (role router: follow and acknowledge, nothing more), or null
      * @param routerId   this router's name in the control plane's status (e.g. host and pid)
      * @param instanceId this application instance's id (rolling_update), or null
      */
     public RoutingClient(URI server, String migrationId, String token, String routerId, String instanceId) {
+        this(server, migrationId, token, routerId, instanceId, null);
+    }
+
+    /** @param tls for an https server whose CA the JVM does not trust by default, else null */
+    public RoutingClient(URI server, String migrationId, String token, String routerId, String instanceId,
+                         SSLContext tls) {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
         this.base = URI.create(server.toString().replaceAll("/+$", "") + "/api/v1/migrations/" + migrationId);
         this.migrationId = migrationId;
         this.token = token;

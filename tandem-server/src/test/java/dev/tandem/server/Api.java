@@ -13,12 +13,31 @@ import java.util.function.Predicate;
 /** A client of the REST control plane for tests: one call, its status and its JSON body. */
 final class Api {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client;
     private final String base;
 
     /** @param base e.g. {@code http://127.0.0.1:8000} */
     Api(String base) {
+        this(base, null);
+    }
+
+    /** @param tls for an https base whose CA the JVM does not trust, else null */
+    Api(String base, javax.net.ssl.SSLContext tls) {
         this.base = base;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                .version(HttpClient.Version.HTTP_1_1);
+        this.client = (tls == null ? b : b.sslContext(tls)).build();
+    }
+
+    /** The same request, sent without waiting for the answer. */
+    java.util.concurrent.CompletableFuture<Response> send(String method, String path, String token) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(180))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> new Response(r.statusCode(), r.body()));
     }
 
     record Response(int status, String text) {

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A change stream that dies while chunks copy stops the copy at once (not after the last chunk) and fails the
- * migration with the stream's reason; the chunks not yet copied stay for the rerun.
+ * A change stream whose slot is dropped while chunks copy stops the copy at once (not after the last chunk) and fails
+ * the migration as a source problem that cannot resume: the message says so and names the way out, and a rerun is
+ * refused rather than streaming from a new slot.
  */
 class CdcStreamFailureIT {
     @RegisterExtension
@@ -66,15 +67,24 @@ class CdcStreamFailureIT {
         dropSlot();
 
         CliRun run = migrate.get(60, TimeUnit.SECONDS);
-        assertThat(run.exitCode()).as(run.all()).isNotZero();
-        assertThat(run.all()).contains("the change stream stopped", "--prev-run " + runId);
+        assertThat(run.exitCode()).as("a source problem: " + run.all()).isEqualTo(4);
+        // no resume is promised: the changes after the confirmed position went with the slot
+        assertThat(run.all()).contains("the change stream cannot resume: its replication slot",
+                "no longer exists on the source (dropped)", "are no longer kept for it",
+                "Way out: tandem abort sf, then migrate again").doesNotContain("resumes from");
         try (ControlStore cs = ControlStore.openExisting(store, ENV::get)) {
             assertThat(cs.migrations().find("sf").orElseThrow().status().state().toString()).isEqualToIgnoringCase(
                     "failed");
             long notCopied = cs.runs().chunks(runId, null).stream()
                     .filter(c -> c.status() != ChunkStatus.PASS).count();
-            assertThat(notCopied).as("the copy stopped early, leaving chunks for the rerun").isGreaterThan(10);
+            assertThat(notCopied).as("the copy stopped early").isGreaterThan(10);
         }
+        // a rerun does not start a stream that would make a new slot and skip the changes in between
+        CliRun rerun = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store, "--prev-run",
+                String.valueOf(runId));
+        assertThat(rerun.exitCode()).as(rerun.all()).isEqualTo(4);
+        assertThat(rerun.all()).contains("cannot resume the forward stream of sf: its replication slot",
+                "abort the migration (tandem abort sf)");
     }
 
     private long awaitFirstPassChunk(String store, CompletableFuture<CliRun> migrate) throws Exception {

@@ -19,8 +19,13 @@ final class InProcessServer implements AutoCloseable {
 
     /** @param port 0 for any free one */
     InProcessServer(Path storeDir, Map<String, String> env, int port) {
+        this(storeDir, env, port, ApiServer.Options.DEFAULT);
+    }
+
+    /** @param options the server's limits */
+    InProcessServer(Path storeDir, Map<String, String> env, int port, ApiServer.Options options) {
         this.store = ControlStore.open(storeDir.toString(), env::get);
-        this.server = new ApiServer(store, env, Tokens.load(null, env), false).start("127.0.0.1", port);
+        this.server = new ApiServer(store, env, Tokens.load(null, env), false, options).start("127.0.0.1", port);
         this.api = new Api(url());
     }
 

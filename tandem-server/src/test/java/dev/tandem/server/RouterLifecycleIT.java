@@ -50,6 +50,7 @@ class RouterLifecycleIT {
     private static final String PW = "lc-pw";
     private static final String ADMIN = "admin-token-lifecycle-0123456789";
     private static final String READ = "read-token-lifecycle-0123456789";
+    private static final String ROUTER = "router-token-lifecycle-0123456789";
     private static final String ONE = "/api/v1/migrations/lifecycle";
     private static final int ACCOUNTS = 20_000;
 
@@ -71,7 +72,7 @@ class RouterLifecycleIT {
                         + "at timestamptz NOT NULL DEFAULT now())",
                 "ANALYZE");
         server = new InProcessServer(dir.resolve("store"), Map.of("PW", PW, "TANDEM_ADMIN_TOKEN", ADMIN,
-                "TANDEM_READ_TOKEN", READ));
+                "TANDEM_READ_TOKEN", READ, "TANDEM_ROUTER_TOKEN", ROUTER));
         api = server.api;
     }
 
@@ -234,7 +235,7 @@ class RouterLifecycleIT {
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
 
         try (HikariDataSource sourcePool = pool(SOURCE.server()); HikariDataSource targetPool = pool(TARGET.server());
-             RoutingClient client = new RoutingClient(URI.create(server.url()), "lifecycle", READ, "app-1", null);
+             RoutingClient client = new RoutingClient(URI.create(server.url()), "lifecycle", ROUTER, "app-1", null);
              RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, client)) {
             client.start();
             Workload app = new Workload(router, 6).start();
@@ -281,6 +282,8 @@ class RouterLifecycleIT {
                 System.out.println("cutover report: " + report.toPrettyString());
                 assertThat(report.path("outcome").asText()).isEqualTo("completed");
                 assertThat(report.path("routers").asInt()).isEqualTo(1);
+                assertThat(report.path("router_ids").toString()).as("which routers it waited for")
+                        .isEqualTo("[\"app-1\"]");
                 assertThat(report.path("write_pause").path("routers_reporting").asInt()).isEqualTo(1);
                 assertThat(cut.data().path("migration").path("phase").asText()).isEqualTo("cutover");
                 awaitTrue("writes on the target", () -> router.stats().writesTarget() > 200);

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RoutingClientIT {
     private static final String ADMIN = "routing-admin-token-0123456789";
     private static final String READ = "routing-read-token-0123456789";
-    private static final Map<String, String> ENV = Map.of("TANDEM_ADMIN_TOKEN", ADMIN, "TANDEM_READ_TOKEN", READ);
+    private static final String ROUTER = "routing-router-token-0123456789";
+    private static final Map<String, String> ENV = Map.of("TANDEM_ADMIN_TOKEN", ADMIN, "TANDEM_READ_TOKEN", READ,
+            "TANDEM_ROUTER_TOKEN", ROUTER);
     private static final String ONE = "/api/v1/migrations/routed";
 
     @TempDir
@@ -33,7 +35,7 @@ class RoutingClientIT {
         int port = server.port();
         server.api.call("POST", "/api/v1/migrations", ADMIN, "{\"id\": \"routed\", \"strategy\": {\"type\": "
                 + "\"canary\", \"read_percentage\": 0.0}}");
-        try (RoutingClient client = new RoutingClient(URI.create(server.url()), "routed", READ, "app-1", null)
+        try (RoutingClient client = new RoutingClient(URI.create(server.url()), "routed", ROUTER, "app-1", null)
                 .start()) {
             awaitTrue(client::connected, "connected");
             assertThat(share(client)).isZero();

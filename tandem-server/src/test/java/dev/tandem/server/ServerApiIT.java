@@ -42,8 +42,9 @@ class ServerApiIT {
     private static final String PW = "api-pw";
     private static final String ADMIN = "admin-token-0123456789abcdef";
     private static final String READ = "read-token-0123456789abcdef";
+    private static final String ROUTER = "router-token-0123456789abcdef";
     private static final Map<String, String> ENV = Map.of("PW", PW, "TANDEM_ADMIN_TOKEN", ADMIN,
-            "TANDEM_READ_TOKEN", READ);
+            "TANDEM_READ_TOKEN", READ, "TANDEM_ROUTER_TOKEN", ROUTER);
     private static final String M = "/api/v1/migrations";
 
     @TempDir
@@ -213,8 +214,19 @@ class ServerApiIT {
                 }
             }
             assertThat(toTarget / 4000.0).isBetween(0.22, 0.28);
-            Api.Response ack = api.call("POST", one + "/routing/ack", READ, "{\"router_id\": \"app-1\", \"epoch\": "
-                    + routing.path("epoch").asLong() + "}");
+            // a read token may watch but not acknowledge (an acknowledgement lets a cutover go on) nor mark a
+            // router live; the router token may
+            String ackBody = "{\"router_id\": \"app-1\", \"epoch\": " + routing.path("epoch").asLong() + "}";
+            Api.Response readerAcks = api.call("POST", one + "/routing/ack", READ, ackBody);
+            assertThat(readerAcks.status()).as(readerAcks.toString()).isEqualTo(403);
+            assertThat(readerAcks.json().path("error").path("message").asText()).contains("needs a router token");
+            Api.Response readerLive = api.call("GET", one + "/routing?router_id=app-1", READ, null);
+            assertThat(readerLive.status()).as(readerLive.toString()).isEqualTo(403);
+            assertThat(api.call("GET", one + "/status", READ, null).data().path("routers").toString())
+                    .doesNotContain("app-1");
+            Api.Response routerReads = api.call("GET", one + "/status", ROUTER, null);
+            assertThat(routerReads.status()).as("a router token reads only the routing state").isEqualTo(403);
+            Api.Response ack = api.call("POST", one + "/routing/ack", ROUTER, ackBody);
             assertThat(ack.status()).as(ack.toString()).isEqualTo(200);
             assertThat(api.call("GET", one + "/status", READ, null).data().path("routers").toString())
                     .contains("\"router_id\":\"app-1\"", "\"epoch\":" + routing.path("epoch").asLong());

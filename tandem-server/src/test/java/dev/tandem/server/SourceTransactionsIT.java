@@ -102,7 +102,9 @@ class SourceTransactionsIT {
             assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
             Process third = migrate(manifest, store, "third.log");
-            Thread.sleep(5000);
+            // long enough after the child JVM starts for the target to move more than 20 times in a full run on two
+            // cores (a 5 s window saw only 18 distinct totals, twice)
+            Thread.sleep(9000);
             assertThat(third.isAlive()).as(Files.readString(dir.resolve("third.log"))).isTrue();
             third.destroyForcibly();
             assertThat(third.waitFor(30, TimeUnit.SECONDS)).isTrue();

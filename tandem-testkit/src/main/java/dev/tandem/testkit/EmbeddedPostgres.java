@@ -87,12 +87,23 @@ public final class EmbeddedPostgres implements AutoCloseable {
                     + "):\n" + Files2.tail(log, 30));
         }
         Files.deleteIfExists(pwfile);
+        if (config.tls != null) {
+            Files.copy(config.tls.serverCertPem(), dataDir.resolve("server.crt"));
+            Files.copy(config.tls.serverKeyPem(), dataDir.resolve("server.key"));
+            Files.setPosixFilePermissions(dataDir.resolve("server.key"), PosixFilePermissions.fromString("rw-------"));
+            Path hba = dataDir.resolve("pg_hba.conf");
+            Files.writeString(hba, "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
+                    + "hostssl replication all 127.0.0.1/32 scram-sha-256\n", StandardCharsets.UTF_8);
+            if (osUser.isPresent()) {
+                osUser.get().own(dataDir);
+            }
+        }
     }
 
-    private void startServer() throws IOException, InterruptedException {
+    private void startServer(int fixedPort) throws IOException, InterruptedException {
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
-            port = config.port > 0 ? config.port : Ports.free();
+            port = fixedPort > 0 ? fixedPort : Ports.free();
             List<String> cmd = new ArrayList<>(List.of(binDir.resolve("postgres").toString(), "-D", dataDir.toString(),
                     "-p", String.valueOf(port)));
             settings().forEach((k, v) -> {
@@ -108,7 +119,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             } catch (IllegalStateException e) {
                 last = e;
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                if (config.port > 0 || !Files2.tail(log, 20).contains("could not bind")) {
+                if (fixedPort > 0 || !Files2.tail(log, 20).contains("could not bind")) {
                     break;
                 }
             }
@@ -127,6 +138,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
         if (!config.durable) {
             s.put("fsync", "off");
             s.put("full_page_writes", "off");
+        }
+        if (config.tls != null) {
+            s.put("ssl", "on");
+            s.put("ssl_cert_file", "server.crt");
+            s.put("ssl_key_file", "server.key");
         }
         s.putAll(config.settings);
         return s;
@@ -225,7 +241,28 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the server (fast shutdown: open sessions are ended, as in a restart for maintenance), keeps it down for
+     * {@code down}, and starts it again on the same port with the same data.
+     */
+    public synchronized void restart(Duration down) throws InterruptedException {
+        stopProcess();
+        Thread.sleep(down.toMillis());
+        try {
+            startServer(port);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private synchronized void closeQuietly() {
+        stopProcess();
+        if (!config.keepDirectory) {
+            Files2.deleteTree(workDir);
+        }
+    }
+
+    private void stopProcess() {
         if (process != null && process.isAlive()) {
             try {
                 Process stop = process(List.of(binDir.resolve("pg_ctl").toString(), "stop", "-D", dataDir.toString(),
@@ -240,9 +277,6 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
         }
         process = null;
-        if (!config.keepDirectory) {
-            Files2.deleteTree(workDir);
-        }
     }
 
     @Override
@@ -259,6 +293,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         private boolean durable;
         private boolean keepDirectory;
         private int port;
+        private TestCertificates tls;
         private final Map<String, String> settings = new LinkedHashMap<>();
 
         private Builder() {
@@ -305,6 +340,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
             return this;
         }
 
+        /**
+         * TLS with {@code certs}' server certificate, and TCP connections only over TLS ({@code hostssl} in
+         * pg_hba.conf: a client that falls back to plain text is refused).
+         */
+        public Builder tls(TestCertificates certs) {
+            this.tls = certs;
+            return this;
+        }
+
         /** Any server setting, passed as {@code -c name=value}. */
         public Builder setting(String name, String value) {
             settings.put(name, value);
@@ -321,7 +365,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
             try {
                 pg.initdb();
-                pg.startServer();
+                pg.startServer(pg.config.port);
                 Runtime.getRuntime().addShutdownHook(pg.shutdownHook);
                 if (!database.equals("postgres")) {
                     try (Connection c = pg.connect("postgres", SUPERUSER, pg.password); Statement st = c.createStatement()) {

@@ -49,11 +49,12 @@ public final class ChangeStreamRunner implements AutoCloseable {
 
     /**
      * What the stream moves and how: which of the migration's streams, its tables (on the side it reads), the apply
-     * side's view of each, the heartbeat, changes per target transaction, and whether source transactions are kept.
+     * side's view of each, the heartbeat, changes per target transaction, whether source transactions are kept, and
+     * how long a stream that lost the side it reads reconnects before it fails.
      */
     public record Spec(String migrationId, StreamDirection direction, List<TableInfo> tables,
                        Map<String, ChangeApplier.ApplyTable> apply, Duration heartbeat, int maxBatch,
-                       boolean keepTransactions) {
+                       boolean keepTransactions, Duration reconnectTimeout) {
     }
 
     private final ControlStore store;
@@ -64,8 +65,11 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private final ChangeCapture capture;
     private final StreamApplier applier;
     private final Spec spec;
-    private ChangeCapture.ChangeStream stream;
+    private volatile ChangeCapture.ChangeStream stream;
     private Thread sampler;
+    private Thread watcher;
+    /** Decides when a failed capture is started again and when the stream failed for good. */
+    private final StreamWatch watch;
     private final Deque<Instant> sampleTimes = new ArrayDeque<>();
     private final Deque<String> samplePositions = new ArrayDeque<>();
     private volatile LagSample last;
@@ -84,6 +88,27 @@ public final class ChangeStreamRunner implements AutoCloseable {
         this.streamName = Streams.name(migrationId, direction);
         this.source = source;
         this.capture = capture;
+        this.watch = new StreamWatch(spec, streamName, source, capture, warn, new StreamWatch.Watched() {
+            @Override
+            public ChangeCapture.ChangeStream current() {
+                return stream;
+            }
+
+            @Override
+            public void restart(ChangeCapture.ChangeStream failed) {
+                synchronized (ChangeStreamRunner.this) {
+                    if (!stopped) {
+                        failed.close();
+                        stream = open();
+                    }
+                }
+            }
+
+            @Override
+            public boolean stopped() {
+                return stopped;
+            }
+        });
         ChangeApplier a = target.changeApplier().orElseThrow(() -> TandemException.badInput("the " + target.name()
                 + " connector cannot apply streamed changes yet; use cdc.method: none"));
         if (spec.keepTransactions() && !capture.knowsTransactions()) {
@@ -108,7 +133,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
         List<TableJob> jobs = t.copyJobs();
         return new ChangeStreamRunner(store, new Spec(m.id(), StreamDirection.FORWARD,
                 t.sourceTables(), Streams.applyTables(m, jobs), m.cdc().heartbeatInterval(), Streams.APPLY_BATCH,
-                m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS), t.source(), Streams.capture(m, t.source(), t.target(), jobs),
+                m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS, m.cdc().reconnectTimeout()), t.source(),
+                Streams.capture(m, t.source(), t.target(), jobs),
                 t.target(), say);
     }
 
@@ -119,7 +145,8 @@ public final class ChangeStreamRunner implements AutoCloseable {
                 j.format())).toList();
         return new ChangeStreamRunner(store, new Spec(m.id(), StreamDirection.REVERSE,
                 back.stream().map(TableJob::source).toList(), Streams.applyTables(m, back), m.cdc().heartbeatInterval(),
-                Streams.APPLY_BATCH, false), t.target(), Streams.reverseCapture(t.target()), t.source(), say);
+                Streams.APPLY_BATCH, false, m.cdc().reconnectTimeout()), t.target(), Streams.reverseCapture(t.target()),
+                t.source(), say);
     }
 
     public StreamApplier applier() {
@@ -127,11 +154,27 @@ public final class ChangeStreamRunner implements AutoCloseable {
     }
 
     /**
-     * Starts streaming from the stored offsets (or P0), and the lag sampler. Refuses (BAD_STATE) when the source was
-     * told the stream is further than the store knows: see {@link #refuseStoreBehindSource}.
+     * Starts streaming from the stored offsets (or P0), the lag sampler and the watcher that reconnects a stream
+     * which lost its source. Refuses (BAD_STATE) when the source was told the stream is further than the store knows
+     * (see {@link #refuseStoreBehindSource}), and (a source or target problem) when the stream's slot is gone.
      */
     public void start() {
         refuseStoreBehindSource();
+        stream = open();
+        sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
+        sampler.setDaemon(true);
+        sampler.start();
+        watcher = new Thread(watch, "tandem-stream-watch-" + migrationId);
+        watcher.setDaemon(true);
+        watcher.start();
+        // changes committed on the target by this process (Prometheus: tandem_cdc_changes_applied_total)
+        appliedMeter = FunctionCounter.builder("tandem.cdc.changes.applied", applier, a -> a.applied())
+                .description("changes the stream committed on the target").tag("migration", migrationId)
+                .register(Metrics.globalRegistry);
+    }
+
+    /** Starts the capture from the stored offsets (or P0); the sink records what the apply side threw. */
+    private ChangeCapture.ChangeStream open() {
         ChangeCapture.OffsetStore offsets = new ChangeCapture.OffsetStore() {
             @Override
             public Optional<String> load() {
@@ -145,15 +188,19 @@ public final class ChangeStreamRunner implements AutoCloseable {
                 store.positions().confirm(migrationId, direction, at, text);
             }
         };
-        stream = capture.start(new ChangeCapture.StreamSpec(streamName, spec.tables(), spec.heartbeat(),
-                spec.maxBatch(), offsets, applier, spec.keepTransactions()));
-        sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
-        sampler.setDaemon(true);
-        sampler.start();
-        // changes committed on the target by this process (Prometheus: tandem_cdc_changes_applied_total)
-        appliedMeter = FunctionCounter.builder("tandem.cdc.changes.applied", applier, a -> a.applied())
-                .description("changes the stream committed on the target").tag("migration", migrationId)
-                .register(Metrics.globalRegistry);
+        ChangeCapture.ChangeSink sink = batch -> {
+            boolean taken;
+            try {
+                taken = applier.accept(batch);
+            } catch (Exception e) {
+                watch.applyFailed(e);
+                throw e;
+            }
+            watch.delivered();
+            return taken;
+        };
+        return capture.start(new ChangeCapture.StreamSpec(streamName, spec.tables(), spec.heartbeat(),
+                spec.maxBatch(), offsets, sink, spec.keepTransactions()));
     }
 
     /**
@@ -166,11 +213,22 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private void refuseStoreBehindSource() {
         String stored = store.positions().find(migrationId, direction).map(p -> p.confirmed()).orElse(null);
         Optional<String> atSource;
+        Optional<String> gone;
         try (Connection c = source.connect()) {
             atSource = capture.confirmedAtSource(c, streamName);
+            gone = stored == null ? Optional.empty() : capture.streamGone(c, streamName);
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.SOURCE, "cannot read where the " + direction.wire() + " stream "
                     + streamName + " stands on its source: " + source.endpoint().scrub(e.getMessage()), e);
+        }
+        if (gone.isPresent()) {
+            // started anyway, the capture would make a new slot and silently skip every change since the old one
+            throw new TandemException(direction == StreamDirection.FORWARD ? ErrorCode.SOURCE : ErrorCode.TARGET,
+                    "cannot resume the " + direction.wire() + " stream of " + migrationId + ": " + gone.get()
+                    + ". The changes after its confirmed position " + stored + " are no longer kept for it. Way out: "
+                    + (direction == StreamDirection.REVERSE ? "a rollback can no longer be shown to lose nothing; "
+                    + "stay on the target with tandem cleanup " + migrationId : "abort the migration (tandem abort "
+                    + migrationId + ") and migrate again (the copy starts over)"));
         }
         if (stored == null || atSource.isEmpty() || capture.distance(stored, atSource.get()) <= 0) {
             return;
@@ -188,13 +246,13 @@ public final class ChangeStreamRunner implements AutoCloseable {
                 + "for. Expected the store at or past the source's position. Way out: " + way);
     }
 
-    /** Why the stream stopped on its own, if it did. */
-    public Optional<Throwable> failure() {
-        return stream == null ? Optional.empty() : stream.failure();
+    /** Why the stream stopped on its own, if it did (a stream reconnecting to its source has not stopped). */
+    public Optional<StreamFailure> failure() {
+        return Optional.ofNullable(watch.failed());
     }
 
     public boolean running() {
-        return stream != null && stream.running();
+        return watch.failed() == null && stream != null && (stream.running() || watch.reconnecting());
     }
 
     /** The newest lag sample taken by this process, or null before the first. */
@@ -304,6 +362,9 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         if (sampler != null) {
             sampler.interrupt();
+        }
+        if (watcher != null) {
+            watcher.interrupt();
         }
     }
 

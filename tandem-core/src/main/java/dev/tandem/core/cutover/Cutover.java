@@ -164,7 +164,7 @@ public final class Cutover {
         long epoch = store.routing().set(m.id(), control.frozen(true), actor, "writes frozen for the cutover");
         long start = System.nanoTime();
         long deadline = start + budgetMs * 1_000_000L;
-        clock.frozen(epoch, live.size());
+        clock.frozen(epoch, live);
         clock.begin("routers");
         String missing = routers.awaitAcks(live, epoch, deadline);
         if (missing == null && live.isEmpty()) {

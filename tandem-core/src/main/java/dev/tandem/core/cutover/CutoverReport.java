@@ -34,11 +34,15 @@ public record CutoverReport(String procedure, String requestedBy, Instant at, Li
 
     /**
      * @param frozenEpoch  the routing epoch that froze writes
-     * @param routers      live routers waited for
+     * @param routers      the live routers waited for, by id (what the operator checks against the fleet: a
+     *                     router missing here did not hold its writes during the freeze)
      * @param flippedEpoch the epoch that flipped routing, or null when the procedure failed first
      * @param freezeMs     how long writes were frozen, or null when the procedure failed first
      */
-    public record Freeze(long frozenEpoch, int routers, Long flippedEpoch, Double freezeMs) {
+    public record Freeze(long frozenEpoch, List<String> routers, Long flippedEpoch, Double freezeMs) {
+        public Freeze {
+            routers = List.copyOf(routers);
+        }
     }
 
     /**
@@ -73,7 +77,9 @@ public record CutoverReport(String procedure, String requestedBy, Instant at, Li
         n.put("total_ms", totalMs);
         if (freeze != null) {
             n.put("frozen_epoch", freeze.frozenEpoch());
-            n.put("routers", freeze.routers());
+            n.put("routers", freeze.routers().size());
+            ArrayNode ids = n.putArray("router_ids");
+            freeze.routers().forEach(ids::add);
             if (freeze.flippedEpoch() != null) {
                 n.put("flipped_epoch", freeze.flippedEpoch());
                 n.put("freeze_ms", freeze.freezeMs());
@@ -110,7 +116,9 @@ public record CutoverReport(String procedure, String requestedBy, Instant at, Li
         n.path("steps").forEach(x -> steps.add(new Step(x.path("step").asText(), x.path("ms").asDouble())));
         List<String> sequences = new ArrayList<>();
         n.path("sequences").forEach(x -> sequences.add(x.asText()));
-        Freeze freeze = n.has("frozen_epoch") ? new Freeze(n.path("frozen_epoch").asLong(), n.path("routers").asInt(),
+        List<String> routers = new ArrayList<>();
+        n.path("router_ids").forEach(x -> routers.add(x.asText()));
+        Freeze freeze = n.has("frozen_epoch") ? new Freeze(n.path("frozen_epoch").asLong(), routers,
                 n.has("flipped_epoch") ? n.path("flipped_epoch").asLong() : null,
                 n.has("freeze_ms") ? n.path("freeze_ms").asDouble() : null) : null;
         Verification v = n.has("verified_rows") ? new Verification(n.path("verified_rows").asLong(),

@@ -57,7 +57,7 @@ public final class Rollback {
                     "writes frozen for the rollback");
             long freezeStart = System.nanoTime();
             long deadline = freezeStart + budgetMs * 1_000_000L;
-            clock.frozen(frozenEpoch, live.size());
+            clock.frozen(frozenEpoch, live);
             clock.begin("routers");
             String missing = routers.awaitAcks(live, frozenEpoch, deadline);
             if (missing != null) {

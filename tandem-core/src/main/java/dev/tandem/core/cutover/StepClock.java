@@ -17,7 +17,7 @@ final class StepClock {
     private String current;
     private long stepStart;
     private long frozenEpoch = -1;
-    private int routers;
+    private List<String> routers = List.of();
     private Long flippedEpoch;
     private Double freezeMs;
     private CutoverReport.Verification verification;
@@ -49,9 +49,9 @@ final class StepClock {
         return current;
     }
 
-    void frozen(long epoch, int liveRouters) {
+    void frozen(long epoch, List<String> liveRouters) {
         frozenEpoch = epoch;
-        routers = liveRouters;
+        routers = List.copyOf(liveRouters);
     }
 
     /** The flip at {@code epoch}, {@code frozenNanos} after the freeze began. */

@@ -78,6 +78,7 @@ public final class WritePause {
         long blocked = 0;
         long timeouts = 0;
         int reporting = 0;
+        long maxMicros = 0;
         for (Routing.Router r : store.routing().routers(migrationId)) {
             JsonNode p = r.report() == null ? null : r.report().get("write_pause");
             if (p == null || p.path("frozen_epoch").asLong() != frozenEpoch) {
@@ -87,11 +88,15 @@ public final class WritePause {
             blocked += p.path("blocked").asLong();
             timeouts += p.path("timeouts").asLong();
             p.path("waits_us").forEach(w -> waits.add(w.asLong()));
+            maxMicros = Math.max(maxMicros, p.path("max_us").asLong(0)); // routers sample past 5,000 waits
         }
         long[] sorted = waits.stream().mapToLong(Long::longValue).toArray();
         Arrays.sort(sorted);
+        if (sorted.length > 0) {
+            maxMicros = Math.max(maxMicros, sorted[sorted.length - 1]);
+        }
         return new Summary(reporting, blocked, timeouts, percentile(sorted, 0.50), percentile(sorted, 0.99),
-                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1000.0);
+                maxMicros / 1000.0);
     }
 
     static double percentile(long[] sortedMicros, double p) {

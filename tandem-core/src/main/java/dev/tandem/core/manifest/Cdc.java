@@ -11,17 +11,21 @@ import java.time.Duration;
  *                        row whose transaction committed after a later-stamped one is not missed; must exceed the
  *                        longest write transaction (plus clock skew between writers)
  * @param apply           how streamed changes are committed on the target
+ * @param reconnectTimeout how long a stream that lost its source (a restart, a failover, a network cut) tries to
+ *                        reconnect and resume from its confirmed position before the migration fails
  */
 public record Cdc(Method method, String timestampColumn, Duration pollInterval, Duration heartbeatInterval,
-                  Duration overlapWindow, Apply apply) {
+                  Duration overlapWindow, Apply apply, Duration reconnectTimeout) {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(30);
     public static final Duration DEFAULT_OVERLAP_WINDOW = Duration.ofMinutes(1);
     /** How often an idle stream still confirms a position, so an idle source keeps no growing log. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
+    /** Long enough for a PostgreSQL restart or a managed failover; short enough that a dead source is said. */
+    public static final Duration DEFAULT_RECONNECT_TIMEOUT = Duration.ofMinutes(5);
     public static final Cdc AUTO = new Cdc(Method.AUTO, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
-            DEFAULT_OVERLAP_WINDOW, Apply.GROUP_COMMIT);
+            DEFAULT_OVERLAP_WINDOW, Apply.GROUP_COMMIT, DEFAULT_RECONNECT_TIMEOUT);
     public static final Cdc NONE = new Cdc(Method.NONE, null, DEFAULT_POLL_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
-            DEFAULT_OVERLAP_WINDOW, Apply.GROUP_COMMIT);
+            DEFAULT_OVERLAP_WINDOW, Apply.GROUP_COMMIT, DEFAULT_RECONNECT_TIMEOUT);
 
     public enum Method {
         /** The best the source offers: logical replication on PostgreSQL, the binlog on MySQL/MariaDB. */

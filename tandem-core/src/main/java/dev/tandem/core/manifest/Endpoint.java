@@ -34,9 +34,10 @@ public record Endpoint(String url, String user, Secret password, Map<String, Str
                 + (shown.isEmpty() ? "" : ", properties=" + shown) + "]";
     }
 
+    /** Whether a property holds a secret; {@code sslkey} names the key's file (a path is no secret). */
     static boolean isSecretKey(String key) {
         String k = key.toLowerCase(java.util.Locale.ROOT);
-        return k.contains("password") || k.contains("secret") || k.contains("token") || k.endsWith("key")
-                || k.equals("pwd");
+        return k.contains("password") || k.contains("secret") || k.contains("token")
+                || (k.endsWith("key") && !k.equals("sslkey")) || k.equals("pwd");
     }
 }

@@ -30,7 +30,7 @@ final class ManifestBuilder {
     private static final Set<String> DATA = keys("type", "replace", "chunk_rows", "parallelism", "rows_per_second");
     private static final Set<String> INITIAL_LOAD = keys("enabled");
     private static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
-            "overlap_window", "apply", "conflict_resolution");
+            "overlap_window", "apply", "conflict_resolution", "reconnect_timeout");
     private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
 
     private final Reading reading;
@@ -253,6 +253,7 @@ final class ManifestBuilder {
         Duration heartbeat = s.duration("heartbeat_interval", Cdc.DEFAULT_HEARTBEAT_INTERVAL);
         Duration overlap = s.duration("overlap_window", Cdc.DEFAULT_OVERLAP_WINDOW);
         Cdc.Apply apply = s.enumOf("apply", Cdc.Apply.class, Cdc.Apply.GROUP_COMMIT);
+        Duration reconnect = s.duration("reconnect_timeout", Cdc.DEFAULT_RECONNECT_TIMEOUT);
         if (method == Cdc.Method.TIMESTAMP_COLUMN && apply == Cdc.Apply.SOURCE_TRANSACTIONS) {
             reading.problem(s.pathOf("apply"), "'source_transactions'", "needs a change log that records the "
                     + "source's transactions, but timestamp_column polling sees rows only",
@@ -278,7 +279,7 @@ final class ManifestBuilder {
                         + "source is " + engine.wire(), "use binlog or auto");
             }
         }
-        return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply);
+        return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply, reconnect);
     }
 
     private DataMovement data(Section root, Section migration) {

@@ -1,6 +1,7 @@
 package dev.tandem.core.migrate;
 
 import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.StreamFailure;
 import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.cutover.Rollback;
 import dev.tandem.core.error.ErrorCode;
@@ -27,7 +28,7 @@ final class AfterCutoverPhase {
         }
         while (true) {
             ChangeStreamRunner reverse = ctx.reverse;
-            Optional<Throwable> failure = reverse.failure();
+            Optional<StreamFailure> failure = reverse.failure();
             if (failure.isPresent()) {
                 ctx.rollBackInFlight = true;
                 return Optional.of(ctx.streamFailed(failure.get(), "The target stays authoritative; fix the cause, "

@@ -1,6 +1,7 @@
 package dev.tandem.core.migrate;
 
 import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.StreamFailure;
 import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.cutover.Cutover;
 import dev.tandem.core.error.ErrorCode;
@@ -71,7 +72,7 @@ final class CatchUpPhase {
         long nextSync = nextCheck;
         while (true) {
             ChangeStreamRunner stream = ctx.forward;
-            Optional<Throwable> failure = stream.failure();
+            Optional<StreamFailure> failure = stream.failure();
             if (failure.isPresent()) {
                 return Optional.of(ctx.streamFailed(failure.get(), "Fix the cause, then run tandem migrate -f MANIFEST "
                         + "again: it resumes from the confirmed position"));

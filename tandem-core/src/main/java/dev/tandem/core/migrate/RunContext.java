@@ -2,6 +2,7 @@ package dev.tandem.core.migrate;
 
 import dev.tandem.core.backfill.BackfillResult;
 import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.StreamFailure;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.Phase;
@@ -9,6 +10,7 @@ import dev.tandem.core.lifecycle.Status;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.verify.ContinuousVerifier;
@@ -96,12 +98,30 @@ final class RunContext implements AutoCloseable {
         return new MigrationOutcome(id(), s, copied, schemaActions, null, "interrupted" + next, true);
     }
 
-    /** The stream stopped by itself (slot dropped, source gone, apply refused): the migration fails, resumably. */
-    MigrationOutcome streamFailed(Throwable failure, String fix) {
+    /**
+     * The stream stopped by itself: the migration fails, with the side that failed as the exit code (4 the source,
+     * 5 the target) and {@code fix} when it can resume from its confirmed position. When it cannot (its slot is gone)
+     * it says so and names the way out instead of promising a resume.
+     */
+    MigrationOutcome streamFailed(StreamFailure failure, String fix) {
         Manifest m = manifest();
-        String why = m.target().scrub(m.source().scrub(String.valueOf(failure.getMessage())));
-        transition(LifecycleEvent.FAIL, null, "change stream stopped: " + why);
-        return outcome(ErrorCode.TARGET, "the change stream stopped: " + why + ". " + fix);
+        String why = m.target().scrub(m.source().scrub(String.valueOf(failure.message())));
+        String side = failure.side() == Role.SOURCE ? "source" : "target";
+        ErrorCode code = failure.side() == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET;
+        String what = switch (failure.kind()) {
+            case APPLY -> "the change stream stopped: applying to the " + side + " failed: " + why + ". " + fix;
+            case SOURCE_LOST -> "the change stream stopped: " + why + ". " + fix;
+            case READ_FAILED -> "the change stream stopped: the " + side + " refused it: " + why + ". " + fix;
+            case STREAM_GONE -> "the change stream cannot resume: " + why + ". The changes after its confirmed "
+                    + "position " + store.positions().find(id(), failure.direction()).map(p -> p.confirmed())
+                    .orElse("(none)") + " are no longer kept for it, so "
+                    + (failure.direction() == StreamDirection.FORWARD ? "the target cannot be shown to hold them. "
+                    + "Way out: tandem abort " + id() + ", then migrate again (the copy starts over)"
+                    : "a rollback can no longer be shown to lose nothing. Way out: stay on the target (tandem "
+                    + "cleanup " + id() + ")");
+        };
+        transition(LifecycleEvent.FAIL, null, "change stream stopped (" + side + "): " + why);
+        return outcome(code, what);
     }
 
     /**

@@ -52,6 +52,16 @@ public interface ChangeCapture {
         return Optional.empty();
     }
 
+    /**
+     * Why the stream's state on the source is gone for good, if it is (PostgreSQL: its slot was dropped, or
+     * invalidated after holding more WAL than the source allows), read after the stream failed: a stream that cannot
+     * resume must not be told it will. Empty while the stream could resume from its confirmed position, and for a
+     * capture that keeps nothing on the source. An error means the source cannot be asked now.
+     */
+    default Optional<String> streamGone(Connection source, String streamName) throws SQLException {
+        return Optional.empty();
+    }
+
     /** The source's newest position, now (for lag). */
     String currentPosition(Connection source) throws SQLException;
 

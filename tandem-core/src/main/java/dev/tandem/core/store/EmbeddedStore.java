@@ -103,7 +103,12 @@ final class EmbeddedStore {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
                 if (Files.isRegularFile(f)) {
-                    Files.setPosixFilePermissions(f, FILE);
+                    try {
+                        Files.setPosixFilePermissions(f, FILE);
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        // removed while listed: another opener's key file in the making (made 0600), or H2's
+                        // temporary files
+                    }
                 }
             }
         }

@@ -21,6 +21,8 @@ public final class Routing {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A router that asked for the routing state this recently counts as live: a cutover waits for it. */
     public static final Duration LIVE_WINDOW = Duration.ofSeconds(60);
+    /** A router not seen this long is forgotten when another joins (its rows are no use to any cutover). */
+    public static final Duration FORGET_AFTER = Duration.ofDays(1);
     public static final long DEFAULT_FREEZE_TIMEOUT_MS = 5_000;
 
     /**
@@ -103,8 +105,15 @@ public final class Routing {
         return epoch;
     }
 
-    /** A router acknowledged {@code epoch}, reporting its counters. */
-    public void ack(String migrationId, String routerId, long epoch, String reportJson) {
+    /**
+     * A router acknowledged {@code epoch}, reporting its counters. A router not yet known joins only while fewer than
+     * {@code maxLive} routers of the migration are live (each is one a cutover must wait for, so an unbounded number
+     * would let anyone with a router token stall every cutover and grow the store); routers not seen for
+     * {@link #FORGET_AFTER} are forgotten when a new one joins.
+     *
+     * @throws TandemException bad state when the migration already has {@code maxLive} live routers
+     */
+    public void ack(String migrationId, String routerId, long epoch, String reportJson, int maxLive) {
         store.transaction("acknowledge routing of " + migrationId, c -> {
             Instant now = store.now();
             try (PreparedStatement up = c.prepareStatement("UPDATE tandem_routers SET epoch = ?, report = ?, "
@@ -117,6 +126,27 @@ public final class Routing {
                 up.setString(6, routerId);
                 if (up.executeUpdate() == 1) {
                     return null;
+                }
+            }
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM tandem_routers WHERE migration_id = ? "
+                    + "AND seen_at < ?")) {
+                del.setString(1, migrationId);
+                del.setObject(2, ControlStore.ts(now.minus(FORGET_AFTER)));
+                del.executeUpdate();
+            }
+            try (PreparedStatement count = c.prepareStatement("SELECT count(*) FROM tandem_routers "
+                    + "WHERE migration_id = ? AND seen_at >= ?")) {
+                count.setString(1, migrationId);
+                count.setObject(2, ControlStore.ts(now.minus(LIVE_WINDOW)));
+                try (ResultSet rs = count.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) >= maxLive) {
+                        throw TandemException.badState("migration " + migrationId + " already has " + rs.getInt(1)
+                                + " live routers (the server's cap, --max-routers " + maxLive + "); router '"
+                                + routerId + "' is refused. Stop routers that no longer run (one not seen for "
+                                + LIVE_WINDOW.toSeconds() + " s stops counting), or restart the server with a "
+                                + "higher --max-routers");
+                    }
                 }
             }
             try (PreparedStatement ins = c.prepareStatement("INSERT INTO tandem_routers (migration_id, router_id, "

@@ -26,7 +26,8 @@ class ManifestReaderTest {
         assertThat(m.type()).isEqualTo(MigrationType.INCREMENTAL);
         assertThat(m.data().moves()).isTrue();
         assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30),
-                Cdc.DEFAULT_HEARTBEAT_INTERVAL, Cdc.DEFAULT_OVERLAP_WINDOW, Cdc.Apply.GROUP_COMMIT));
+                Cdc.DEFAULT_HEARTBEAT_INTERVAL, Cdc.DEFAULT_OVERLAP_WINDOW, Cdc.Apply.GROUP_COMMIT,
+                Cdc.DEFAULT_RECONNECT_TIMEOUT));
         assertThat(m.conflictResolution().defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
         assertThat(m.continuous()).isEqualTo(new Continuous(true, Continuous.StopWhen.MANUAL));
     }
@@ -82,7 +83,10 @@ class ManifestReaderTest {
         Files.writeString(secret, "from-a-file\n");
         Manifest m = reader.read("id: x\nsource: {url: 'jdbc:postgresql://h/d', user: u, password: ${file:" + secret
                 + "}}\ntarget: {url: 'jdbc:postgresql://h/e', password: '${file:" + secret + "}', properties: "
-                + "{sslpassword: '${env:SRC_PASSWORD}', ssl: 'true'}}\n", "m.yaml", ManifestReader.Purpose.RUN);
+                + "{sslpassword: '${env:SRC_PASSWORD}', ssl: 'true', sslkey: /etc/tandem/client.pk8}}\n", "m.yaml",
+                ManifestReader.Purpose.RUN);
+        assertThat(m.target().properties()).as("a key's file is a path, not a secret").containsEntry("sslkey",
+                "/etc/tandem/client.pk8");
         assertThat(m.source().password().reveal()).isEqualTo("from-a-file");
         assertThat(m.target().password().reveal()).isEqualTo("from-a-file");
         assertThat(m.target().properties()).containsEntry("sslpassword", "s3cret-src");

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What every handler of {@code /api/v1/migrations} needs: the migration a path names, the request body as a JSON
@@ -34,7 +35,12 @@ final class ApiCalls {
     /** Where an API class adds its routes (the server keeps them for the OpenAPI document and the auth check). */
     @FunctionalInterface
     interface Routes {
-        void add(HandlerType method, String path, RouteRole role, String summary, Handler handler);
+        /** A route that tokens of any of {@code roles} (and admin tokens) may call. */
+        void add(HandlerType method, String path, Set<? extends RouteRole> roles, String summary, Handler handler);
+
+        default void add(HandlerType method, String path, RouteRole role, String summary, Handler handler) {
+            add(method, path, Set.of(role), summary, handler);
+        }
     }
 
     final ControlStore store;

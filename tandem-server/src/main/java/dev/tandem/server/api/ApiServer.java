@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +28,14 @@ import org.slf4j.LoggerFactory;
  * seed 001's /advance, /abort, /status, seed 000's /lag and /stop). Every answer is
  * {@code {"status":"success","data":...}} or {@code {"status":"error","error":{code, message, problems}}}; bad
  * input is 400 with every problem (path, value, rule, fix), an unknown id 404, an illegal transition 409 with the
- * expected and actual states, a missing or unknown token 401, a read token on an admin operation 403. A 500 never
+ * expected and actual states, a missing or unknown token 401, a token whose role may not call the operation 403
+ * (admin calls everything, read every GET, router only what a router follows). A 500 never
  * carries a stack trace (it is logged). Tokens are never logged.
  */
 public final class ApiServer implements AutoCloseable {
     static final String BASE = "/api/v1";
+    /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+    private static final int ACCEPT_QUEUE = 1024;
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
     /** Routes anyone may call: liveness and the API's own description. */
     private static final RouteRole PUBLIC = new RouteRole() {
@@ -45,19 +50,53 @@ public final class ApiServer implements AutoCloseable {
     private final Events events = new Events();
     private final ServerMetrics metrics;
     private final List<OpenApi.Route> routes = new ArrayList<>();
+    private final LongPolls polls;
+    private final Options options;
+
+    /**
+     * How the server listens and what one client may hold of it.
+     *
+     * @param maxRouters           live routers per migration (each is one a cutover waits for)
+     * @param maxLongPollsPerToken routing long polls one token may hold at once
+     * @param tls                  the HTTPS identity, or null for plain HTTP
+     */
+    public record Options(int maxRouters, int maxLongPollsPerToken, ServerTls tls) {
+        public static final Options DEFAULT = new Options(256, 1024, null);
+    }
+
+    private volatile String bindHost;
+    private volatile int bindPort;
+
+    public ApiServer(ControlStore store, Map<String, String> env, Tokens tokens, boolean insecureNoAuth) {
+        this(store, env, tokens, insecureNoAuth, Options.DEFAULT);
+    }
 
     /**
      * @param tokens      empty only with {@code insecureNoAuth}
      * @param insecureNoAuth every request is treated as admin (loopback binding is the caller's job)
      */
-    public ApiServer(ControlStore store, Map<String, String> env, Tokens tokens, boolean insecureNoAuth) {
+    public ApiServer(ControlStore store, Map<String, String> env, Tokens tokens, boolean insecureNoAuth,
+                     Options options) {
+        this.options = options;
+        this.polls = new LongPolls(store, options.maxLongPollsPerToken());
         this.orchestrator = new Orchestrator(store, env, events);
-        this.metrics = new ServerMetrics(store);
+        this.metrics = new ServerMetrics(store, polls);
         this.app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
             cfg.http.defaultContentType = "application/json";
             cfg.useVirtualThreads = false;
+            // Tandem's own connector replaces Javalin's: HTTPS only when TLS is given, and a deep accept queue (a
+            // fleet of routers reconnecting at once overflowed the default 50, and a dropped connection waited
+            // out TCP's retransmissions for half a minute)
+            cfg.jetty.addConnector((server, http) -> {
+                ServerConnector c = options.tls() != null ? options.tls().connector(server, http)
+                        : new ServerConnector(server, new HttpConnectionFactory(http));
+                c.setHost(bindHost);
+                c.setPort(bindPort);
+                c.setAcceptQueueSize(ACCEPT_QUEUE);
+                return c;
+            });
         });
         app.beforeMatched(ctx -> {
             ctx.attribute("t0", System.nanoTime());
@@ -114,23 +153,30 @@ public final class ApiServer implements AutoCloseable {
         new MigrationsApi(calls).register(this::route, BASE);
         new LifecycleApi(calls).register(this::route, BASE);
         new ReportsApi(calls).register(this::route, BASE);
-        new RoutingApi(calls).register(this::route, BASE);
+        new RoutingApi(calls, polls, options.maxRouters()).register(this::route, BASE);
         route(HandlerType.GET, "/metrics", Tokens.Role.READ, "Prometheus metrics", ctx -> {
             ctx.contentType("text/plain; version=0.0.4; charset=utf-8");
             ctx.result(metrics.scrape());
         });
-        routes.add(new OpenApi.Route(HandlerType.GET, BASE + "/events", Tokens.Role.READ,
+        routes.add(new OpenApi.Route(HandlerType.GET, BASE + "/events", Set.of(Tokens.Role.READ),
                 "Server-sent events: state changes, progress, log lines, verification results", null));
         app.sse(BASE + "/events", events::join, Tokens.Role.READ);
     }
 
     private void route(HandlerType method, String path, RouteRole role, String summary, Handler handler) {
-        routes.add(new OpenApi.Route(method, path, role, summary, handler));
-        app.addHttpHandler(method, path, handler, role);
+        route(method, path, Set.of(role), summary, handler);
+    }
+
+    private void route(HandlerType method, String path, Set<? extends RouteRole> roles, String summary,
+                       Handler handler) {
+        routes.add(new OpenApi.Route(method, path, roles, summary, handler));
+        app.addHttpHandler(method, path, handler, roles.toArray(RouteRole[]::new));
     }
 
     /** Binds and starts serving, then resumes the migrations the store says were running. */
     public ApiServer start(String host, int port) {
+        bindHost = host;
+        bindPort = port;
         app.start(host, port);
         orchestrator.resumeAll();
         return this;
@@ -144,6 +190,7 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         orchestrator.close();
+        polls.close();
         events.close();
         app.stop();
         metrics.close();
@@ -155,6 +202,7 @@ public final class ApiServer implements AutoCloseable {
             return;
         }
         if (insecureNoAuth) {
+            ctx.attribute("role", Tokens.Role.ADMIN);
             ctx.attribute("actor", "api (no auth)");
             return;
         }
@@ -167,11 +215,13 @@ public final class ApiServer implements AutoCloseable {
             throw new Envelope.ApiError(401, ErrorCode.BAD_INPUT, token == null
                     ? "no bearer token; send Authorization: Bearer <token>" : "unknown token");
         }
-        Tokens.Role needed = roles.contains(Tokens.Role.ADMIN) ? Tokens.Role.ADMIN : Tokens.Role.READ;
-        if (!role.get().allows(needed)) {
+        if (!role.get().allows(roles)) {
             throw new Envelope.ApiError(403, ErrorCode.BAD_INPUT, ctx.method() + " " + ctx.endpointHandlerPath()
-                    + " needs an admin token; this one has role read");
+                    + " needs " + roles.stream().filter(r -> r != Tokens.Role.ADMIN).map(r -> "a " + r.toString()
+                    .toLowerCase(java.util.Locale.ROOT) + " token or ").sorted().collect(java.util.stream.Collectors
+                    .joining()) + "an admin token; this one has role " + role.get().wire());
         }
+        ctx.attribute("role", role.get());
         ctx.attribute("actor", "api:" + role.get().wire() + ":" + Tokens.fingerprint(token));
     }
 }

@@ -7,6 +7,7 @@ import io.javalin.http.HandlerType;
 import io.javalin.security.RouteRole;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,7 +29,7 @@ final class OpenApi {
         info.put("version", "v1");
         info.put("description", "Responses are {\"status\":\"success\",\"data\":...} or {\"status\":\"error\","
                 + "\"error\":{\"code\",\"message\",\"problems\":[{path,value,rule,fix,message}]}}. "
-                + "Roles: read, admin.");
+                + "Roles: admin (everything), read (every GET), router (follow /routing and acknowledge it).");
         root.putObject("components").putObject("securitySchemes").putObject("bearer").put("type", "http")
                 .put("scheme", "bearer");
         ObjectNode paths = root.putObject("paths");
@@ -36,8 +37,9 @@ final class OpenApi {
             ObjectNode path = paths.has(r.path()) ? (ObjectNode) paths.get(r.path()) : paths.putObject(r.path());
             ObjectNode op = path.putObject(r.method().name().toLowerCase(Locale.ROOT));
             op.put("summary", r.summary());
-            op.put("x-role", r.role().toString().toLowerCase(Locale.ROOT));
-            if (!r.role().toString().equals("public")) {
+            op.put("x-role", r.roles().stream().map(x -> x.toString().toLowerCase(Locale.ROOT)).sorted()
+                    .collect(java.util.stream.Collectors.joining(" or ")));
+            if (r.roles().stream().noneMatch(x -> x.toString().equals("public"))) {
                 op.putArray("security").addObject().putArray("bearer");
             }
             Matcher m = PARAM.matcher(r.path());
@@ -52,7 +54,7 @@ final class OpenApi {
             responses.putObject("200").put("description", "success");
             responses.putObject("400").put("description", "bad input: every problem with path, value, rule, fix");
             responses.putObject("401").put("description", "no or unknown bearer token");
-            responses.putObject("403").put("description", "a read token on an admin operation");
+            responses.putObject("403").put("description", "a token whose role may not call this operation");
             responses.putObject("404").put("description", "no such migration or run");
             responses.putObject("409").put("description", "not in this state: expected and actual state, or the gate");
         }
@@ -60,6 +62,6 @@ final class OpenApi {
     }
 
     /** One operation: what the OpenAPI document lists and what the auth check enforces. */
-    record Route(HandlerType method, String path, RouteRole role, String summary, Handler handler) {
+    record Route(HandlerType method, String path, Set<? extends RouteRole> roles, String summary, Handler handler) {
     }
 }

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * latency {@code tandem_drift_detection_seconds}) come from Micrometer's global registry, to which this registry is
  * added. The per-migration gauges are read from the control store at each scrape, so they are true whichever
  * process does the work: state, lag seconds/records/bytes, chunks by status of the newest backfill run, unrepaired
- * drift rows. API latency: {@code tandem_api_requests_seconds} by method, route and status.
+ * drift rows. API latency: {@code tandem_api_requests_seconds} by method, route and status; routing long polls
+ * held now: {@code tandem_routing_long_polls}.
  */
 final class ServerMetrics implements AutoCloseable {
     private final ControlStore store;
@@ -33,9 +34,11 @@ final class ServerMetrics implements AutoCloseable {
     /** The latest values of the store-derived gauges, by gauge name and tags. */
     private final Map<String, AtomicReference<Double>> values = new ConcurrentHashMap<>();
 
-    ServerMetrics(ControlStore store) {
+    ServerMetrics(ControlStore store, LongPolls polls) {
         this.store = store;
         Metrics.addRegistry(registry);
+        Gauge.builder("tandem.routing.long.polls", polls, LongPolls::held)
+                .description("routing long polls held by this server now").register(registry);
     }
 
     void request(String method, String route, int status, long nanos) {

@@ -18,18 +18,28 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The bearer tokens the server accepts, each with a role (seed 002's access table): from {@code --tokens FILE} (YAML,
- * a list of {@code {token, role}}) and the environment variables {@code TANDEM_ADMIN_TOKEN} and
- * {@code TANDEM_READ_TOKEN}. Only the tokens' SHA-256 digests are kept, and compared in constant time; a token is
- * never logged or echoed.
+ * The bearer tokens the server accepts, each with a role (seed 002's access table, plus the routers' own): from
+ * {@code --tokens FILE} (YAML, a list of {@code {token, role}}) and the environment variables
+ * {@code TANDEM_ADMIN_TOKEN}, {@code TANDEM_READ_TOKEN} and {@code TANDEM_ROUTER_TOKEN}. Only the tokens' SHA-256
+ * digests are kept, and compared in constant time; a token is never logged or echoed.
  */
 public final class Tokens {
-    /** What a token may do: read sees everything but changes nothing; admin does everything. */
+    /**
+     * What a token may do: read sees everything but changes nothing; router follows the routing state and acknowledges
+     * it (what a {@code tandem-router} needs, nothing more: an acknowledgement lets a cutover go on, so a read token
+     * must not be able to give one); admin does everything.
+     */
     public enum Role implements RouteRole {
-        ADMIN, READ;
+        ADMIN, READ, ROUTER;
 
-        boolean allows(Role needed) {
-            return this == ADMIN || needed == READ;
+        /** Whether this role may call a route that accepts {@code accepted}. */
+        boolean allows(java.util.Set<RouteRole> accepted) {
+            return this == ADMIN || accepted.contains(this);
+        }
+
+        /** The order in which one token given with several roles gets one: admin, then read, then router. */
+        boolean widerThan(Role other) {
+            return this != other && (this == ADMIN || other == ROUTER);
         }
 
         public String wire() {
@@ -67,7 +77,8 @@ public final class Tokens {
             JsonNode list = doc != null && doc.isObject() && doc.has("tokens") ? doc.get("tokens") : doc;
             if (list == null || !list.isArray()) {
                 throw TandemException.badInput("--tokens " + file + ": expected a list of {token, role}, e.g.\n"
-                        + "- {token: <at least 16 characters>, role: admin}\n- {token: <...>, role: read}");
+                        + "- {token: <at least 16 characters>, role: admin}\n- {token: <...>, role: read}\n"
+                        + "- {token: <...>, role: router}");
             }
             for (int i = 0; i < list.size(); i++) {
                 JsonNode e = list.get(i);
@@ -78,15 +89,16 @@ public final class Tokens {
                             + (token.isEmpty() ? "missing" : "shorter than 16 characters")
                             + "; use a long random string (e.g. openssl rand -hex 24)");
                 }
-                if (!role.equals("admin") && !role.equals("read")) {
+                if (!role.equals("admin") && !role.equals("read") && !role.equals("router")) {
                     throw TandemException.badInput("--tokens " + file + ": entry " + (i + 1) + ": role '" + role
-                            + "' is not admin or read");
+                            + "' is not admin, read or router");
                 }
                 out.add(new Entry(digest(token), Role.valueOf(role.toUpperCase(Locale.ROOT))));
             }
         }
         add(out, env.get("TANDEM_ADMIN_TOKEN"), Role.ADMIN, "TANDEM_ADMIN_TOKEN");
         add(out, env.get("TANDEM_READ_TOKEN"), Role.READ, "TANDEM_READ_TOKEN");
+        add(out, env.get("TANDEM_ROUTER_TOKEN"), Role.ROUTER, "TANDEM_ROUTER_TOKEN");
         return new Tokens(out);
     }
 
@@ -110,7 +122,10 @@ public final class Tokens {
         return java.util.HexFormat.of().formatHex(digest(token)).substring(0, 8);
     }
 
-    /** The role of a presented token; every entry is compared, in constant time, whichever matches. */
+    /**
+     * The role of a presented token; every entry is compared, in constant time, whichever matches. The same token
+     * given twice with different roles gets the first of admin, read, router.
+     */
     public Optional<Role> roleOf(String token) {
         if (token == null) {
             return Optional.empty();
@@ -118,7 +133,7 @@ public final class Tokens {
         byte[] d = digest(token);
         Role found = null;
         for (Entry e : entries) {
-            if (MessageDigest.isEqual(e.digest(), d) && (found == null || e.role() == Role.ADMIN)) {
+            if (MessageDigest.isEqual(e.digest(), d) && (found == null || e.role().widerThan(found))) {
                 found = e.role();
             }
         }

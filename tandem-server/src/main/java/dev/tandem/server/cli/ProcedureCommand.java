@@ -6,6 +6,7 @@ import dev.tandem.core.migrate.MigrationControl;
 import dev.tandem.core.store.Requests;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -67,8 +68,11 @@ abstract class ProcedureCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %-24s %8.1f ms%n", s.step(), s.ms());
         }
         if (report.freeze() != null && report.freeze().freezeMs() != null) {
-            out.printf(Locale.ROOT, "Writes frozen %.1f ms (%d routers).%n", report.freeze().freezeMs(),
-                    report.freeze().routers());
+            List<String> routers = report.freeze().routers();
+            out.printf(Locale.ROOT, "Writes frozen %.1f ms (%d routers%s).%n", report.freeze().freezeMs(),
+                    routers.size(), routers.isEmpty() ? "" : ": " + String.join(", ", routers.subList(0,
+                    Math.min(10, routers.size()))) + (routers.size() > 10 ? " and " + (routers.size() - 10)
+                    + " more" : ""));
         }
         if (report.writePause() != null) {
             var w = report.writePause();

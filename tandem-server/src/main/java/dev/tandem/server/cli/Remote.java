@@ -2,7 +2,9 @@ package dev.tandem.server.cli;
 
 import dev.tandem.core.error.TandemException;
 import dev.tandem.server.wire.ApiClient;
+import dev.tandem.server.wire.Pem;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -18,6 +20,10 @@ final class Remote {
             description = "Talk to this tandem server (e.g. http://ctl:8000) instead of the control store "
                     + "(default: $TANDEM_SERVER).")
     String server;
+
+    @Option(names = "--server-ca", paramLabel = "PEM",
+            description = "Trust this CA for an https --server (default: $TANDEM_SERVER_CA; else the JDK's CAs).")
+    Path serverCa;
 
     @Option(names = "--token", paramLabel = "TOKEN",
             description = "Bearer token for --server (default: $TANDEM_TOKEN, which keeps it out of ps).")
@@ -40,6 +46,8 @@ final class Remote {
             throw TandemException.badInput("--server " + url + ": " + e.getMessage() + "; give the server's URL, "
                     + "e.g. http://ctl:8000");
         }
-        return Optional.of(new ApiClient(base, t));
+        Path ca = serverCa != null ? serverCa : env.get("TANDEM_SERVER_CA") == null
+                || env.get("TANDEM_SERVER_CA").isBlank() ? null : Path.of(env.get("TANDEM_SERVER_CA"));
+        return Optional.of(new ApiClient(base, t, ca == null ? null : Pem.trusting("--server-ca", ca)));
     }
 }

@@ -134,14 +134,14 @@ public final class DemoScenario {
         deleteStore(stage.storeDir());
         Map<String, String> demoEnv = stage.env();
         demoEnv.put("TANDEM_ADMIN_TOKEN", "demo-admin-" + UUID.randomUUID());
-        demoEnv.put("TANDEM_READ_TOKEN", "demo-read-" + UUID.randomUUID());
+        demoEnv.put("TANDEM_ROUTER_TOKEN", "demo-router-" + UUID.randomUUID());
         try (ControlStore store = ControlStore.open(stage.storeDir().toString(), demoEnv::get);
              ApiServer server = new ApiServer(store, demoEnv, Tokens.load(null, demoEnv), false)
                      .start("127.0.0.1", 0);
              HikariDataSource sourcePool = appPool(stage.source());
              HikariDataSource targetPool = appPool(stage.target());
              RoutingClient routing = new RoutingClient(URI.create("http://127.0.0.1:" + server.port()),
-                     DemoManifest.ID, demoEnv.get("TANDEM_READ_TOKEN"), "shop-app-1", null);
+                     DemoManifest.ID, demoEnv.get("TANDEM_ROUTER_TOKEN"), "shop-app-1", null);
              RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, routing)) {
             String url = "http://127.0.0.1:" + server.port();
             out.println("The control plane (tandem server) runs in this process at " + url + ". The shop's "

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.SSLContext;
 
 /**
  * A few calls to a tandem server's REST API (the CLI's {@code --server}, the demo's operator); each returns the
@@ -19,13 +20,20 @@ import java.util.Locale;
  */
 public final class ApiClient {
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
     private final String base;
     private final String token;
 
     public ApiClient(String base, String token) {
+        this(base, token, null);
+    }
+
+    /** @param tls the TLS context for an https server with a private CA ({@link Pem#trusting}), or null */
+    public ApiClient(String base, String token, SSLContext tls) {
         this.base = base;
         this.token = token;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
     }
 
     public String base() {

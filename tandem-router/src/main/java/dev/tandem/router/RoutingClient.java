@@ -110,7 +110,8 @@ public final class RoutingClient implements AutoCloseable {
                 HttpResponse<String> r = http.send(request(base + "/routing" + query)
                         .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
-                    throw new IllegalStateException("HTTP " + r.statusCode());
+                    throw new IllegalStateException("HTTP " + r.statusCode() + ": " + (r.body().length() > 300
+                            ? r.body().substring(0, 300) : r.body()));
                 }
                 Object root = JsonReader.parse(r.body());
                 RoutingState state = RoutingState.from(root instanceof Map<?, ?> m ? m.get("data") : null);
@@ -120,10 +121,11 @@ public final class RoutingClient implements AutoCloseable {
                 }
                 if (!acked) {
                     Follower f = follower;
-                    acked = f == null || f.apply(state, state.frozen() ? 200 : 1000);
-                    if (acked) {
-                        ack(state.epoch(), f == null ? Map.of() : f.report());
+                    boolean applied = f == null || f.apply(state, state.frozen() ? 200 : 1000);
+                    if (applied) {
+                        ack(state.epoch(), f == null ? Map.of() : f.report()); // throws: acknowledged again
                     }
+                    acked = applied;
                 }
                 if (!connected) {
                     LOG.info("routing of {}: following epoch {} ({})", migrationId, state.epoch(), state.type());
@@ -136,7 +138,7 @@ public final class RoutingClient implements AutoCloseable {
             } catch (Exception e) {
                 if (connected || first) {
                     LOG.warn("routing of {}: control plane unreachable ({}); keeping epoch {}", migrationId,
-                            e.getClass().getSimpleName(), epoch);
+                            e instanceof IllegalStateException ? e.getMessage() : e.getClass().getSimpleName(), epoch);
                 }
                 connected = false;
                 try {
@@ -152,9 +154,31 @@ public final class RoutingClient implements AutoCloseable {
     private void ack(long epoch, Map<String, Object> report) throws Exception {
         String body = "{\"router_id\": " + JsonReader.quote(routerId) + ", \"epoch\": " + epoch + ", \"metrics\": "
                 + JsonReader.write(report) + "}";
-        http.send(request(base + "/routing/ack").timeout(Duration.ofSeconds(10))
+        HttpResponse<String> r = http.send(request(base + "/routing/ack").timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.discarding());
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            // a refused acknowledgement (a read token: 403; past the server's router cap: 409) leaves a cutover
+            // waiting for this router: say why, each time
+            LOG.warn("routing of {}: the control plane refused the acknowledgement of epoch {} (HTTP {}): {}",
+                    migrationId, epoch, r.statusCode(), r.body().length() > 500 ? r.body().substring(0, 500)
+                    : r.body());
+            throw new IllegalStateException("HTTP " + r.statusCode() + " on acknowledging");
+        }
+    }
+
+    /** Tells the control plane this router is gone, so no cutover waits for it (best effort, at most 2 s). */
+    private void leave() {
+        try {
+            http.send(request(base + "/routing/routers/" + URLEncoder.encode(routerId, StandardCharsets.UTF_8)
+                    .replace("+", "%20")).timeout(Duration.ofSeconds(2)).DELETE().build(),
+                    HttpResponse.BodyHandlers.discarding());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.info("routing of {}: could not say this router leaves ({}); it stops counting as live after a "
+                    + "minute", migrationId, e.getClass().getSimpleName());
+        }
     }
 
     private HttpRequest.Builder request(String uri) {
@@ -166,11 +190,22 @@ public final class RoutingClient implements AutoCloseable {
     }
 
     @Override
+    /** Stops following and deregisters this router from the migration (a cutover no longer waits for it). */
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         Thread t = thread;
         if (t != null) {
             t.interrupt();
+            try {
+                t.join(2_000); // an acknowledgement still in flight would register the router again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            leave();
         }
     }
 }

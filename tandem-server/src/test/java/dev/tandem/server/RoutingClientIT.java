@@ -66,6 +66,30 @@ class RoutingClientIT {
         }
     }
 
+    @Test
+    void aRouterThatClosesLeavesAndOneWithAReadTokenIsNeverLive() throws Exception {
+        try (InProcessServer server = new InProcessServer(dir.resolve("store"), ENV)) {
+            server.api.call("POST", "/api/v1/migrations", ADMIN, "{\"id\": \"routed\"}");
+            RoutingClient reader = new RoutingClient(URI.create(server.url()), "routed", READ, "reader-1", null)
+                    .start();
+            RoutingClient client = new RoutingClient(URI.create(server.url()), "routed", ROUTER, "app-2", null)
+                    .start();
+            awaitTrue(() -> routers(server).contains("\"router_id\":\"app-2\""), "app-2 acknowledged");
+            assertThat(reader.connected()).as("a read token may not follow as a router").isFalse();
+            assertThat(routers(server)).doesNotContain("reader-1");
+
+            client.close(); // an application shutting down: no cutover should wait for this router any more
+            reader.close();
+            assertThat(routers(server)).isEqualTo("[]");
+            assertThat(server.api.call("GET", ONE + "/audit", READ, null).data().toString())
+                    .contains("router_left", "router app-2 closed");
+        }
+    }
+
+    private static String routers(InProcessServer server) throws Exception {
+        return server.api.call("GET", ONE + "/status", READ, null).data().path("routers").toString();
+    }
+
     /**
      * The share of users the client's current state sends to the target once the target holds the data (this
      * migration never runs, so the served state says target_ready false and every read stays on the source).

@@ -95,17 +95,15 @@ class SourceTransactionsIT {
             first.destroyForcibly();
             assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
+            // each later process is killed once the target moved under it a few times: a fixed window was sometimes
+            // spent by a slow child JVM start alone in full runs on two cores (18 distinct totals, twice)
             Process second = migrate(manifest, store, "second.log");
-            Thread.sleep(6000);
-            assertThat(second.isAlive()).as(Files.readString(dir.resolve("second.log"))).isTrue();
+            awaitMoves(observer, second, "second.log");
             second.destroyForcibly();
             assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
             Process third = migrate(manifest, store, "third.log");
-            // long enough after the child JVM starts for the target to move more than 20 times in a full run on two
-            // cores (a 5 s window saw only 18 distinct totals, twice)
-            Thread.sleep(9000);
-            assertThat(third.isAlive()).as(Files.readString(dir.resolve("third.log"))).isTrue();
+            awaitMoves(observer, third, "third.log");
             third.destroyForcibly();
             assertThat(third.waitFor(30, TimeUnit.SECONDS)).isTrue();
         } finally {
@@ -120,7 +118,8 @@ class SourceTransactionsIT {
         assertThat(observer.failure.get()).isNull();
         assertThat(observer.violations).as("states the source never had, seen on the target").isEmpty();
         assertThat(observer.reads.get()).as("target snapshots checked").isGreaterThan(100);
-        assertThat(observer.progress.get()).as("the target moved while it was watched").isGreaterThan(20);
+        assertThat(observer.progress.get()).as("the target moved while it was watched; the children said:\n%s",
+                childLogs()).isGreaterThan(20);
 
         Files.writeString(manifest, Files.readString(manifest).replace("stop_when: manual", "stop_when: in_sync"));
         CliRun last = CliRun.of(Map.of("PW", PW), "migrate", "-f", manifest.toString(), "--store", store);
@@ -135,6 +134,31 @@ class SourceTransactionsIT {
                 assertThat(rs.getBoolean(1)).as("the applied-position record is removed when in sync").isTrue();
             }
         }
+    }
+
+    /** Waits (up to 90 s, the child alive) until the observer saw the target take 10 more distinct states. */
+    private void awaitMoves(Observer observer, Process child, String log) throws Exception {
+        long from = observer.progress.get();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (observer.progress.get() < from + 10) {
+            assertThat(child.isAlive()).as(Files.readString(dir.resolve(log))).isTrue();
+            assertThat(System.nanoTime()).as("the target moves under %s:%n%s", log, childLogs()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    /** The last lines of each child's output. */
+    private String childLogs() throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        for (String log : List.of("first.log", "second.log", "third.log")) {
+            Path p = dir.resolve(log);
+            if (Files.exists(p)) {
+                List<String> lines = Files.readAllLines(p);
+                b.append("--- ").append(log).append('\n').append(String.join("\n", lines.subList(Math.max(0,
+                        lines.size() - 15), lines.size()))).append('\n');
+            }
+        }
+        return b.toString();
     }
 
     private Process migrate(Path manifest, String store, String log) throws Exception {

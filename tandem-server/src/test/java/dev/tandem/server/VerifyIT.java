@@ -159,6 +159,48 @@ class VerifyIT {
         assertThat(run.err()).contains("verify failed on the target", "permission denied").doesNotContain(PW);
     }
 
+    @Test
+    void columnsThatDifferAreASchemaDifferenceNeverEqual() throws Exception {
+        // equal rows over the columns both have: a source ADD COLUMN the target never got, a type changed on one
+        // side, a column only the target has
+        for (DatabaseExtension<EmbeddedPostgres> db : List.of(SOURCE, TARGET)) {
+            db.server().execute("CREATE TABLE accounts (id int PRIMARY KEY, amount numeric(12,2), owner text)",
+                    "INSERT INTO accounts SELECT g, g, 'o' || g FROM generate_series(1, 3000) g");
+        }
+        SOURCE.server().execute("ALTER TABLE accounts ADD COLUMN note text");
+        TARGET.server().execute("ALTER TABLE accounts ALTER COLUMN amount TYPE text",
+                "ALTER TABLE accounts ADD COLUMN audit_at timestamptz");
+        Path manifest = dir.resolve("schema.yaml");
+        Files.writeString(manifest, String.join("\n", "id: verify-schema",
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [accounts]}", ""));
+        CliRun run = CliRun.of(ENV, "verify", "-f", manifest.toString(), "--store", store());
+        assertThat(run.exitCode()).as("drift found: " + run.all()).isEqualTo(1);
+        assertThat(run.out()).contains("public.accounts schema: column note (text) is on the source only",
+                "public.accounts schema: column amount is numeric(12,2) on the source, text on the target",
+                "public.accounts schema: column audit_at (timestamp with time zone) is on the target only",
+                "3 column differences", "rows over the common columns: equal")
+                .doesNotContainPattern("Run \\d+: equal");
+
+        JsonNode json = verify(manifest, 1);
+        assertThat(json.path("equal").asBoolean()).isFalse();
+        assertThat(json.path("schema_differences").asInt()).isEqualTo(3);
+        assertThat(table(json, "public.accounts").path("schema_differences").toString()).contains("note",
+                "amount", "audit_at");
+        try (ControlStore cs = ControlStore.openExisting(store(), ENV::get)) {
+            long runId = json.path("run_id").asLong();
+            assertThat(cs.drift().list(runId).stream().filter(d -> d.kind().wire().equals("schema"))
+                    .map(DriftLog.DriftRow::keyValues).toList()).as("stored as drift, keyed by column")
+                    .containsExactlyInAnyOrder("{\"column\":\"note\"}", "{\"column\":\"amount\"}",
+                            "{\"column\":\"audit_at\"}");
+        }
+
+        SOURCE.server().execute("ALTER TABLE accounts DROP COLUMN note", "ALTER TABLE accounts ADD COLUMN audit_at "
+                + "timestamptz", "ALTER TABLE accounts ALTER COLUMN amount TYPE text");
+        assertThat(verify(manifest, 0).path("equal").asBoolean()).as("the same columns again").isTrue();
+    }
+
     private JsonNode verify(Path manifest, int exit, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("verify", "-f", manifest.toString(), "--store", store(), "--json"));
         args.addAll(List.of(more));

@@ -9,6 +9,7 @@ import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.DriftKind;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Routing;
@@ -156,6 +157,14 @@ public final class PhaseGates {
                     + "(tandem verify -f MANIFEST, or POST /api/v1/migrations/" + id + "/verify)", "a clean verify run",
                     "none");
         }
+        long columns = store.drift().list(last.get().runId()).stream().filter(d -> d.kind() == DriftKind.SCHEMA)
+                .count();
+        if (columns > 0) {
+            throw new GateClosed("verification", "cannot leave catch_up: verify run " + last.get().runId() + " found "
+                    + columns + " column difference" + (columns == 1 ? "" : "s") + " between source and target (tandem "
+                    + "verify lists them); alter the target to match and verify again", "the same columns",
+                    columns + " differing");
+        }
         long unrepaired = unrepaired(last.get());
         if (unrepaired > 0) {
             throw new GateClosed("verification", "cannot leave catch_up: verify run " + last.get().runId() + " found "
@@ -171,6 +180,7 @@ public final class PhaseGates {
     }
 
     private long unrepaired(RunRecord run) {
-        return store.drift().list(run.runId()).stream().filter(d -> d.repairedAt() == null).count();
+        return store.drift().list(run.runId()).stream().filter(d -> d.kind() != DriftKind.SCHEMA
+                && d.repairedAt() == null).count();
     }
 }

@@ -164,6 +164,26 @@ public final class Routing {
         store.changed();
     }
 
+    /**
+     * A router closed: it is forgotten at once (a cutover waiting for it goes on; it holds no write any more).
+     * Returns whether it was known.
+     */
+    public boolean leave(String migrationId, String routerId, String actor) {
+        boolean known = store.transaction("router leaves", c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM tandem_routers WHERE migration_id = ? "
+                    + "AND router_id = ?")) {
+                ps.setString(1, migrationId);
+                ps.setString(2, routerId);
+                return ps.executeUpdate() == 1;
+            }
+        });
+        if (known) {
+            store.audit().record(migrationId, actor, "router_left", "router " + routerId + " closed");
+            store.changed();
+        }
+        return known;
+    }
+
     /** A known router asked for the routing state (it is alive). Unknown routers appear with their first ack. */
     public void seen(String migrationId, String routerId) {
         store.transaction("router seen", c -> {

@@ -26,6 +26,8 @@ import java.util.Optional;
  */
 final class DriftRecorder {
     private static final int ABBREVIATE = 64;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final ControlStore store;
     private final long runId;
@@ -48,6 +50,13 @@ final class DriftRecorder {
         store.drift().record(new DriftLog.DriftRow(runId, table, chunkNo, keyJson, d.kind(),
                 mismatch ? KeyJson.write(new ArrayList<>(differing.keySet())) : null, null, null));
         return new Recorded(table, keyJson, differing);
+    }
+
+    /** Stores a column difference of {@code table} (chunk -1: found before any row was compared). */
+    void recordSchema(String table, SchemaComparison.Difference d) {
+        String key = JSON.createObjectNode().put("column", d.column()).toString();
+        store.drift().record(new DriftLog.DriftRow(runId, table, -1, key, DriftKind.SCHEMA,
+                KeyJson.write(List.of(d.column())), null, null));
     }
 
     /**

@@ -29,14 +29,29 @@ public record VerifyReport(long runId, String migrationId, List<TableReport> tab
         return differing() - tables.stream().mapToLong(TableReport::repaired).sum();
     }
 
+    /** Column differences over all tables (a column on one side only, a type changed): never repaired by verify. */
+    public long schemaDifferences() {
+        return tables.stream().mapToLong(t -> t.schema().size()).sum();
+    }
+
+    /** No differing row and no column difference. */
+    public boolean equal() {
+        return differing() == 0 && schemaDifferences() == 0;
+    }
+
     /** One differing row: its key, how it differs, and per differing column the source and target values. */
     public record Sample(List<String> key, DriftKind kind, Map<String, List<String>> columns) {
     }
 
-    /** Per table. */
+    /**
+     * Per table.
+     *
+     * @param schema how the table's columns differ between the sides, one line each (rows were compared over the
+     *               columns both have)
+     */
     public record TableReport(String table, long processed, long matching, long mismatched, long extraOnSource,
                               long extraOnTarget, long repaired, long changedSinceCompared, long inFlight,
-                              List<Sample> samples) {
+                              List<Sample> samples, List<String> schema) {
         public long differing() {
             return mismatched + extraOnSource + extraOnTarget;
         }
@@ -53,6 +68,7 @@ public record VerifyReport(long runId, String migrationId, List<TableReport> tab
         long changed;
         long inFlight;
         String whyInFlight;
+        List<String> schema = List.of();
         final List<Sample> samples = new ArrayList<>();
 
         void add(Tally x) {
@@ -74,7 +90,7 @@ public record VerifyReport(long runId, String migrationId, List<TableReport> tab
 
         TableReport report(String table) {
             return new TableReport(table, processed, matching, mismatched, extraOnSource, extraOnTarget, repaired,
-                    changed, inFlight, List.copyOf(samples));
+                    changed, inFlight, List.copyOf(samples), List.copyOf(schema));
         }
     }
 

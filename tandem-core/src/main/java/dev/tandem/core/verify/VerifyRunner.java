@@ -83,11 +83,12 @@ public final class VerifyRunner {
                         + "after the target applied past the source position of its comparison");
             }
             ChangeApplier repairer = repairer(sides.target(), opts);
+            Map<String, VerifyReport.Tally> tallies = new LinkedHashMap<>();
+            jobs.keySet().forEach(t -> tallies.put(t, new VerifyReport.Tally()));
+            Map<String, List<SchemaComparison.Difference>> schemas = schemas(jobs, sides, tallies);
             Map<String, Long> equal = caughtUp == null && opts.prevRunId() == null
                     ? wholeTables(jobs, sides, sums) : Map.of();
             RunRecord run = VerifyPlan.create(store, sides, migrationId, jobs, opts.prevRunId(), equal.keySet());
-            Map<String, VerifyReport.Tally> tallies = new LinkedHashMap<>();
-            jobs.keySet().forEach(t -> tallies.put(t, new VerifyReport.Tally()));
             equal.forEach((table, rows) -> {
                 store.runs().passTable(run.runId(), table, rows);
                 tallies.get(table).processed = rows;
@@ -99,8 +100,9 @@ public final class VerifyRunner {
                     + (chunks.isEmpty() ? "" : "; " + chunks.size() + " chunks to compare")
                     + (opts.repair() ? ", repairing differing rows from the source" : ""));
             store.runs().setStatus(run.runId(), RunStatus.NOT_STARTED, RunStatus.STARTED);
-            ChunkWork work = new ChunkWork(jobs, sides, sums, caughtUp, repairer, tallies,
-                    new DriftRecorder(store, run.runId()));
+            DriftRecorder drift = new DriftRecorder(store, run.runId());
+            schemas.forEach((table, diffs) -> diffs.forEach(d -> drift.recordSchema(table, d)));
+            ChunkWork work = new ChunkWork(jobs, sides, sums, caughtUp, repairer, tallies, drift);
             compareChunks(work, run.runId(), chunks, m.data().parallelism(), t0);
             store.runs().setStatus(run.runId(), RunStatus.STARTED, RunStatus.ENDED);
             return report(run.runId(), migrationId, tallies, t0, caughtUp != null);
@@ -113,6 +115,28 @@ public final class VerifyRunner {
             Thread.currentThread().interrupt();
             throw new TandemException(ErrorCode.BAD_STATE, "verify was interrupted; continue with --prev-run", e);
         }
+    }
+
+    /**
+     * Each table's columns compared first (rows are compared over the columns both sides have): the differences by
+     * table, also put in the tallies.
+     */
+    private Map<String, List<SchemaComparison.Difference>> schemas(Map<String, TableJob> jobs, Tables sides,
+                                                                   Map<String, VerifyReport.Tally> tallies) {
+        boolean sameEngine = sides.source().name().equals(sides.target().name());
+        Map<String, List<SchemaComparison.Difference>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, TableJob> e : jobs.entrySet()) {
+            List<SchemaComparison.Difference> d = SchemaComparison.differences(e.getValue(), sameEngine);
+            if (!d.isEmpty()) {
+                out.put(e.getKey(), d);
+                tallies.get(e.getKey()).schema = d.stream().map(SchemaComparison.Difference::describe).toList();
+            }
+        }
+        if (!out.isEmpty()) {
+            say.accept("The columns differ in " + out.size() + " table" + (out.size() == 1 ? "" : "s") + " (reported "
+                    + "below); rows are compared over the columns both sides have");
+        }
+        return out;
     }
 
     /** Both sides' checksums: in the databases when both are the same engine with checksums, else Tandem's own. */
@@ -217,7 +241,7 @@ public final class VerifyRunner {
                     equal.put(job.name(), sc.get().rows());
                 }
                 if (sc.isPresent()) {
-                    say.accept(String.format(Locale.ROOT, "  %s: %s as a whole (%,d rows, %.1f s)%s", job.name(),
+                    say.accept(String.format(Locale.ROOT, "  %s: rows %s as a whole (%,d rows, %.1f s)%s", job.name(),
                             equal.containsKey(job.name()) ? "equal" : "not equal", sc.get().rows(),
                             (System.nanoTime() - t0) / 1e9, equal.containsKey(job.name()) ? ""
                                     : "; comparing it chunk by chunk"));

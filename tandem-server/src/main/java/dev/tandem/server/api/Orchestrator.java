@@ -274,8 +274,10 @@ final class Orchestrator implements AutoCloseable {
                 }).verify(m, new VerifyRunner.Options(null, repair));
                 ObjectNode d = Json.MAPPER.createObjectNode();
                 d.put("run_id", report.runId());
+                d.put("equal", report.equal());
                 d.put("differing_rows", report.differing());
                 d.put("unrepaired_rows", report.unrepaired());
+                d.put("schema_differences", report.schemaDifferences());
                 d.put("in_flight_rows", report.inFlight());
                 events.publish(id, "verify", d);
             } catch (TandemException e) {

@@ -8,6 +8,7 @@ import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.store.AlertLog;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.DriftKind;
 import dev.tandem.core.store.DriftLog;
 import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
@@ -113,8 +114,10 @@ final class ReportsApi {
             ObjectNode v = n.putObject("verification");
             v.put("run_id", run.runId());
             v.put("run_status", run.status().name());
-            v.put("differing_rows", rows.size());
-            v.put("unrepaired_rows", rows.stream().filter(d -> d.repairedAt() == null).count());
+            v.put("differing_rows", rows.stream().filter(d -> d.kind() != DriftKind.SCHEMA).count());
+            v.put("unrepaired_rows", rows.stream().filter(d -> d.kind() != DriftKind.SCHEMA
+                    && d.repairedAt() == null).count());
+            v.put("schema_differences", rows.stream().filter(d -> d.kind() == DriftKind.SCHEMA).count());
         });
     }
 

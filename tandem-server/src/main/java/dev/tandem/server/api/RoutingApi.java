@@ -50,6 +50,8 @@ final class RoutingApi {
         r.add(HandlerType.POST, one + "/routing/ack", Tokens.Role.ROUTER,
                 "A router acknowledges the epoch it applies ({router_id, epoch, metrics}; router token)",
                 this::routingAck);
+        r.add(HandlerType.DELETE, one + "/routing/routers/{router}", Tokens.Role.ROUTER,
+                "A router that closes leaves: no cutover waits for it any more (router token)", this::leave);
     }
 
     /** How long a router's long poll waits for a newer epoch before it gets the current state again. */
@@ -131,6 +133,15 @@ final class RoutingApi {
                 : metrics.toString(), maxRouters);
         Envelope.ok(ctx, Json.MAPPER.createObjectNode().put("router_id", router).put("epoch",
                 body.path("epoch").asLong()));
+    }
+
+    /** A router that closes: it holds no write any more, so no cutover or rollback waits for it. */
+    void leave(Context ctx) {
+        MigrationRecord r = calls.record(ctx);
+        String router = ctx.pathParam("router");
+        checkRouterId("router", router);
+        boolean known = store.routing().leave(r.id(), router, String.valueOf(ctx.<String>attribute("actor")));
+        Envelope.ok(ctx, Json.MAPPER.createObjectNode().put("router_id", router).put("left", known));
     }
 
     /** A router's name is shown to operators: printable, at most 255 characters. */

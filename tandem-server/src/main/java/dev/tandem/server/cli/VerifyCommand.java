@@ -104,7 +104,7 @@ final class VerifyCommand implements Callable<Integer> {
             } else {
                 print(out, report);
             }
-            if (report.unrepaired() > 0) {
+            if (report.unrepaired() > 0 || report.schemaDifferences() > 0) {
                 return 1;
             }
             if (report.whyInFlight() != null) {
@@ -122,8 +122,9 @@ final class VerifyCommand implements Callable<Integer> {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("run_id", r.runId());
         root.put("migration_id", r.migrationId());
-        root.put("equal", r.differing() == 0);
+        root.put("equal", r.equal());
         root.put("differing_rows", r.differing());
+        root.put("schema_differences", r.schemaDifferences());
         root.put("unrepaired_rows", r.unrepaired());
         root.put("lag_aware", r.lagAware());
         root.put("in_flight_rows", r.inFlight());
@@ -132,6 +133,8 @@ final class VerifyCommand implements Callable<Integer> {
         for (VerifyReport.TableReport t : r.tables()) {
             ObjectNode n = tables.addObject();
             n.put("table", t.table());
+            ArrayNode schema = n.putArray("schema_differences");
+            t.schema().forEach(schema::add);
             n.put("processed_rows", t.processed());
             n.put("matching_rows", t.matching());
             n.put("mismatched_rows", t.mismatched());
@@ -238,6 +241,9 @@ final class VerifyCommand implements Callable<Integer> {
                     t.extraOnTarget(), t.repaired());
         }
         for (VerifyReport.TableReport t : r.tables()) {
+            for (String d : t.schema()) {
+                out.println("  " + t.table() + " schema: " + d);
+            }
             for (VerifyReport.Sample s : t.samples()) {
                 out.println("  " + t.table() + " " + s.kind().wire() + " key " + s.key() + sampleColumns(s.columns()));
             }
@@ -254,8 +260,11 @@ final class VerifyCommand implements Callable<Integer> {
                         + "they were compared; not repaired (verify again)");
             }
         }
-        String verdict = r.differing() == 0 ? "equal" : r.unrepaired() == 0 ? r.differing() + " differing rows, all "
+        String rows = r.differing() == 0 ? "equal" : r.unrepaired() == 0 ? r.differing() + " differing rows, all "
                 + "repaired" : r.unrepaired() + " differing rows not repaired";
+        String verdict = r.schemaDifferences() == 0 ? rows : r.schemaDifferences() + " column difference"
+                + (r.schemaDifferences() == 1 ? "" : "s") + " (alter the target to match, or the source; verify does "
+                + "not repair columns); rows over the common columns: " + rows;
         out.printf(Locale.ROOT, "Run %d: %s (%.1f s). Rerun only what was not equal: tandem verify -f MANIFEST "
                 + "--prev-run %d%n", r.runId(), verdict, r.seconds(), r.runId());
     }

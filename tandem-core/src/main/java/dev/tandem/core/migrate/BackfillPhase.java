@@ -32,6 +32,7 @@ import java.util.Optional;
  * rule ({@link ChunkGates}, point 3), so the source keeps no growing backlog. A watchdog stops the copy at once when
  * the stream fails, and evaluates alert rules about once a second. After a complete copy of whole tables the schema is
  * finished; without a stream the migration completes, with one it advances to catch-up with the stream still running.
+ * With {@code data: none} nothing is copied: the stream starts at P0 on the target's own rows.
  */
 final class BackfillPhase {
     /** Memory all held-back changes may take before they spill to disk. */
@@ -49,6 +50,9 @@ final class BackfillPhase {
         if (streaming && ctx.forward == null) {
             schema.openStream(ctx);
             ctx.forward = ctx.forwardStream();
+        }
+        if (!m.data().moves()) {
+            return withoutCopy(ctx, streaming);
         }
         List<TableJob> jobs = ctx.tables.copyJobs();
         RunRecord run = new RunPlanner(ctx.store, ctx::say).create(ctx.tables, new RunPlanner.Request(
@@ -79,6 +83,28 @@ final class BackfillPhase {
         ctx.forward.applier().gates(null);
         ctx.transition(LifecycleEvent.ADVANCE, Phase.CATCH_UP, "backfill complete in run " + run.runId()
                 + "; streaming continues");
+        return Optional.empty();
+    }
+
+    /**
+     * {@code data: none} (seed 000's {@code initial_load: skip}): no existing row is copied — the target keeps the rows
+     * it has (a baseline the operator loaded, e.g. restored from a backup taken at P0) and the stream applies every
+     * change from P0 on, with no chunk to gate it. What the baseline lacks or holds extra stays so: verification reports
+     * it, and only an operator decides to repair it.
+     */
+    private Optional<MigrationOutcome> withoutCopy(RunContext ctx, boolean streaming) throws SQLException {
+        ctx.say("data: none: no existing row is copied; " + (streaming ? "every change from P0 on is applied onto the "
+                + "target's rows as they are" : "the target keeps the rows it has"));
+        if (streaming) {
+            ctx.forward.start();
+        }
+        schema.finish(ctx, streaming);
+        if (!streaming) {
+            ctx.transition(LifecycleEvent.ADVANCE, Phase.CLEANUP, "no copy (data: none)");
+            ctx.transition(LifecycleEvent.COMPLETE, null, "no copy (data: none) and no change data capture");
+            return Optional.of(ctx.outcome(null, "nothing copied (data: none)"));
+        }
+        ctx.transition(LifecycleEvent.ADVANCE, Phase.CATCH_UP, "no copy (data: none); streaming from P0");
         return Optional.empty();
     }
 

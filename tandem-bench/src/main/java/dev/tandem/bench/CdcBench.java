@@ -251,7 +251,7 @@ final class CdcBench {
         try (ChangeCapture.ChangeStream stream = capture.start(new ChangeCapture.StreamSpec("bench_ceiling", tables,
                 Duration.ofSeconds(10), 4096, store, batch -> {
                     for (Change c : batch) {
-                        if (c.kind() != Change.Kind.MARKER) {
+                        if (c.kind() != Change.Kind.MARKER && c.kind() != Change.Kind.SCHEMA) {
                             seen.incrementAndGet();
                             if (c.table().endsWith("pgbench_history") && c.key().get(0).equals(last)) {
                                 done.countDown();

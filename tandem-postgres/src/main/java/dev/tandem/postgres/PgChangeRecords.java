@@ -42,8 +42,32 @@ final class PgChangeRecords {
         this.shapes = new Shapes(tables);
     }
 
+    /**
+     * One Debezium record as changes, added to {@code out}: a row change is preceded by a {@link Change.Kind#SCHEMA}
+     * change when it is its table's first in this stream or its row shape differs from the one before (Debezium
+     * reads the new shape from pgoutput's Relation message, which comes before the first change after DDL).
+     */
+    void convert(SourceRecord r, List<Change> out) {
+        Change c = convert(r);
+        if (c == null) {
+            return;
+        }
+        if (c.kind() == Change.Kind.UPSERT || c.kind() == Change.Kind.PARTIAL_UPDATE) {
+            TableShape shape = shapes.byName(c.table());
+            if (shape != null && shape.row != null && shape.row != shape.announced) {
+                List<String> names = shape.row.names;
+                if (shape.announced == null || !shape.announced.names.equals(names)
+                        || !shape.announced.sourceTypes.equals(shape.row.sourceTypes)) {
+                    out.add(Change.schema(c.table(), names, c.position(), c.committedAt()));
+                }
+                shape.announced = shape.row;
+            }
+        }
+        out.add(c);
+    }
+
     /** One Debezium record as a change; null for records that carry nothing to apply and no position. */
-    Change convert(SourceRecord r) {
+    private Change convert(SourceRecord r) {
         String position = position(r);
         if (r.value() == null) {
             return null;
@@ -126,6 +150,12 @@ final class PgChangeRecords {
     private static final class Shapes {
         private final Map<TableRef, TableInfo> tables;
         private final Map<TableRef, TableShape> byTable = new HashMap<>();
+        private final Map<String, TableShape> byName = new HashMap<>();
+
+        /** A table's shape by its qualified name, once a record of it was seen. */
+        TableShape byName(String qualified) {
+            return byName.get(qualified);
+        }
 
         Shapes(Map<TableRef, TableInfo> tables) {
             this.tables = tables;
@@ -139,6 +169,9 @@ final class PgChangeRecords {
                 TableInfo info = tables.get(ref);
                 s = info == null ? null : new TableShape(ref.qualified(), info);
                 byTable.put(ref, s);
+                if (s != null) {
+                    byName.put(s.name, s);
+                }
             }
             return s;
         }
@@ -152,6 +185,8 @@ final class PgChangeRecords {
         private final String[] keyTypes;
         private final Map<String, String> types = new HashMap<>();
         private RowShape row;
+        /** The row shape the stream last sent a {@link Change.Kind#SCHEMA} change for. */
+        private RowShape announced;
 
         TableShape(String name, TableInfo info) {
             this.name = name;
@@ -202,12 +237,16 @@ final class PgChangeRecords {
         final Field[] fields;
         final List<String> names;
         final String[] types;
+        /** Each field's source type as Debezium read it from the Relation message (name, length, scale). */
+        final List<String> sourceTypes;
 
         RowShape(org.apache.kafka.connect.data.Schema schema, Map<String, String> columnTypes) {
             this.schema = schema;
             this.fields = schema.fields().toArray(Field[]::new);
             this.names = Arrays.stream(fields).map(Field::name).toList();
             this.types = Arrays.stream(fields).map(f -> columnTypes.getOrDefault(f.name(), "")).toArray(String[]::new);
+            this.sourceTypes = Arrays.stream(fields).map(f -> f.schema().type() + "/" + f.schema().name() + "/"
+                    + f.schema().parameters()).toList();
         }
     }
 

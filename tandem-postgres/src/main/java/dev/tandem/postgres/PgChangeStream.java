@@ -97,10 +97,7 @@ final class PgChangeStream implements ChangeStream {
             }
         }
         for (RecordChangeEvent<SourceRecord> r : batch) {
-            Change c = records.convert(r.record());
-            if (c != null) {
-                changes.add(c);
-            }
+            records.convert(r.record(), changes);
         }
         boolean taken;
         try {
@@ -162,6 +159,9 @@ final class PgChangeStream implements ChangeStream {
         p.setProperty("binary.handling.mode", "bytes");
         p.setProperty("hstore.handling.mode", "map");
         p.setProperty("include.unknown.datatypes", "true");
+        // each field's schema then names its source type, length and scale: a type change (varchar(10) to
+        // varchar(20), numeric to text) shows as a new row shape even where the record's own type stays the same
+        p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("skipped.operations", "none");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("unavailable.value.placeholder", PgChangeRecords.UNCHANGED);

@@ -50,10 +50,23 @@ final class PostgresChangeApplier implements ChangeApplier {
         List<Change> deletes = new ArrayList<>();
         List<Change> upserts = new ArrayList<>();
         Map<List<String>, List<Change>> partials = new LinkedHashMap<>();
+        Map<List<String>, List<Change>> narrow = new LinkedHashMap<>();
+        List<String> layout = null; // the changes of one table share their column list; check it once
+        boolean whole = true;
         for (Change ch : changes) {
+            if (ch.kind() == Change.Kind.UPSERT && ch.columns() != layout) {
+                layout = ch.columns();
+                whole = layout.size() >= t.columns().size() && Set.copyOf(layout).containsAll(t.columns());
+            }
             switch (ch.kind()) {
                 case DELETE -> deletes.add(ch);
-                case UPSERT -> upserts.add(ch);
+                case UPSERT -> {
+                    if (whole) {
+                        upserts.add(ch);
+                    } else {
+                        narrow.computeIfAbsent(present(ch, t.columns()), k -> new ArrayList<>()).add(ch);
+                    }
+                }
                 case PARTIAL_UPDATE -> partials.computeIfAbsent(present(ch, t.columns()), k -> new ArrayList<>())
                         .add(ch);
                 default -> {
@@ -62,6 +75,14 @@ final class PostgresChangeApplier implements ChangeApplier {
         }
         String table = PgSql.table(t.target().ref());
         boolean newest = t.strategy() == ConflictResolution.Strategy.NEWEST_WINS && t.timestampColumn() != null;
+        // rows from before a column was added on both sides (a stream replayed after the operator altered the
+        // target): the columns they lack keep the target's default on insert and their value on update, as on the
+        // source; writing them as NULL would change rows the source never changed
+        for (var e : narrow.entrySet()) {
+            ApplyTable part = new ApplyTable(t.target(), e.getKey(), t.strategy(), t.timestampColumn());
+            applySmall(pending(c), part, key, List.of(), e.getValue(), Map.of(),
+                    newest && e.getKey().contains(t.timestampColumn()));
+        }
         if (changes.size() <= SMALL) {
             applySmall(pending(c), t, key, deletes, upserts, partials, newest);
             return;
@@ -302,7 +323,10 @@ final class PostgresChangeApplier implements ChangeApplier {
      * use in this session, emptied at every commit.
      */
     private String temp(Connection c, ApplyTable t) throws SQLException {
-        String name = "tandem_apply_" + Integer.toHexString(t.target().ref().qualified().hashCode());
+        // named by the table and its shape: after a schema change (columns moved, a type on the target) the session
+        // gets a temp table of the new shape instead of COPYing into one of the old
+        String name = "tandem_apply_" + Integer.toHexString(t.target().ref().qualified().hashCode()) + "_"
+                + Integer.toHexString(java.util.Objects.hash(t.columns(), t.target().columns()));
         Set<String> made = created.computeIfAbsent(c, k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
         if (made.contains(name)) {
             return name;

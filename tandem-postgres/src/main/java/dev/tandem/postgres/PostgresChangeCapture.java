@@ -220,6 +220,28 @@ final class PostgresChangeCapture implements ChangeCapture {
     }
 
     @Override
+    public java.util.OptionalLong changesSoFar(Connection c, List<TableRef> tables) throws SQLException {
+        if (tables.isEmpty()) {
+            return java.util.OptionalLong.of(0);
+        }
+        StringBuilder sql = new StringBuilder("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM "
+                + "pg_stat_user_tables WHERE (schemaname, relname) IN (");
+        for (int i = 0; i < tables.size(); i++) {
+            sql.append(i == 0 ? "(?, ?)" : ", (?, ?)");
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql.append(")").toString())) {
+            for (int i = 0; i < tables.size(); i++) {
+                ps.setString(2 * i + 1, tables.get(i).schema());
+                ps.setString(2 * i + 2, tables.get(i).name());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return java.util.OptionalLong.of(rs.getLong(1));
+            }
+        }
+    }
+
+    @Override
     public long distance(String from, String to) {
         if (from == null || to == null) {
             return 0;

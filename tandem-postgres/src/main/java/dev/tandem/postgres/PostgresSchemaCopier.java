@@ -10,6 +10,7 @@ import static dev.tandem.postgres.PgCatalog.resetNames;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.Engine;
+import dev.tandem.core.spi.ColumnChange;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
@@ -43,6 +44,16 @@ final class PostgresSchemaCopier implements SchemaCopier {
     @Override
     public boolean supports(String targetConnector) {
         return Engine.of(targetConnector).orElse(null) == Engine.POSTGRESQL;
+    }
+
+    @Override
+    public List<String> alterStatements(TableRef table, ColumnChange change) {
+        return PgAlter.statements(table, change);
+    }
+
+    @Override
+    public boolean widens(String from, String to) {
+        return PgAlter.widens(from, to);
     }
 
     @Override

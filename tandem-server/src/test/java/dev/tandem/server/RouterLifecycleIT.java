@@ -294,6 +294,9 @@ class RouterLifecycleIT {
                     assertThat(rs.getInt(1)).as("the forward slot was dropped").isZero();
                 }
                 equalNow(app, "after the cutover (the reverse stream keeps the source)");
+                // the lag after the cutover is the live stream's: the reverse one, target to source
+                api.await(ONE + "/lag", ADMIN, 60, "the reverse stream's lag", d -> d.path("stream").asText()
+                        .equals("reverse") && d.path("lag").path("seconds").asDouble() < 5);
 
                 // the rollback from the CLI, with the workload running: the source has every write the target took
                 CliRun back = CliRun.of(Map.of("TANDEM_TOKEN", ADMIN), "rollback", "lifecycle", "--server",

@@ -26,7 +26,7 @@ public final class ChangeReducer {
         Map<String, Boolean> truncated = new LinkedHashMap<>();
         for (Change c : changes) {
             switch (c.kind()) {
-                case MARKER, COMMIT -> {
+                case MARKER, COMMIT, SCHEMA -> {
                 }
                 case TRUNCATE -> {
                     byTable.put(c.table(), new LinkedHashMap<>());

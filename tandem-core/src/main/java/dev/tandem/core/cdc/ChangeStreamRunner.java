@@ -1,6 +1,7 @@
 package dev.tandem.core.cdc;
 
 import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.SqlErrors;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.Manifest;
@@ -34,10 +35,16 @@ import org.slf4j.LoggerFactory;
  * One migration's forward change stream while it runs: the source's capture feeding a {@link StreamApplier}, the
  * stream's offsets and confirmed position in the control store (tandem_positions), and a sampler that records the
  * lag every second (tandem_lag) for {@code tandem lag}.
- * <p>Lag: {@code bytes} is the change log between the last handled change and the source's newest position;
- * {@code seconds} is how long ago the source stood at the position the target has reached (from the sampler's own
- * history of source positions, so it is right on an idle source too), never less than the age of the oldest
- * change held back; {@code records} the changes received and not yet applied.
+ * <p>Lag, sampled once a second: the sampler writes a heartbeat marker into the source's log each time
+ * ({@link ChangeCapture#fence}) and notes when; {@code seconds} is the age of the oldest heartbeat the stream has not
+ * applied yet — 0 once it applied every heartbeat older than the one just written, so an idle source reads ~0 s
+ * however much unrelated log it writes, and a stalled apply reads the time it has been stalled. {@code bytes} is the
+ * change log between the last handled change and the source's newest position (unrelated log traffic included).
+ * {@code records} is an estimate of the changes in the source's log not applied yet: the changes received and not
+ * applied (held back for chunks copying included), or, while heartbeats wait, the rows the source's own statistics
+ * count as changed in the migration's tables since the newest heartbeat applied ({@link ChangeCapture#changesSoFar}),
+ * whichever is more. A capture whose positions are not log bytes (timestamp polling)
+ * keeps the sampler's history of source positions instead: how long ago the source stood where the target is.
  */
 public final class ChangeStreamRunner implements AutoCloseable {
     /**
@@ -45,6 +52,15 @@ public final class ChangeStreamRunner implements AutoCloseable {
      * the store (tandem_fences) once applied.
      */
     public static final String FOREIGN_FENCE = "await-";
+    /** Prefix of the lag sampler's heartbeat markers. */
+    static final String BEAT = "beat-";
+
+    /**
+     * A heartbeat the sampler wrote: its number, when, its position in the log, and the source's change counter read
+     * just before it ({@link ChangeCapture#changesSoFar}; -1 when the source keeps none).
+     */
+    private record Beat(long number, Instant at, String position, long changes) {
+    }
     private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
 
     /**
@@ -72,8 +88,25 @@ public final class ChangeStreamRunner implements AutoCloseable {
     private final StreamWatch watch;
     private final Deque<Instant> sampleTimes = new ArrayDeque<>();
     private final Deque<String> samplePositions = new ArrayDeque<>();
+    /** Prefix of this runner's heartbeat markers: unique per runner, so beats of an earlier process are not read. */
+    private final String beatPrefix = BEAT + UUID.randomUUID().toString().substring(0, 8) + "-";
+    /** Heartbeats written and not yet applied, oldest first (sampler thread only). */
+    private final Deque<Beat> beats = new ArrayDeque<>();
+    private long beatsWritten;
+    /** Whether lag is measured by heartbeats (log-based captures whose source lets Tandem write markers). */
+    private volatile boolean beating;
+    /** The number of the newest heartbeat the stream applied (the stream's thread writes it). */
+    private volatile long beatApplied = -1;
+    /** The source's change counter as of the newest heartbeat applied (sampler thread only), or -1. */
+    private long changesApplied = -1;
+    /** The source's change counter at the newest sample, or -1. */
+    private long changesNow = -1;
     private volatile LagSample last;
     private volatile boolean stopped;
+    /** The forward stream's schema checks ({@code cdc.on_schema_change}); null for the reverse stream. */
+    private SchemaWatch schemaWatch;
+    private Duration schemaCheckInterval;
+    private Thread schemaChecker;
 
     /**
      * @param source the side the stream reads (the target, for the reverse stream)
@@ -88,6 +121,7 @@ public final class ChangeStreamRunner implements AutoCloseable {
         this.streamName = Streams.name(migrationId, direction);
         this.source = source;
         this.capture = capture;
+        this.beating = capture.distanceInBytes();
         this.watch = new StreamWatch(spec, streamName, source, capture, warn, new StreamWatch.Watched() {
             @Override
             public ChangeCapture.ChangeStream current() {
@@ -121,6 +155,12 @@ public final class ChangeStreamRunner implements AutoCloseable {
         this.applier.onFence(marker -> {
             if (marker.startsWith(FOREIGN_FENCE)) {
                 store.fences().applied(migrationId, marker);
+            } else if (marker.startsWith(beatPrefix)) {
+                try {
+                    beatApplied = Math.max(beatApplied, Long.parseLong(marker.substring(beatPrefix.length())));
+                } catch (NumberFormatException ignored) {
+                    // not one of this runner's
+                }
             }
         });
     }
@@ -131,11 +171,14 @@ public final class ChangeStreamRunner implements AutoCloseable {
     public static ChangeStreamRunner forward(ControlStore store, Tables t, Consumer<String> say) throws SQLException {
         Manifest m = t.manifest();
         List<TableJob> jobs = t.copyJobs();
-        return new ChangeStreamRunner(store, new Spec(m.id(), StreamDirection.FORWARD,
+        ChangeStreamRunner r = new ChangeStreamRunner(store, new Spec(m.id(), StreamDirection.FORWARD,
                 t.sourceTables(), Streams.applyTables(m, jobs), m.cdc().heartbeatInterval(), Streams.APPLY_BATCH,
                 m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS, m.cdc().reconnectTimeout()), t.source(),
                 Streams.capture(m, t.source(), t.target(), jobs),
                 t.target(), say);
+        r.schemaWatch = new SchemaWatch(store, m, t.source(), t.target(), jobs, say);
+        r.schemaCheckInterval = m.cdc().schemaCheckInterval();
+        return r;
     }
 
     /** The reverse stream's runner (target → source, the jobs turned around), built (not started). */
@@ -160,6 +203,9 @@ public final class ChangeStreamRunner implements AutoCloseable {
      */
     public void start() {
         refuseStoreBehindSource();
+        if (!schemaAgrees()) {
+            return; // stopped before the first change: failure() says why
+        }
         stream = open();
         sampler = new Thread(this::sampleLoop, "tandem-lag-" + migrationId);
         sampler.setDaemon(true);
@@ -167,10 +213,73 @@ public final class ChangeStreamRunner implements AutoCloseable {
         watcher = new Thread(watch, "tandem-stream-watch-" + migrationId);
         watcher.setDaemon(true);
         watcher.start();
+        if (schemaWatch != null) {
+            schemaChecker = new Thread(this::schemaLoop, "tandem-schema-watch-" + migrationId);
+            schemaChecker.setDaemon(true);
+            schemaChecker.start();
+        }
         // changes committed on the target by this process (Prometheus: tandem_cdc_changes_applied_total)
         appliedMeter = FunctionCounter.builder("tandem.cdc.changes.applied", applier, a -> a.applied())
                 .description("changes the stream committed on the target").tag("migration", migrationId)
                 .register(Metrics.globalRegistry);
+    }
+
+    /**
+     * Before the stream starts: the tables' shapes on both sides compared (and the first start's recorded); the
+     * stream then holds every shape it announces against the target. False when a table differs: the stream is
+     * stopped for it before it started.
+     */
+    private boolean schemaAgrees() {
+        if (schemaWatch == null) {
+            return true;
+        }
+        applier.schemaWatch(schemaWatch);
+        try {
+            schemaWatch.start().forEach(applier::refresh);
+            return true;
+        } catch (SchemaStop s) {
+            applier.halt(s);
+            watch.schemaStopped(s);
+            return false;
+        } catch (SQLException e) {
+            throw new TandemException(ErrorCode.SOURCE, "cannot compare the tables' columns on the source and the "
+                    + "target before streaming: " + source.endpoint().scrub(String.valueOf(e.getMessage())), e);
+        }
+    }
+
+    /**
+     * Every {@code cdc.schema_check_interval}: both catalogs compared, for DDL no streamed change showed yet. Under
+     * {@code on_schema_change: apply} the comparison runs with the apply held, since it may alter the target and the
+     * apply must not write a batch of the old shape after that; otherwise it only reads and runs alongside.
+     */
+    private void schemaLoop() {
+        boolean alters = schemaWatch.policy() == Cdc.OnSchemaChange.APPLY;
+        while (!stopped && !Thread.currentThread().isInterrupted() && watch.failed() == null) {
+            try {
+                Thread.sleep(schemaCheckInterval.toMillis());
+                if (stopped) {
+                    break;
+                }
+                if (alters) {
+                    applier.exclusive(() -> {
+                        schemaWatch.catalogs().forEach(applier::refresh);
+                        return null;
+                    });
+                } else {
+                    schemaWatch.catalogs();
+                }
+            } catch (InterruptedException e) {
+                break;
+            } catch (SchemaStop s) {
+                applier.halt(s);
+                watch.schemaStopped(s);
+                log.warn("the {} stream of {} stops: {}", direction.wire(), migrationId, s.getMessage());
+                break;
+            } catch (Exception e) {
+                log.warn("cannot compare the catalogs of {} (tried again in {} s): {}", migrationId,
+                        schemaCheckInterval.toSeconds(), source.endpoint().scrub(String.valueOf(e.getMessage())));
+            }
+        }
     }
 
     /** Starts the capture from the stored offsets (or P0); the sink records what the apply side threw. */
@@ -293,6 +402,9 @@ public final class ChangeStreamRunner implements AutoCloseable {
                     c = source.connect();
                     c.setAutoCommit(true);
                 }
+                if (beating) {
+                    beat(c);
+                }
                 LagSample s = sample(capture.currentPosition(c));
                 last = s;
                 store.lag().record(migrationId, direction, s);
@@ -314,6 +426,33 @@ public final class ChangeStreamRunner implements AutoCloseable {
         closeQuietly(c);
     }
 
+    /**
+     * Writes the next heartbeat into the source's log and notes it. If the source refuses (a role that may not write
+     * to the log), lag falls back to the history of source positions, with a warning once.
+     */
+    private void beat(Connection c) throws SQLException {
+        long n = beatsWritten++;
+        Instant at = store.now();
+        changesNow = capture.changesSoFar(c, spec.tables().stream().map(TableInfo::ref).toList()).orElse(-1);
+        String position;
+        try {
+            position = capture.fence(c, beatPrefix + n);
+        } catch (SQLException e) {
+            if (SqlErrors.classify(e) != SqlErrors.Kind.PRIVILEGE) {
+                throw e;
+            }
+            beating = false;
+            log.warn("cannot write lag heartbeats into the {} stream's log of {} ({}); lag seconds count from the "
+                    + "source's position history instead", direction.wire(), migrationId,
+                    source.endpoint().scrub(String.valueOf(e.getMessage())));
+            return;
+        }
+        beats.addLast(new Beat(n, at, position, changesNow));
+        while (beats.size() > 3600) {
+            beats.removeFirst(); // an hour of a stalled stream: the oldest keeps the age, the rest are not needed
+        }
+    }
+
     private LagSample sample(String sourcePosition) {
         Instant now = store.now();
         sampleTimes.addLast(now);
@@ -328,6 +467,9 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         long distance = capture.distance(applied, sourcePosition);
         long bytes = capture.distanceInBytes() ? distance : 0;
+        if (beating) {
+            return beatSample(now, sourcePosition, applied, bytes);
+        }
         double seconds = 0;
         if (distance > 0) {
             // the earliest sample at which the source was already past the applied position
@@ -344,6 +486,24 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         return new LagSample(now, sourcePosition, applied, applier.appliedCommitAt(), seconds, applier.unapplied(),
                 bytes);
+    }
+
+    /** Lag from the heartbeats (see the class comment). */
+    private LagSample beatSample(Instant now, String sourcePosition, String applied, long bytes) {
+        long done = beatApplied;
+        Beat newest = beats.peekLast();
+        while (!beats.isEmpty() && beats.peekFirst().number() <= done) {
+            changesApplied = beats.removeFirst().changes();
+        }
+        Beat oldest = beats.peekFirst();
+        // the beat written this very second is not applied yet as a rule: it counts once a later one was written
+        boolean behind = oldest != null && oldest != newest;
+        double seconds = behind ? Math.max(0, Duration.between(oldest.at(), now).toMillis() / 1000.0) : 0;
+        long records = applier.unapplied();
+        if (behind && changesNow >= 0 && changesApplied >= 0) {
+            records = Math.max(records, changesNow - changesApplied);
+        }
+        return new LagSample(now, sourcePosition, applied, applier.appliedCommitAt(), seconds, records, bytes);
     }
 
     /** Stops the stream: graceful finishes the batch in flight; immediate rolls it back. */
@@ -365,6 +525,9 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
         if (watcher != null) {
             watcher.interrupt();
+        }
+        if (schemaChecker != null) {
+            schemaChecker.interrupt();
         }
     }
 

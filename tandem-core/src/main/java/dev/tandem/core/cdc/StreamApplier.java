@@ -63,6 +63,10 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
     private volatile Instant appliedCommitAt;
     private volatile long lastApplyNanos = System.nanoTime();
     private final Map<String, CountDownLatch> fences = new ConcurrentHashMap<>();
+    /** Holds each schema change announced by the stream against the target; null: nobody looks. */
+    private volatile SchemaWatch schemaWatch;
+    /** Why the stream stopped for a schema change found outside it (the catalogs): no batch is taken from then on. */
+    private volatile SchemaStop halted;
     private volatile AppliedListener appliedListener;
     private volatile Consumer<String> fenceListener;
 
@@ -149,6 +153,54 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
         return Set.copyOf(failedTables);
     }
 
+    /**
+     * Holds each {@link Change.Kind#SCHEMA} change of the stream against the target from now on ({@code null}:
+     * nobody does): everything before it is committed first, and a {@link SchemaStop} it throws stops the stream
+     * there.
+     */
+    public void schemaWatch(SchemaWatch watch) {
+        this.schemaWatch = watch;
+    }
+
+    /**
+     * A schema change found outside the stream (the catalog comparison) stops it: the batch in flight, if any,
+     * finishes; none is taken after. Any thread.
+     */
+    public void halt(SchemaStop why) {
+        synchronized (applying) {
+            halted = why;
+        }
+    }
+
+    /**
+     * Runs {@code work} while no batch is being applied (the catalog comparison alters the target or swaps a
+     * table's apply view this way). Any thread.
+     */
+    public <T> T exclusive(java.util.concurrent.Callable<T> work) throws Exception {
+        synchronized (applying) {
+            return work.call();
+        }
+    }
+
+    /**
+     * {@code table}'s columns changed on both sides (altered by Tandem, or by the operator before the rows of the new
+     * shape came): its changes are applied with the columns both sides have now. Call with the apply held (the
+     * stream's thread, or {@link #exclusive}).
+     */
+    public void refresh(String table, SchemaWatch.Sides sides) {
+        ChangeApplier.ApplyTable at = writes.table(table);
+        if (at == null || sides == null) {
+            return;
+        }
+        List<String> columns = sides.source().copiedColumns().stream()
+                .filter(c -> sides.target().column(c).isPresent()).toList();
+        if (!columns.equals(at.columns()) || !sides.target().columns().equals(at.target().columns())) {
+            writes.replace(table, new ChangeApplier.ApplyTable(sides.target(), columns, at.strategy(),
+                    at.timestampColumn()));
+            log.info("{} is applied with columns {} from now on", table, columns);
+        }
+    }
+
     /** Routes changes through {@code gates} from now on (null: apply every change). */
     public void gates(ChunkGates gates) {
         this.gates = gates;
@@ -160,14 +212,22 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
             if (closing) {
                 return false;
             }
+            if (halted != null) {
+                throw halted;
+            }
             pending = batch.size();
             received.addAndGet(batch.size());
             Routed routed = new Routed(batch.size());
             if (transactions != null) {
                 transactions.accept(batch, routed);
             } else {
-                for (Change c : batch) {
-                    route(c, routed);
+                for (int i = 0; i < batch.size(); i++) {
+                    Change c = batch.get(i);
+                    if (c.kind() == Change.Kind.SCHEMA) {
+                        schemaChange(c, routed, i, batch);
+                    } else {
+                        route(c, routed);
+                    }
                 }
                 if (!routed.apply.isEmpty()) {
                     commitWithRetries(routed.apply, routed.keep);
@@ -198,6 +258,27 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
         }
     }
 
+    /**
+     * Group commit: a table's shape announced at index {@code at} of the batch. What was routed before it is
+     * committed first, so a stop leaves the target holding everything before the change and nothing after it (the
+     * batch is not confirmed: after the resume the part before comes again, applied idempotently).
+     */
+    private void schemaChange(Change c, Routed routed, int at, List<Change> batch) throws Exception {
+        SchemaWatch w = schemaWatch;
+        if (w == null) {
+            return;
+        }
+        if (!routed.apply.isEmpty()) {
+            commitWithRetries(routed.apply, routed.keep);
+            applied.addAndGet(routed.apply.size());
+            routed.clear();
+        }
+        if (at > 0) {
+            handled(at - 1, batch);
+        }
+        refresh(c.table(), w.streamed(c));
+    }
+
     /** Sorts one change: a marker noted, a change the gates let through to be applied, others held or dropped. */
     private void route(Change c, Routed into) {
         List<Change> apply = into.apply;
@@ -209,6 +290,19 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
                 }
             }
             case COMMIT -> {
+            }
+            case SCHEMA -> {
+                // source transactions: a stop throws out of the open transaction, which is then rolled back; the
+                // transactions before it are committed and recorded on the target (apply is refused in this mode)
+                SchemaWatch w = schemaWatch;
+                if (w != null) {
+                    try {
+                        refresh(c.table(), w.streamed(c));
+                    } catch (SQLException e) {
+                        throw new IllegalStateException("cannot compare the schema of " + c.table() + ": "
+                                + writes.scrub(e), e);
+                    }
+                }
             }
             case TRUNCATE -> {
                 List<KeyRange> except = g == null ? List.of() : g.truncate(c);

@@ -10,7 +10,8 @@ import dev.tandem.core.store.StreamDirection;
  *
  * @param direction which of the migration's streams failed
  * @param side    the database that failed: the one the stream reads ({@link Kind#SOURCE_LOST},
- *                {@link Kind#READ_FAILED}, {@link Kind#STREAM_GONE}) or the one it applies to ({@link Kind#APPLY})
+ *                {@link Kind#READ_FAILED}, {@link Kind#STREAM_GONE}, {@link Kind#SCHEMA_CHANGE}) or the one it
+ *                applies to ({@link Kind#APPLY})
  * @param kind    what happened
  * @param message what the driver or the capture said (secrets scrubbed by the caller before it is shown)
  * @param cause   the original error
@@ -25,7 +26,17 @@ public record StreamFailure(StreamDirection direction, Role side, Kind kind, Str
         /** The source refused the stream for another reason (configuration, privileges); it can resume. */
         READ_FAILED,
         /** The stream's state on the source is gone (slot dropped or invalidated): it cannot resume. */
-        STREAM_GONE
+        STREAM_GONE,
+        /**
+         * A table's columns changed on the source ({@code cause} is the {@link SchemaStop}): stopped before the first
+         * change of the new shape; it resumes once the target takes that shape.
+         */
+        SCHEMA_CHANGE
+    }
+
+    /** The schema change that stopped the stream, for {@link Kind#SCHEMA_CHANGE}. */
+    public java.util.Optional<SchemaStop> schemaStop() {
+        return cause instanceof SchemaStop s ? java.util.Optional.of(s) : java.util.Optional.empty();
     }
 
     /** The side of {@code direction}'s stream: the forward stream reads the source, the reverse the target. */

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -46,13 +47,15 @@ final class StreamWatch implements Runnable {
     private final AtomicReference<Throwable> applyFailure = new AtomicReference<>();
     /** Why the stream stopped for good, once it did (reconnecting is not stopping). */
     private volatile StreamFailure failed;
-    /** Since when the stream is down and reconnecting (nanoTime), or 0 while it runs. */
-    private volatile long downSince;
+    /** Whether the stream is down and reconnecting. */
+    private volatile boolean down;
+    /** Since when it is down (nanoTime; meaningful while {@link #down}). */
+    private long downSince;
     private int reconnects;
-    /** When the capture was last started again (nanoTime). */
-    private volatile long reconnectedAt;
-    /** When the sink last took a batch (nanoTime): a capture started again that delivers is back. */
-    private volatile long deliveredAt;
+    /** Batches the sink took: a capture started again that delivers one is back. */
+    private final AtomicLong deliveries = new AtomicLong();
+    /** {@link #deliveries} when the capture was last started again. */
+    private volatile long deliveriesAtRestart;
 
     /** @param source the side the stream reads */
     StreamWatch(ChangeStreamRunner.Spec spec, String streamName, Connector source, ChangeCapture capture,
@@ -73,9 +76,17 @@ final class StreamWatch implements Runnable {
         applyFailure.compareAndSet(null, e);
     }
 
+    /** The stream stops for a schema change (found in it, or by comparing the catalogs). */
+    void schemaStopped(SchemaStop stop) {
+        if (failed == null) {
+            failed = new StreamFailure(direction, StreamFailure.reading(direction), StreamFailure.Kind.SCHEMA_CHANGE,
+                    stop.getMessage(), stop);
+        }
+    }
+
     /** The sink took a batch (heartbeats make one every heartbeat interval, even on an idle source). */
     void delivered() {
-        deliveredAt = System.nanoTime();
+        deliveries.incrementAndGet();
     }
 
     /** Why the stream stopped for good, or null. */
@@ -85,7 +96,7 @@ final class StreamWatch implements Runnable {
 
     /** Whether the capture is down and being started again. */
     boolean reconnecting() {
-        return downSince != 0;
+        return down;
     }
 
     @Override
@@ -116,16 +127,20 @@ final class StreamWatch implements Runnable {
         ChangeCapture.ChangeStream s = watched.current();
         Optional<Throwable> error = s == null ? Optional.empty() : s.failure();
         if (error.isEmpty()) {
-            if (downSince != 0 && s.running() && deliveredAt - reconnectedAt > 0) {
+            if (down && s.running() && deliveries.get() > deliveriesAtRestart) {
                 log.info("the {} stream of {} runs again after {} reconnect(s)", direction.wire(), migrationId,
                         reconnects);
                 say("  the change stream is back on the " + reading() + ", resumed from its confirmed position");
-                downSince = 0;
+                down = false;
             }
             return;
         }
         Throwable e = error.get();
         Throwable applied = applyFailure.get();
+        if (applied instanceof SchemaStop stop) {
+            schemaStopped(stop);
+            return;
+        }
         if (applied != null) {
             failed = new StreamFailure(direction, StreamFailure.applying(direction), StreamFailure.Kind.APPLY,
                     message(applied), applied);
@@ -137,13 +152,14 @@ final class StreamWatch implements Runnable {
                     check.gone() + " (the stream stopped with: " + message(e) + ")", e);
             return;
         }
-        if (keepTransactions || (downSince == 0 && check.reachable() && !connectionLost(e))) {
+        if (keepTransactions || (!down && check.reachable() && !connectionLost(e))) {
             failed = new StreamFailure(direction, StreamFailure.reading(direction), StreamFailure.Kind.READ_FAILED,
                     message(e), e);
             return;
         }
         long now = System.nanoTime();
-        if (downSince == 0) {
+        if (!down) {
+            down = true;
             downSince = now;
             reconnects = 0;
             say("  the change stream lost the " + reading() + " (" + message(e) + "); reconnecting for up to "
@@ -162,7 +178,7 @@ final class StreamWatch implements Runnable {
         // source without it would make a new slot and silently skip every change in between
         SourceCheck again = checkSource();
         if (again.reachable() && again.gone() == null) {
-            reconnectedAt = System.nanoTime();
+            deliveriesAtRestart = deliveries.get();
             watched.restart(s);
         }
     }

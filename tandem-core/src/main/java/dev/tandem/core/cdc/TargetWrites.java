@@ -46,13 +46,23 @@ final class TargetWrites {
                  Set<String> givenUp, Consumer<String> warn) {
         this.target = target;
         this.applier = applier;
-        this.tables = Map.copyOf(tables);
+        this.tables = new java.util.concurrent.ConcurrentHashMap<>(tables);
         this.givenUp = givenUp;
         this.warn = warn;
     }
 
     ChangeApplier applier() {
         return applier;
+    }
+
+    /** How {@code table}'s changes are applied now, or null for a table the migration does not move. */
+    ChangeApplier.ApplyTable table(String table) {
+        return tables.get(table);
+    }
+
+    /** From now on {@code table}'s changes are applied as {@code at} says (its shape changed on both sides). */
+    void replace(String table, ChangeApplier.ApplyTable at) {
+        tables.put(table, at);
     }
 
     /** The stream's target connection (auto-commit off), opened again after {@link #closeConnection}. */

@@ -30,7 +30,8 @@ final class ManifestBuilder {
     private static final Set<String> DATA = keys("type", "replace", "chunk_rows", "parallelism", "rows_per_second");
     private static final Set<String> INITIAL_LOAD = keys("enabled");
     private static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
-            "overlap_window", "apply", "conflict_resolution", "reconnect_timeout");
+            "overlap_window", "apply", "conflict_resolution", "reconnect_timeout", "on_schema_change",
+            "schema_check_interval");
     private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
 
     private final Reading reading;
@@ -254,6 +255,19 @@ final class ManifestBuilder {
         Duration overlap = s.duration("overlap_window", Cdc.DEFAULT_OVERLAP_WINDOW);
         Cdc.Apply apply = s.enumOf("apply", Cdc.Apply.class, Cdc.Apply.GROUP_COMMIT);
         Duration reconnect = s.duration("reconnect_timeout", Cdc.DEFAULT_RECONNECT_TIMEOUT);
+        Cdc.OnSchemaChange onSchemaChange = s.enumOf("on_schema_change", Cdc.OnSchemaChange.class,
+                Cdc.OnSchemaChange.STOP);
+        Duration schemaCheck = s.duration("schema_check_interval", Cdc.DEFAULT_SCHEMA_CHECK_INTERVAL);
+        if (schemaCheck.compareTo(Duration.ofSeconds(1)) < 0) {
+            reading.problem(s.pathOf("schema_check_interval"), "'" + schemaCheck + "'", "is under a second",
+                    "compare the catalogs at most once a second (default 30s)");
+        }
+        if (onSchemaChange == Cdc.OnSchemaChange.APPLY && apply == Cdc.Apply.SOURCE_TRANSACTIONS) {
+            reading.problem(s.pathOf("on_schema_change"), "'apply'", "is not built for cdc.apply: "
+                    + "source_transactions (a target ALTER would have to join the open source transaction)",
+                    "use on_schema_change: stop (the default) and alter the target yourself, or cdc.apply: "
+                    + "group_commit");
+        }
         if (method == Cdc.Method.TIMESTAMP_COLUMN && apply == Cdc.Apply.SOURCE_TRANSACTIONS) {
             reading.problem(s.pathOf("apply"), "'source_transactions'", "needs a change log that records the "
                     + "source's transactions, but timestamp_column polling sees rows only",
@@ -279,7 +293,7 @@ final class ManifestBuilder {
                         + "source is " + engine.wire(), "use binlog or auto");
             }
         }
-        return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply, reconnect);
+        return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply, reconnect, onSchemaChange, schemaCheck);
     }
 
     private DataMovement data(Section root, Section migration) {

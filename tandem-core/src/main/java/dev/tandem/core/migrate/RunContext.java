@@ -2,11 +2,15 @@ package dev.tandem.core.migrate;
 
 import dev.tandem.core.backfill.BackfillResult;
 import dev.tandem.core.cdc.ChangeStreamRunner;
+import dev.tandem.core.cdc.SchemaStop;
+import dev.tandem.core.cdc.SchemaWatch;
 import dev.tandem.core.cdc.StreamFailure;
 import dev.tandem.core.error.ErrorCode;
+import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.lifecycle.Status;
+import dev.tandem.core.manifest.Enums;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.plan.Tables;
 import dev.tandem.core.spi.Connector;
@@ -104,6 +108,9 @@ final class RunContext implements AutoCloseable {
      * it says so and names the way out instead of promising a resume.
      */
     MigrationOutcome streamFailed(StreamFailure failure, String fix) {
+        if (failure.schemaStop().isPresent()) {
+            return schemaStopped(failure.schemaStop().get());
+        }
         Manifest m = manifest();
         String why = m.target().scrub(m.source().scrub(String.valueOf(failure.message())));
         String side = failure.side() == Role.SOURCE ? "source" : "target";
@@ -111,7 +118,8 @@ final class RunContext implements AutoCloseable {
         String what = switch (failure.kind()) {
             case APPLY -> "the change stream stopped: applying to the " + side + " failed: " + why + ". " + fix;
             case SOURCE_LOST -> "the change stream stopped: " + why + ". " + fix;
-            case READ_FAILED -> "the change stream stopped: the " + side + " refused it: " + why + ". " + fix;
+            case READ_FAILED, SCHEMA_CHANGE -> "the change stream stopped: the " + side + " refused it: " + why
+                    + ". " + fix;
             case STREAM_GONE -> "the change stream cannot resume: " + why + ". The changes after its confirmed "
                     + "position " + store.positions().find(id(), failure.direction()).map(p -> p.confirmed())
                     .orElse("(none)") + " are no longer kept for it, so "
@@ -122,6 +130,45 @@ final class RunContext implements AutoCloseable {
         };
         transition(LifecycleEvent.FAIL, null, "change stream stopped (" + side + "): " + why);
         return outcome(code, what);
+    }
+
+    /**
+     * The stream stopped for a schema change on the source (DESIGN.md correctness point 6), before the first change of
+     * the new shape: an alert fires (once while it stays open), and by {@code cdc.on_schema_change} the migration
+     * pauses — {@code tandem resume} continues from the confirmed position once the target takes the new shape —
+     * or aborts.
+     */
+    private MigrationOutcome schemaStopped(SchemaStop s) {
+        Manifest m = manifest();
+        String policy = "cdc.on_schema_change: " + Enums.wire(s.policy());
+        String why = m.source().scrub(m.target().scrub(s.getMessage()));
+        String todo = String.join("; ", s.fix());
+        boolean open = store.alerts().list(id(), true).stream().anyMatch(a -> a.name().equals(SchemaWatch.ALERT)
+                && why.equals(a.message()));
+        if (!open) {
+            String observed = "table=" + s.table() + (s.position() == null ? "" : ", position=" + s.position());
+            store.alerts().fire(id(), SchemaWatch.ALERT, "high", policy, why, observed);
+            listener.alert(new AlertEvent(SchemaWatch.ALERT, "high", true, policy, why, observed));
+        }
+        rollBackInFlight = true;
+        if (forward != null) {
+            forward.stop(true);
+        }
+        if (s.aborts()) {
+            say("ABORTING (" + policy + "): " + why);
+            try {
+                new MigrationControl(store).abandon(m, "tandem (" + policy + ")", why, this::say);
+            } catch (TandemException e) {
+                return outcome(ErrorCode.BAD_STATE, why + "; " + e.getMessage());
+            }
+            return outcome(ErrorCode.BAD_STATE, why + "; the migration was aborted (" + policy + "): its change "
+                    + "stream was dropped, the target's tables were left as they are");
+        }
+        transition(LifecycleEvent.PAUSE, null, "schema change (" + policy + "): " + why);
+        return outcome(ErrorCode.BAD_STATE, "the change stream stopped for a schema change on the source: " + why
+                + ". Nothing from that change on is applied or confirmed; the migration is paused (" + policy
+                + "). Run on the target: " + todo + "; then continue with: tandem resume " + id()
+                + " (it resumes from the confirmed position)");
     }
 
     /**

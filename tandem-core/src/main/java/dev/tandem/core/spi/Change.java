@@ -36,7 +36,14 @@ public record Change(Kind kind, String table, List<String> key, List<String> col
          * The end of a source transaction: the changes since the previous one were one transaction, committed at
          * {@link #committedAt}. Only sent when the stream was asked to keep transaction boundaries.
          */
-        COMMIT
+        COMMIT,
+        /**
+         * From here on the source sends {@link #table}'s rows with the columns {@link #columns} (their names, in the
+         * source's order): sent before a table's first row change in a stream, and again before the first one after
+         * its shape changed on the source (DDL). Nothing to apply: the stream first checks that the target can take
+         * rows of that shape ({@code cdc.on_schema_change}).
+         */
+        SCHEMA
     }
 
     public static Change marker(String position, Instant committedAt, String marker) {
@@ -45,6 +52,10 @@ public record Change(Kind kind, String table, List<String> key, List<String> col
 
     public static Change commit(String position, Instant committedAt) {
         return new Change(Kind.COMMIT, null, List.of(), List.of(), List.of(), position, committedAt, null);
+    }
+
+    public static Change schema(String table, List<String> columns, String position, Instant committedAt) {
+        return new Change(Kind.SCHEMA, table, List.of(), List.copyOf(columns), List.of(), position, committedAt, null);
     }
 
     /** Roughly the memory this change holds, for bounding buffers. */

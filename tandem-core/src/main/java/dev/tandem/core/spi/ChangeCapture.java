@@ -65,6 +65,15 @@ public interface ChangeCapture {
     /** The source's newest position, now (for lag). */
     String currentPosition(Connection source) throws SQLException;
 
+    /**
+     * A counter of the row changes made to {@code tables} so far, that only grows (PostgreSQL: the inserted, updated
+     * and deleted tuples of pg_stat_user_tables, which lag commits by up to a second), for estimating how many
+     * changes of the source's log the stream has not applied yet. Empty when the source keeps no such counter.
+     */
+    default java.util.OptionalLong changesSoFar(Connection source, List<TableRef> tables) throws SQLException {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Bytes of change log from {@code from} to {@code to}; 0 when {@code to} is not after {@code from}. */
     long distance(String from, String to);
 

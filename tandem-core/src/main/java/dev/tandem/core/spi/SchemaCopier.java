@@ -71,4 +71,22 @@ public interface SchemaCopier {
     default List<String> syncSequences(Connection from, Connection to, List<String> sequences) throws SQLException {
         throw new SQLException("this connector cannot set sequences at a cutover");
     }
+
+    /**
+     * The statements that bring target table {@code table} to the source's columns after {@code change} (DDL on the
+     * source during a migration), in the target's SQL: shown to the operator as the fix, and run by
+     * {@code cdc.on_schema_change: apply} for the safe subset. Empty when this copier cannot write them.
+     */
+    default List<String> alterStatements(TableRef table, ColumnChange change) {
+        return List.of();
+    }
+
+    /**
+     * Whether changing a target column from type {@code from} to {@code to} (each as the database spells it) keeps
+     * every value it can hold, exactly (integer to bigint, varchar(10) to varchar(20) or text): a change that
+     * {@code cdc.on_schema_change: apply} may make itself. False when unsure.
+     */
+    default boolean widens(String from, String to) {
+        return false;
+    }
 }

@@ -53,6 +53,7 @@ public final class ControlStore implements AutoCloseable {
     private final Fences fences;
     private final Routing routing;
     private final FailedTables failedTables;
+    private final TableShapes tableShapes;
     /** Signalled after a change routers or waiters care about, in this process (others are seen by polling). */
     private final Object changes = new Object();
     private long changeCount;
@@ -74,6 +75,7 @@ public final class ControlStore implements AutoCloseable {
         this.fences = new Fences(this);
         this.routing = new Routing(this);
         this.failedTables = new FailedTables(this);
+        this.tableShapes = new TableShapes(this);
     }
 
     /** Where the store is: the {@code --store} flag if given, else {@code TANDEM_STORE}, else {@code ./.tandem}. */
@@ -230,6 +232,10 @@ public final class ControlStore implements AutoCloseable {
         return failedTables;
     }
 
+    public TableShapes tableShapes() {
+        return tableShapes;
+    }
+
     /** Wakes this process's {@link #awaitChange} waiters: a migration or its routing changed. */
     public void changed() {
         synchronized (changes) {
@@ -316,9 +322,10 @@ public final class ControlStore implements AutoCloseable {
     }
 
     /**
-     * Runs {@code work} once; on the embedded store, again when it failed before its commit because the store was
-     * changing hands ({@link EmbeddedStore#handingOver}; nothing of it was committed). A failure in or after the
-     * commit is never retried: the commit may have happened.
+     * Runs {@code work} once; on the embedded store, again when it failed because the store was changing hands
+     * ({@link EmbeddedStore#handingOver}): a write only when it failed before its commit (nothing of it was
+     * committed; a failure in or after the commit is never retried, as the commit may have happened), a read
+     * whenever (it wrote nothing).
      */
     private <T> T run(String what, SqlWork<T> work, boolean durable) {
         long deadline = System.nanoTime() + EmbeddedStore.HAND_OVER_WAIT.toNanos();
@@ -343,7 +350,8 @@ public final class ControlStore implements AutoCloseable {
                 }
                 return out;
             } catch (SQLException e) {
-                if (!embedded || committing || !EmbeddedStore.handingOver(e) || System.nanoTime() > deadline) {
+                if (!embedded || committing && durable || !EmbeddedStore.handingOver(e)
+                        || System.nanoTime() > deadline) {
                     throw failure(what, e);
                 }
             }

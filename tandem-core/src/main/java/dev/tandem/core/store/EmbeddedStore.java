@@ -192,6 +192,12 @@ final class EmbeddedStore {
             if (cur instanceof java.net.ConnectException) {
                 return true; // the lock file still named a server that had just gone
             }
+            if (cur instanceof java.sql.SQLTransientConnectionException) {
+                return true; // the pool could not make a connection in time: every try met one of the above
+            }
+            if (cur instanceof SQLException e && e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                return true; // the pool's connection closed under it: the store is a file here, not a network
+            }
         }
         return false;
     }

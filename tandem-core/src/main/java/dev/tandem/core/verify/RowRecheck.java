@@ -136,8 +136,7 @@ final class RowRecheck {
         long resolved = 0;
         for (int round = 0; round < ROUNDS && !open.isEmpty(); round++) {
             if (!caughtUp.await(timeout)) {
-                return new Outcome(confirmed, resolved, open.size(), "the change stream did not apply the source's "
-                        + "changes within " + timeout.toSeconds() + " s (is it running? tandem lag ID)");
+                return new Outcome(confirmed, resolved, open.size(), caughtUp.why(timeout));
             }
             List<List<String>> keys = open.stream().map(Suspect::key).toList();
             Map<List<String>, Long> t = target.hashes(keys);

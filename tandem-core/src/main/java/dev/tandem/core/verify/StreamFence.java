@@ -46,6 +46,14 @@ final class StreamFence {
                     .wire() + "): the target lacks rows by design until the backfill ends. Verify once it is in "
                     + "catch_up (tandem status " + m.id() + ")");
         }
+        if (store.leases().liveHolder(m.id()).isEmpty()) {
+            String at = store.positions().find(m.id(), StreamDirection.FORWARD).map(p -> p.confirmed()).orElse("?");
+            return Optional.of(CaughtUp.never("the change stream of migration " + m.id() + " is not running (state "
+                    + r.status().state().wire() + "; the target holds the source's changes up to " + at + " only), "
+                    + "so a difference may be a change made on the source after that and none is confirmed or "
+                    + "cleared; resume the stream (tandem resume " + m.id() + " or tandem migrate -f MANIFEST) and "
+                    + "verify again"));
+        }
         ChangeCapture capture = Streams.capture(m, source, null, List.of());
         return Optional.of(capture instanceof TimestampColumnCapture ? polledPast(store, m, source, capture)
                 : fenced(store, m, source, capture));

@@ -78,7 +78,9 @@ public final class VerifyRunner {
             Sums sums = sums(sides, jobs);
             String migrationId = store.migrations().find(m.id()).isPresent() ? m.id() : null;
             CaughtUp caughtUp = StreamFence.of(store, m, sides.source()).orElse(null);
-            if (caughtUp != null) {
+            if (caughtUp != null && caughtUp.notRunning().isPresent()) {
+                say.accept("Note: " + caughtUp.notRunning().get() + ".");
+            } else if (caughtUp != null) {
                 say.accept("Migration " + m.id() + " streams changes: a difference counts only if it is still there "
                         + "after the target applied past the source position of its comparison");
             }

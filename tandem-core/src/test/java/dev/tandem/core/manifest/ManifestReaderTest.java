@@ -27,7 +27,7 @@ class ManifestReaderTest {
         assertThat(m.data().moves()).isTrue();
         assertThat(m.cdc()).isEqualTo(new Cdc(Cdc.Method.AUTO, "updated_at", Duration.ofSeconds(30),
                 Cdc.DEFAULT_HEARTBEAT_INTERVAL, Cdc.DEFAULT_OVERLAP_WINDOW, Cdc.Apply.GROUP_COMMIT,
-                Cdc.DEFAULT_RECONNECT_TIMEOUT));
+                Cdc.DEFAULT_RECONNECT_TIMEOUT, Cdc.OnSchemaChange.STOP, Cdc.DEFAULT_SCHEMA_CHECK_INTERVAL));
         assertThat(m.conflictResolution().defaultStrategy()).isEqualTo(ConflictResolution.Strategy.SOURCE_WINS);
         assertThat(m.continuous()).isEqualTo(new Continuous(true, Continuous.StopWhen.MANUAL));
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.Phase;
-import dev.tandem.core.store.AlertLog;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftKind;
@@ -15,7 +14,6 @@ import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.StreamDirection;
-import dev.tandem.core.store.StreamPosition;
 import dev.tandem.server.wire.Json;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -145,32 +143,11 @@ final class ReportsApi {
 
     /** The alerts firing now (none once the migration ended). */
     private void alerts(ObjectNode n, MigrationRecord r) {
-        ArrayNode alerts = n.putArray("alerts");
-        if (r.status().state().isTerminal()) {
-            return;
-        }
-        for (AlertLog.Alert a : store.alerts().list(r.id(), true)) {
-            ObjectNode x = alerts.addObject();
-            x.put("name", a.name());
-            x.put("severity", a.severity());
-            x.put("message", a.message());
-            x.put("condition", a.condition());
-            x.put("observed", a.observed());
-            x.put("fired_at", a.firedAt().toString());
-        }
+        n.set("alerts", Json.alerts(r.status().state().isTerminal() ? List.of() : store.alerts().list(r.id(), true)));
     }
 
     void lag(Context ctx) {
-        MigrationRecord r = calls.record(ctx);
-        StreamPosition pos = store.positions().find(r.id(), StreamDirection.FORWARD).orElseThrow(() ->
-                TandemException.badState("migration " + r.id() + " has no change stream (cdc.method none, or it has "
-                        + "not started); expected a streaming migration"));
-        List<LagSample> samples = store.lag().recent(r.id(), StreamDirection.FORWARD, 120);
-        if (samples.isEmpty()) {
-            throw TandemException.badState("migration " + r.id() + " has not recorded its lag yet; it does once its "
-                    + "stream runs");
-        }
-        Envelope.ok(ctx, Json.lag(LagReport.of(samples, store.now()), pos));
+        Envelope.ok(ctx, Json.lag(LagReport.live(store, calls.record(ctx))));
     }
 
     void runs(Context ctx) {

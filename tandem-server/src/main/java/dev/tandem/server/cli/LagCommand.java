@@ -1,13 +1,10 @@
 package dev.tandem.server.cli;
 
 import dev.tandem.core.cdc.LagReport;
-import dev.tandem.core.error.TandemException;
-import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.StreamDirection;
 import dev.tandem.core.store.StreamPosition;
 import dev.tandem.server.wire.Json;
 import java.io.PrintWriter;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -59,26 +56,20 @@ final class LagCommand implements Callable<Integer> {
             }
             return 0;
         }, cs -> {
-            cs.migrations().get(migrationId);
-            StreamPosition pos = cs.positions().find(migrationId, StreamDirection.FORWARD).orElseThrow(() ->
-                    TandemException.badState("migration " + migrationId + " has no change stream (cdc.method none, "
-                            + "or it has not started); expected a streaming migration"));
-            List<LagSample> samples = cs.lag().recent(migrationId, StreamDirection.FORWARD, 120);
-            if (samples.isEmpty()) {
-                throw TandemException.badState("migration " + migrationId + " has not recorded its lag yet; it does "
-                        + "once its stream runs (tandem migrate -f MANIFEST)");
-            }
-            LagReport r = LagReport.of(samples, cs.now());
+            LagReport.Live live = LagReport.live(cs, cs.migrations().get(migrationId));
+            LagReport r = live.report();
+            StreamPosition pos = live.position();
             if (r.stale()) {
                 spec.commandLine().getErr().println("note: no process is streaming " + migrationId + " now; these "
                         + "figures are from " + r.sampledAt() + " (continue with tandem migrate -f MANIFEST)");
             }
             if (json) {
-                out.println(Json.write(Json.lag(r, pos)));
+                out.println(Json.write(Json.lag(live)));
             } else {
-                out.printf(Locale.ROOT, "Migration %s: lag %.1f s, %,d records, %s; %s; caught up in %s.%n",
+                out.printf(Locale.ROOT, "Migration %s: lag %.1f s, %,d records, %s; %s; caught up in %s%s.%n",
                         migrationId, r.seconds(), r.records(), dev.tandem.core.plan.Sizes.bytes(r.bytes()), r.trend(),
-                        r.estimatedCatchUp());
+                        r.estimatedCatchUp(), live.direction() == StreamDirection.REVERSE
+                                ? " (the reverse stream, target to source, kept for a rollback)" : "");
                 out.printf(Locale.ROOT, "Applied up to %s %s (committed on the source at %s).%n",
                         pos.kind(), r.position(), r.positionTime() == null ? "-" : r.positionTime());
             }

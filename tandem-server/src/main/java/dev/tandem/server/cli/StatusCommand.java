@@ -2,6 +2,7 @@ package dev.tandem.server.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.core.store.AlertLog;
 import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
@@ -93,7 +94,9 @@ final class StatusCommand implements Callable<Integer> {
             if (id == null) {
                 list(out, cs, cs.migrations().list());
             } else {
-                one(out, cs.migrations().get(id), cs.audit().list(id));
+                MigrationRecord m = cs.migrations().get(id);
+                one(out, m, cs.audit().list(id), m.status().state().isTerminal() ? List.of()
+                        : cs.alerts().list(id, true));
             }
             return 0;
         });
@@ -123,9 +126,11 @@ final class StatusCommand implements Callable<Integer> {
         }
     }
 
-    private void one(PrintWriter out, MigrationRecord m, List<AuditEntry> audit) throws IOException {
+    private void one(PrintWriter out, MigrationRecord m, List<AuditEntry> audit, List<AlertLog.Alert> alerts)
+            throws IOException {
         if (json) {
             ObjectNode n = Json.migration(m);
+            n.set("alerts", Json.alerts(alerts));
             n.set("audit", Json.audit(audit));
             out.println(Json.write(n));
             return;
@@ -136,6 +141,9 @@ final class StatusCommand implements Callable<Integer> {
         out.println("  phase    " + m.status().phase().wire());
         out.println("  created  " + m.createdAt());
         out.println("  updated  " + m.updatedAt());
+        for (AlertLog.Alert a : alerts) {
+            out.println("  ALERT    " + a.severity() + " " + a.name() + ": " + a.message());
+        }
         out.println("Audit log");
         for (AuditEntry e : audit) {
             out.println("  #" + e.id() + "  " + e.occurredAt() + "  " + e.actor() + "  " + e.action() + "  "

@@ -15,6 +15,7 @@ import dev.tandem.core.plan.EndpointReport;
 import dev.tandem.core.plan.PlanReport;
 import dev.tandem.core.plan.TablePlan;
 import dev.tandem.core.spi.Finding;
+import dev.tandem.core.store.AlertLog;
 import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ControlStore;
@@ -151,6 +152,21 @@ public final class Json {
         return n;
     }
 
+    /** Alerts that fire (status): each with its rule, severity, message, condition, what it observed and since when. */
+    public static ArrayNode alerts(List<AlertLog.Alert> alerts) {
+        ArrayNode out = MAPPER.createArrayNode();
+        for (AlertLog.Alert a : alerts) {
+            ObjectNode x = out.addObject();
+            x.put("name", a.name());
+            x.put("severity", a.severity());
+            x.put("message", a.message());
+            x.put("condition", a.condition());
+            x.put("observed", a.observed());
+            x.put("fired_at", a.firedAt().toString());
+        }
+        return out;
+    }
+
     /** The audit log: every transition and operator action, with who did it. */
     public static ArrayNode audit(List<AuditEntry> audit) {
         ArrayNode a = MAPPER.createArrayNode();
@@ -215,10 +231,13 @@ public final class Json {
     }
 
     /** Seed 000's lag shape. */
-    public static ObjectNode lag(LagReport r, StreamPosition pos) {
+    public static ObjectNode lag(LagReport.Live live) {
+        LagReport r = live.report();
+        StreamPosition pos = live.position();
         String engine = pos.kind().equals("lsn") ? Engine.POSTGRESQL.wire()
                 : pos.kind().equals("binlog") ? Engine.MYSQL.wire() : pos.kind();
         ObjectNode root = MAPPER.createObjectNode();
+        root.put("stream", live.direction().wire());
         ObjectNode lag = root.putObject("lag");
         lag.put("seconds", r.seconds());
         lag.put("records", r.records());

@@ -112,6 +112,62 @@ class SchemaChangeIT {
         stop("target-first", store, migrate);
     }
 
+    /**
+     * ADD COLUMN while chunks are still copying: rows updated after it in chunks not copied yet get their new values
+     * only from the copy (the stream's changes for them are dropped by the per-chunk rule), so a chunk read with the
+     * old columns after the DDL must not be committed. Here nothing writes after the DDL (the stream sees no row of
+     * the new shape, and the catalog comparison is 30 s away), so it is the copy's own check that stops the
+     * migration; once the target has the column, {@code tandem resume} copies the remaining chunks with it, under
+     * writes that set it, and the tables end equal.
+     */
+    @Test
+    void addColumnWhileChunksCopyPausesAndTheResumedCopyCarriesTheColumn() throws Exception {
+        SOURCE.server().execute("CREATE TABLE orders (id int PRIMARY KEY, amount bigint NOT NULL)",
+                "INSERT INTO orders SELECT g, g FROM generate_series(1, 20000) g", "ANALYZE");
+        Path manifest = dir.resolve("copying.yaml");
+        Files.writeString(manifest, String.join("\n", "id: copying",
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [public.orders]}", "schema: create",
+                "data: {type: scan, chunk_rows: 1000, parallelism: 1, rows_per_second: 2000}",
+                "cdc: {method: logical_replication, heartbeat_interval: 1s, schema_check_interval: 30s}",
+                "validation: {continuous: false}", "continuous: {stop_when: manual}", ""));
+        String store = dir.resolve("store").toString();
+        CompletableFuture<CliRun> migrate = migrate(manifest, store);
+        try (ControlStore cs = StoreWait.registered(store, ENV, "copying")) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (cs.runs().list("copying").stream().noneMatch(r -> cs.runs().chunkCounts(r.runId())
+                    .getOrDefault(dev.tandem.core.store.ChunkStatus.PASS, 0L) >= 2)) {
+                assertThat(System.nanoTime()).as("two chunks copied within 2 minutes").isLessThan(deadline);
+                assertThat(migrate.isDone()).as("migrate ended early").isFalse();
+                Thread.sleep(100);
+            }
+        }
+        SOURCE.server().execute("ALTER TABLE orders ADD COLUMN note text DEFAULT 'none'");
+
+        CliRun stopped = migrate.get(2, TimeUnit.MINUTES);
+        assertThat(stopped.exitCode()).as(stopped.all()).isEqualTo(3);
+        assertThat(stopped.all()).contains("column note (text) was added on the source",
+                "while its chunks were being copied", "ALTER TABLE public.orders ADD COLUMN note text DEFAULT "
+                        + "'none'::text", "tandem resume copying");
+        assertThat(status("copying", store).path("status").asText()).isEqualTo("paused");
+
+        TARGET.server().execute("ALTER TABLE orders ADD COLUMN note text DEFAULT 'none'");
+        CompletableFuture<CliRun> resumed = CompletableFuture.supplyAsync(() -> CliRun.of(ENV, "resume", "copying",
+                "--store", store));
+        SOURCE.server().execute("UPDATE orders SET note = 'late ' || id WHERE id % 10 = 0");
+        try (ControlStore cs = StoreWait.registered(store, ENV, "copying")) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (cs.migrations().get("copying").status().phase() != dev.tandem.core.lifecycle.Phase.CATCH_UP) {
+                assertThat(System.nanoTime()).as("catch-up within 3 minutes").isLessThan(deadline);
+                assertThat(resumed.isDone()).as(() -> "resume ended early: " + resumed.join().all()).isFalse();
+                Thread.sleep(200);
+            }
+        }
+        Converge.tables(SOURCE.server(), TARGET.server(), "orders", "id");
+        stop("copying", store, resumed);
+    }
+
     @Test
     void applyAddsWidensAndDropsItselfAndStopsForANarrowing() throws Exception {
         SOURCE.server().execute("CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, name varchar(10), "

@@ -75,6 +75,9 @@ final class ChunkCopier implements AutoCloseable {
                 job.format()), job.name(), a)) {
             a.side = Role.TARGET;
             long rows = writer.load(tgt, job.target(), job.columns(), job.format(), in, data.replace());
+            a.side = Role.SOURCE;
+            hooks.beforeCommit(chunk.tableName(), chunk.chunkNo(), src);
+            a.side = Role.TARGET;
             tgt.commit();
             hooks.afterCommit(chunk.tableName(), chunk.chunkNo(), tgt);
             return rows;

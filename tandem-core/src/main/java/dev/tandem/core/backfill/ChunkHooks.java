@@ -12,6 +12,14 @@ public interface ChunkHooks {
     }
 
     /**
+     * The chunk's rows are read from the source and written to the target, not committed yet: a last check that
+     * they may be (the stream's: the table's columns on the source are still the ones being copied). Called on the
+     * worker's source connection. An exception fails the attempt like a copy error; nothing of it is committed.
+     */
+    default void beforeCommit(String table, int chunkNo, Connection source) throws Exception {
+    }
+
+    /**
      * The chunk's copy committed on {@code target}; it is not PASS yet. Replays the changes held back for it on
      * that connection (committing them) before returning. An exception fails the attempt like a copy error: the
      * chunk is copied again, and whatever this replayed is older than that new copy.

@@ -282,6 +282,24 @@ public final class ChangeStreamRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * A copy worker read a chunk of {@code table} and is about to commit it: checks that the table's columns on the
+     * source are still the ones the copy reads ({@link SchemaWatch#copying}). If not, the stream stops too (the
+     * migration pauses for the schema change) and the {@link SchemaStop} is thrown, failing the chunk uncommitted.
+     */
+    public void copying(String table, Connection source) throws SQLException {
+        if (schemaWatch == null) {
+            return;
+        }
+        try {
+            schemaWatch.copying(table, source);
+        } catch (SchemaStop s) {
+            applier.halt(s);
+            watch.schemaStopped(s);
+            throw s;
+        }
+    }
+
     /** Starts the capture from the stored offsets (or P0); the sink records what the apply side threw. */
     private ChangeCapture.ChangeStream open() {
         ChangeCapture.OffsetStore offsets = new ChangeCapture.OffsetStore() {

@@ -135,6 +135,53 @@ public final class SchemaWatch {
         return out;
     }
 
+    /**
+     * A chunk of {@code name} was read and is about to be committed: its columns on the source must still be the ones
+     * the copy reads. Read after the chunk's read ended, so a DDL the chunk's snapshot could have seen is seen here
+     * (a DDL after this check comes later than the chunk's snapshot: the stream carries its changes). A chunk copied
+     * with the old columns after an ADD COLUMN would lack the new column's values — and the changes that set them
+     * were dropped by the per-chunk rule, as older than the chunk's snapshot — so this stops under every policy:
+     * the remaining chunks must be copied with the new columns, which {@code tandem resume} does.
+     *
+     * @throws SchemaStop when the columns differ
+     */
+    public synchronized void copying(String name, Connection s) throws SQLException {
+        TableJob job = jobs.get(name);
+        if (job == null) {
+            return;
+        }
+        TableInfo now = source.introspector().describe(s, job.source().ref()).orElse(null);
+        if (now != null && columns(now).equals(columns(job.source()))) {
+            return;
+        }
+        List<String> what = new ArrayList<>();
+        List<String> fix = new ArrayList<>();
+        if (now == null) {
+            what.add("the table is gone from the source");
+        } else {
+            try (Connection t = target.connect()) {
+                TableInfo there = target.introspector().describe(t, job.target().ref()).orElse(null);
+                List<ColumnChange> diffs = there == null ? List.of()
+                        : SchemaDiff.between(null, now, there, started.get(name), sameEngine);
+                diffs.forEach(d -> what.add(d.describe()));
+                diffs.forEach(d -> fix.addAll(copier == null ? List.of() : copier.alterStatements(job.target().ref(),
+                        d)));
+            }
+            if (what.isEmpty()) {
+                what.add("its columns are now " + columns(now) + " (the target has them too)");
+            }
+        }
+        what.add("this happened while its chunks were being copied with the columns the copy started with");
+        fix.add("tandem resume " + manifest.id() + " copies the remaining chunks with the new columns");
+        throw new SchemaStop(name, null, what, fix, policy() == Cdc.OnSchemaChange.ABORT
+                ? Cdc.OnSchemaChange.ABORT : Cdc.OnSchemaChange.STOP);
+    }
+
+    /** A table's columns with their types, in order: what a copy reads. */
+    private static List<String> columns(TableInfo t) {
+        return t.columns().stream().map(c -> c.name() + " " + c.nativeType()).toList();
+    }
+
     private Sides check(Connection s, Connection t, String name, List<String> streamed, String position)
             throws SQLException {
         TableJob job = jobs.get(name);

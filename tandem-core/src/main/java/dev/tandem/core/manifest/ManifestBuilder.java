@@ -259,8 +259,21 @@ final class ManifestBuilder {
                 Cdc.OnSchemaChange.STOP);
         Duration schemaCheck = s.duration("schema_check_interval", Cdc.DEFAULT_SCHEMA_CHECK_INTERVAL);
         if (schemaCheck.compareTo(Duration.ofSeconds(1)) < 0) {
-            reading.problem(s.pathOf("schema_check_interval"), "'" + schemaCheck + "'", "is under a second",
-                    "compare the catalogs at most once a second (default 30s)");
+            reading.problemAt(s.pathOf("schema_check_interval"), s.get("schema_check_interval"), "is under a "
+                    + "second", "compare the catalogs at most once a second (default 30s)");
+        }
+        if (apply == Cdc.Apply.SOURCE_TRANSACTIONS && s.get("reconnect_timeout") != null) {
+            reading.problemAt(s.pathOf("reconnect_timeout"), s.get("reconnect_timeout"), "has no effect with "
+                    + "cdc.apply: source_transactions (a stream that keeps source transactions is not restarted in "
+                    + "place: the part of a transaction already written would be written twice; it fails and "
+                    + "resumes from its confirmed position with tandem migrate)", "remove reconnect_timeout, or use "
+                    + "cdc.apply: group_commit");
+        }
+        if (onSchemaChange == Cdc.OnSchemaChange.APPLY && method == Cdc.Method.TIMESTAMP_COLUMN) {
+            reading.problem(s.pathOf("on_schema_change"), "'apply'", "is not built for timestamp_column polling "
+                    + "(the poller reads the columns it started with, so a column added to both sides would stay "
+                    + "empty on the target until a restart)", "use on_schema_change: stop (the default): the "
+                    + "migration pauses, you alter the target, and tandem resume polls the new columns");
         }
         if (onSchemaChange == Cdc.OnSchemaChange.APPLY && apply == Cdc.Apply.SOURCE_TRANSACTIONS) {
             reading.problem(s.pathOf("on_schema_change"), "'apply'", "is not built for cdc.apply: "

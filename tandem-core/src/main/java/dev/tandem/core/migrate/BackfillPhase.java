@@ -65,7 +65,7 @@ final class BackfillPhase {
             ChunkGates gates = gates(ctx, run, jobs);
             ctx.forward.applier().gates(gates);
             ctx.forward.start();
-            hooks = hooks(gates, ctx.forward.applier());
+            hooks = hooks(gates, ctx.forward);
         }
         BackfillResult result = copy(ctx, run, jobs, hooks);
         ctx.copied = result;
@@ -198,11 +198,17 @@ final class BackfillPhase {
         return gates;
     }
 
-    private static ChunkHooks hooks(ChunkGates gates, StreamApplier applier) {
+    private static ChunkHooks hooks(ChunkGates gates, ChangeStreamRunner stream) {
+        StreamApplier applier = stream.applier();
         return new ChunkHooks() {
             @Override
             public void beforeSnapshot(String table, int chunkNo) {
                 gates.started(table, chunkNo);
+            }
+
+            @Override
+            public void beforeCommit(String table, int chunkNo, Connection source) throws Exception {
+                stream.copying(table, source);
             }
 
             @Override

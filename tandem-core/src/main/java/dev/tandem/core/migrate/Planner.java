@@ -182,10 +182,12 @@ public final class Planner {
             steps.add("Copy no existing rows (data: none)");
         }
         if (cdc.enabled()) {
-            steps.add((method == Cdc.Method.BINLOG ? NOT_YET : "") + "Apply changes from P0 on, during and after the copy, until "
+            steps.add((method == Cdc.Method.BINLOG ? NOT_YET : "") + "Apply changes from P0 on"
+                    + (d.moves() ? ", during and after the copy," : " onto the target's existing rows,") + " until "
                     + (m.continuous().stopWhen() == dev.tandem.core.manifest.Continuous.StopWhen.IN_SYNC
                     ? "source and target are in sync" : "stopped (continuous, stop_when: manual)")
-                    + "; conflicts: " + Enums.wire(m.conflictResolution().defaultStrategy()));
+                    + "; conflicts: " + Enums.wire(m.conflictResolution().defaultStrategy())
+                    + "; schema changes on the source: " + Enums.wire(m.cdc().onSchemaChange()));
         }
         if (m.validation().mode() != dev.tandem.core.manifest.Validation.Mode.NONE && m.validation().continuous()
                 && cdc.enabled()) {

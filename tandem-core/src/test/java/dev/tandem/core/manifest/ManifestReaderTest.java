@@ -259,6 +259,41 @@ class ManifestReaderTest {
     }
 
     @Test
+    void readsOnSchemaChangeAndRefusesWhatIsNotBuilt() {
+        assertThat(draft("\"cdc\": {\"on_schema_change\": \"apply\", \"schema_check_interval\": \"5s\"}").cdc())
+                .satisfies(c -> {
+                    assertThat(c.onSchemaChange()).isEqualTo(Cdc.OnSchemaChange.APPLY);
+                    assertThat(c.schemaCheckInterval()).isEqualTo(Duration.ofSeconds(5));
+                });
+        assertThat(draft("\"cdc\": {\"method\": \"logical_replication\"}").cdc().onSchemaChange())
+                .isEqualTo(Cdc.OnSchemaChange.STOP);
+        assertThatThrownBy(() -> draft("\"cdc\": {\"apply\": \"source_transactions\", \"on_schema_change\": "
+                + "\"apply\", \"schema_check_interval\": \"100ms\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly(
+                                "cdc.schema_check_interval: '100ms' is under a second; compare the catalogs at most "
+                                        + "once a second (default 30s)",
+                                "cdc.on_schema_change: 'apply' is not built for cdc.apply: source_transactions (a "
+                                        + "target ALTER would have to join the open source transaction); use "
+                                        + "on_schema_change: stop (the default) and alter the target yourself, or "
+                                        + "cdc.apply: group_commit"));
+        assertThatThrownBy(() -> draft("\"cdc\": {\"method\": \"timestamp_column\", \"timestamp_column\": \"ts\", "
+                + "\"on_schema_change\": \"apply\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).singleElement().asString()
+                        .startsWith("cdc.on_schema_change: 'apply' is not built for timestamp_column polling"));
+        assertThatThrownBy(() -> draft("\"cdc\": {\"apply\": \"source_transactions\", \"reconnect_timeout\": "
+                + "\"2m\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).singleElement().asString()
+                        .startsWith("cdc.reconnect_timeout: '2m' has no effect with cdc.apply: source_transactions"));
+        assertThatThrownBy(() -> draft("\"cdc\": {\"on_schema_change\": \"ignore\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly("cdc.on_schema_change: 'ignore' is unknown; "
+                                + "expected one of stop, apply, abort"));
+    }
+
+    @Test
     void neverShowsASecretInToStringOrInAProblem() {
         Manifest m = reader.read(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
         assertThat(m.toString()).doesNotContain("s3cret").contains(Secret.REDACTED);

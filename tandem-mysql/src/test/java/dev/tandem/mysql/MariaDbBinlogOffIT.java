@@ -29,10 +29,11 @@ class MariaDbBinlogOffIT {
                 + "cdc: {method: binlog}\n";
         PlanReport r = new Planner(ConnectorRegistry.load()).plan(new ManifestReader(Map.<String, String>of()::get)
                 .read(yaml, "test", ManifestReader.Purpose.RUN));
-        assertThat(r.source().findings()).filteredOn(Finding::isError).extracting(Finding::message).containsExactly(
-                "the binary log is off (log_bin = 0)",
-                "binlog_format must be ROW, not STATEMENT",
-                "binlog_row_image must be FULL, not MINIMAL");
+        assertThat(r.source().findings()).filteredOn(Finding::isError).filteredOn(f -> !f.check().equals("built"))
+                .extracting(Finding::message).containsExactly(
+                        "the binary log is off (log_bin = 0)",
+                        "binlog_format must be ROW, not STATEMENT",
+                        "binlog_row_image must be FULL, not MINIMAL");
         assertThat(r.source().findings()).filteredOn(f -> f.check().equals("binlog_format")).singleElement()
                 .extracting(Finding::fix).isEqualTo("SET GLOBAL binlog_format = 'ROW'; and binlog_format = ROW under "
                         + "[mysqld] in my.cnf so it survives a restart; sessions already open keep the old value until "

@@ -54,6 +54,38 @@ final class PostgresIntrospector implements Introspector {
         return out;
     }
 
+    @Override
+    public Optional<String> whyNotListed(Connection c, TableRef t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT pn.nspname, p.relname
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  JOIN pg_inherits i ON i.inhrelid = c.oid
+                  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                 WHERE n.nspname = ? AND c.relname = ? AND c.relispartition""")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of("is a partition of " + new TableRef(rs.getString(1),
+                        rs.getString(2)).qualified() + ": a partition is moved with its partitioned table, not on its "
+                        + "own") : Optional.empty();
+            }
+        }
+    }
+
+    /** The partitions of a partitioned table, or -1 when it is not partitioned. */
+    static int partitions(Connection c, TableRef t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT c.relkind = 'p', (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid)
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = ? AND c.relname = ?""")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1) ? rs.getInt(2) : -1;
+            }
+        }
+    }
+
     /** The table's catalog entry, or empty when there is no such table. */
     Optional<PgTable> find(Connection c, TableRef t) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""

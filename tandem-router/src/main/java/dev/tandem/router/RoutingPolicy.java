@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The routing decisions of seed 002's strategies, pure: for a routing state, this router's instance id and a
@@ -22,6 +23,11 @@ import java.util.Map;
  *   <li>time_window, big_bang — the source until the cutover (when a time_window cutover may run is the
  *       engine's rule, {@code Strategy.TimeWindow.allows}: routers only follow the flip).</li>
  * </ul>
+ * When the migration lists seed 002's APIs ({@code apis}), only a request whose context names one of them as its
+ * feature is routed by the strategy; any other request reads the source until the cutover.
+ * Under any strategy, a fraction {@code shadow_read_sample} of reads (the manifest's
+ * {@code validation.shadow_reads.sample}) is also repeated on the other side and compared, once the target holds the
+ * data and until the cutover; the control plane sums the mismatches its routers report.
  * A user's bucket is a stable hash of the strategy's salt (the migration id) and the user id in [0, 1), so a user
  * stays on one side as percentages grow; a request without a user id gets a bucket per connection (random).
  * <h2>Writes: one authoritative side at a time, the other kept by the change stream</h2>
@@ -70,6 +76,9 @@ public final class RoutingPolicy {
         if (!state.targetReady()) {
             return Side.SOURCE; // still copying, or the stream stopped: the target's rows are missing or stale
         }
+        if (!state.apis().isEmpty() && (ctx.feature() == null || !state.apis().contains(ctx.feature()))) {
+            return Side.SOURCE; // the migration shifts the traffic of its APIs only
+        }
         return switch (state.type()) {
             case "canary" -> bucket(ctx) < state.number("read_percentage", 0) ? Side.TARGET : Side.SOURCE;
             case "blue_green" -> state.flag("active_is_new") ? Side.TARGET : Side.SOURCE;
@@ -91,7 +100,11 @@ public final class RoutingPolicy {
 
     /** Whether a read served by {@link #reads} is also run on the other side and compared. */
     public boolean shadowReads(TandemContext ctx) {
-        return !state.cutOver() && state.targetReady() && state.type().equals("shadow_traffic");
+        if (state.cutOver() || !state.targetReady()) {
+            return false;
+        }
+        return state.type().equals("shadow_traffic") || state.shadowReadSample() > 0
+                && ThreadLocalRandom.current().nextDouble() < state.shadowReadSample();
     }
 
     private static boolean enabled(Map<String, Object> map, String key) {
@@ -101,7 +114,7 @@ public final class RoutingPolicy {
     /** The user's stable bucket in [0, 1); a request without a user gets a fresh random one. */
     double bucket(TandemContext ctx) {
         if (ctx.userId() == null) {
-            return java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+            return ThreadLocalRandom.current().nextDouble();
         }
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest((salt + "\u0000" + ctx.userId())

@@ -95,6 +95,43 @@ class RoutingPolicyTest {
     }
 
     @Test
+    void anyStrategyShadowsItsSampleOfReadsOnceTheTargetIsReady() {
+        RoutingPolicy canary = policy("{\"shadow_read_sample\": 0.25, \"strategy\": {\"type\": \"canary\", "
+                + "\"read_percentage\": 0.5}}");
+        int shadowed = 0;
+        for (int i = 0; i < 20_000; i++) {
+            if (canary.shadowReads(TandemContext.NONE)) {
+                shadowed++;
+            }
+        }
+        assertThat(shadowed / 20_000.0).isBetween(0.22, 0.28);
+        assertThat(policy("{\"strategy\": {\"type\": \"canary\", \"read_percentage\": 0.5}}")
+                .shadowReads(TandemContext.NONE)).as("no sample: no shadow read").isFalse();
+        RoutingPolicy notReady = policy("{\"target_ready\": false, \"shadow_read_sample\": 1, \"strategy\": "
+                + "{\"type\": \"big_bang\"}}");
+        assertThat(notReady.shadowReads(TandemContext.NONE)).isFalse();
+        RoutingPolicy cutOver = policy("{\"cut_over\": true, \"shadow_read_sample\": 1, \"strategy\": "
+                + "{\"type\": \"big_bang\"}}");
+        assertThat(cutOver.shadowReads(TandemContext.NONE)).isFalse();
+        assertThat(policy("{\"shadow_read_sample\": 1, \"strategy\": {\"type\": \"big_bang\"}}")
+                .shadowReads(TandemContext.NONE)).isTrue();
+    }
+
+    @Test
+    void aMigrationWithApisShiftsOnlyTheirRequests() {
+        RoutingPolicy p = policy("{\"apis\": [\"user_cache_api\"], \"strategy\": {\"type\": \"blue_green\", "
+                + "\"active_is_new\": true}}");
+        assertThat(p.reads(new TandemContext("u1", "user_cache_api", null))).isEqualTo(Side.TARGET);
+        assertThat(p.reads(new TandemContext("u1", "billing_api", null))).isEqualTo(Side.SOURCE);
+        assertThat(p.reads(TandemContext.NONE)).isEqualTo(Side.SOURCE);
+        RoutingPolicy all = policy("{\"strategy\": {\"type\": \"blue_green\", \"active_is_new\": true}}");
+        assertThat(all.reads(TandemContext.NONE)).as("no apis: every request").isEqualTo(Side.TARGET);
+        RoutingPolicy cut = policy("{\"cut_over\": true, \"apis\": [\"a\"], \"strategy\": {\"type\": "
+                + "\"big_bang\"}}");
+        assertThat(cut.reads(TandemContext.NONE)).as("after the cutover everything").isEqualTo(Side.TARGET);
+    }
+
+    @Test
     void stranglerFigMovesFeatureByFeature() {
         RoutingPolicy p = policy("""
                 {"strategy": {"type": "strangler_fig",

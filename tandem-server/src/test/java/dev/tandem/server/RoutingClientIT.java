@@ -98,7 +98,7 @@ class RoutingClientIT {
         RoutingState s = client.policy().state();
         assertThat(s.targetReady()).as("a migration that is not running has no readable target").isFalse();
         RoutingPolicy ready = new RoutingPolicy(new RoutingState(s.epoch(), s.cutOver(), s.frozen(),
-                s.freezeTimeoutMs(), true, s.type(), s.strategy()), null, "m");
+                s.freezeTimeoutMs(), true, s.type(), s.strategy(), s.shadowReadSample(), s.apis()), null, "m");
         int target = 0;
         for (int u = 0; u < 4000; u++) {
             if (ready.reads(new TandemContext("user-" + u, null, null)) == Side.TARGET) {

@@ -207,13 +207,21 @@ class ServerApiIT {
             dev.tandem.router.RoutingPolicy policy = new dev.tandem.router.RoutingPolicy(
                     dev.tandem.router.RoutingState.parse(routing.toString()), "app-1", "migrate_to_new_redis");
             int toTarget = 0;
+            int otherToTarget = 0;
             for (int u = 0; u < 4000; u++) {
-                if (policy.reads(new dev.tandem.router.TandemContext("user-" + u, null, null))
+                // the migration lists its API: the canary applies to that API's requests, no other request moves
+                if (policy.reads(new dev.tandem.router.TandemContext("user-" + u, "user_cache_api", null))
                         == dev.tandem.router.Side.TARGET) {
                     toTarget++;
                 }
+                if (policy.reads(new dev.tandem.router.TandemContext("user-" + u, null, null))
+                        == dev.tandem.router.Side.TARGET) {
+                    otherToTarget++;
+                }
             }
             assertThat(toTarget / 4000.0).isBetween(0.22, 0.28);
+            assertThat(otherToTarget).as("requests outside the migration's APIs").isZero();
+            assertThat(routing.path("apis").toString()).isEqualTo("[\"user_cache_api\"]");
             // a read token may watch but not acknowledge (an acknowledgement lets a cutover go on) nor mark a
             // router live; the router token may
             String ackBody = "{\"router_id\": \"app-1\", \"epoch\": " + routing.path("epoch").asLong() + "}";
@@ -264,9 +272,18 @@ class ServerApiIT {
             CliRun advanced = CliRun.of(withToken(ADMIN), "advance", "migrate_to_new_redis", "--server", url);
             assertThat(advanced.exitCode()).as(advanced.all()).isZero();
             assertThat(advanced.out()).contains("running (phase shadow)");
+            // the interlay added in step 2 names a routing layer that must follow the migration before a cutover
+            Api.Response noInterlay = api.call("POST", one + "/advance", ADMIN, null);
+            assertThat(noInterlay.status()).as(noInterlay.toString()).isEqualTo(409);
+            assertThat(noInterlay.json().path("error").path("gate").asText()).isEqualTo("interlays");
+            assertThat(noInterlay.json().path("error").path("message").asText()).contains("new_redis_cluster",
+                    "live: app-1");
+            Api.Response interlayAck = api.call("POST", one + "/routing/ack", ROUTER, "{\"router_id\": "
+                    + "\"new_redis_cluster\", \"epoch\": " + routing.path("epoch").asLong() + "}");
+            assertThat(interlayAck.status()).as(interlayAck.toString()).isEqualTo(200);
             Api.Response cutover = api.call("POST", one + "/advance", ADMIN, null);
-            // the router of the long-poll check above acknowledged once and is live, but follows nothing: the
-            // cutover freezes, waits for its acknowledgement in vain and puts routing back on the source
+            // the routers acknowledged once and are live, but follow nothing: the cutover freezes, waits for their
+            // acknowledgements in vain and puts routing back on the source
             assertThat(cutover.status()).as(cutover.toString()).isEqualTo(409);
             assertThat(cutover.json().path("error").path("message").asText()).contains("failed at step routers",
                     "routing is back on the source");

@@ -54,6 +54,17 @@ public final class AlertCondition {
         return text;
     }
 
+    /** Conditions written alike are equal (a rule changed by a PATCH is told from one left as it was). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AlertCondition c && c.text.equals(text);
+    }
+
+    @Override
+    public int hashCode() {
+        return text.hashCode();
+    }
+
     /** A condition that cannot be parsed. */
     public static final class ParseException extends Exception {
         public ParseException(String message) {

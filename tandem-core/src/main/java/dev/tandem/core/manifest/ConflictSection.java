@@ -14,8 +14,8 @@ import java.util.Set;
  * custom a merge class, inherited from the levels above. Every problem noted in the {@link Reading}.
  */
 final class ConflictSection {
-    private static final Set<String> CONFLICT = keys("default", "timestamp_column", "merge_class", "overrides");
-    private static final Set<String> OVERRIDE = keys("table", "strategy", "timestamp_column", "merge_class");
+    static final Set<String> CONFLICT = keys("default", "timestamp_column", "merge_class", "overrides");
+    static final Set<String> OVERRIDE = keys("table", "strategy", "timestamp_column", "merge_class");
 
     private final Reading reading;
 
@@ -47,6 +47,7 @@ final class ConflictSection {
         List<ConflictResolution.Override> overrides = new ArrayList<>();
         List<JsonNode> list = s.list("overrides");
         Set<String> tables = new HashSet<>();
+        boolean mergeUsed = false;
         if (list != null) {
             for (int i = 0; i < list.size(); i++) {
                 String p = s.pathOf("overrides") + "[" + i + "]";
@@ -61,12 +62,24 @@ final class ConflictSection {
                     check(st, o.pathOf("strategy"), ots != null ? ots : inheritedTs,
                             omerge != null ? omerge : merge);
                 }
+                if (omerge != null && st != null && st != ConflictResolution.Strategy.CUSTOM) {
+                    reading.problem(o.pathOf("merge_class"), "'" + omerge + "'", "is used only by strategy custom, "
+                            + "not " + Enums.wire(st), "remove merge_class, or set strategy: custom");
+                }
+                if (st == ConflictResolution.Strategy.CUSTOM && omerge == null) {
+                    mergeUsed = true;
+                }
                 if (table != null && !tables.add(table)) {
                     reading.problem(o.pathOf("table"), "'" + table + "'", "has two overrides", "keep one");
                 }
                 o.finish();
                 overrides.add(new ConflictResolution.Override(table, st, ots, omerge));
             }
+        }
+        if (merge != null && dflt != ConflictResolution.Strategy.CUSTOM && !mergeUsed) {
+            reading.problem(s.pathOf("merge_class"), "'" + merge + "'", "is used only by strategy custom, which "
+                    + "neither the default nor an override without its own merge_class uses",
+                    "remove merge_class, or set default: custom");
         }
         s.finish();
         return new ConflictResolution(dflt, ts, merge, overrides);

@@ -1,5 +1,6 @@
 package dev.tandem.core.manifest;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -7,6 +8,10 @@ import java.util.Optional;
  * and seed 002's JSON. Built only by {@link ManifestReader}, which has already checked every rule, so every field
  * here is valid. {@code source} and {@code target} are absent only in a draft (seed 002 creates a migration first
  * and configures it later).
+ * <p>{@code apis} are seed 002's APIs by id: when any is given, traffic shifting applies only to requests whose
+ * context names one of them (the router's {@code TandemContext.feature}); every other request stays on the source
+ * until the cutover. {@code interlays} are seed 002's interlays by endpoint: routing layers (tandem-router instances,
+ * by router id) that must be live and following the migration before a cutover may start.
  */
 public record Manifest(
         String id,
@@ -24,7 +29,15 @@ public record Manifest(
         Validation validation,
         AbortThresholds abortThresholds,
         FailureHandling failureHandling,
-        Alerting alerting) {
+        Alerting alerting,
+        Phases phases,
+        List<String> apis,
+        List<String> interlays) {
+
+    public Manifest {
+        apis = List.copyOf(apis);
+        interlays = List.copyOf(interlays);
+    }
 
     public Optional<Endpoint> sourceEndpoint() {
         return Optional.ofNullable(source);

@@ -21,18 +21,18 @@ import java.util.regex.Pattern;
  */
 final class ManifestBuilder {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
-    private static final Set<String> TOP = keys("id", "description", "source", "target", "scope", "schema", "data",
+    static final Set<String> TOP = keys("id", "description", "source", "target", "scope", "schema", "data",
             "migration", "type", "initial_load", "cdc", "conflict_resolution", "continuous", "strategy", "validation",
-            "abort_thresholds", "failure_handling", "alerting", "apis", "interlays");
-    private static final Set<String> MIGRATION = keys("type", "initial_load", "cdc", "conflict_resolution", "continuous");
-    private static final Set<String> ENDPOINT = keys("url", "user", "password", "properties");
-    private static final Set<String> SCOPE = keys("tables", "include", "exclude");
-    private static final Set<String> DATA = keys("type", "replace", "chunk_rows", "parallelism", "rows_per_second");
-    private static final Set<String> INITIAL_LOAD = keys("enabled");
-    private static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
+            "abort_thresholds", "failure_handling", "alerting", "apis", "interlays", "migration_id", "phases", "metrics");
+    static final Set<String> MIGRATION = keys("type", "initial_load", "cdc", "conflict_resolution", "continuous");
+    static final Set<String> ENDPOINT = keys("url", "user", "password", "properties");
+    static final Set<String> SCOPE = keys("tables", "include", "exclude");
+    static final Set<String> DATA = keys("type", "replace", "chunk_rows", "parallelism", "rows_per_second");
+    static final Set<String> INITIAL_LOAD = keys("enabled");
+    static final Set<String> CDC = keys("method", "timestamp_column", "poll_interval", "heartbeat_interval",
             "overlap_window", "apply", "conflict_resolution", "reconnect_timeout", "on_schema_change",
             "schema_check_interval");
-    private static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
+    static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
 
     private final Reading reading;
     /** Source and target are required (a run), not only allowed (a draft). */
@@ -51,6 +51,19 @@ final class ManifestBuilder {
     Manifest build(JsonNode tree) {
         Section root = Section.of(tree, "", reading, "write the manifest as a map of keys", TOP);
         String id = root.requiredText("id", "add id: a short name such as orders-to-new-pg");
+        if (root.has("migration_id")) {
+            // ManifestReader.seed001Id made an equal or lone migration_id the id: this one differs from id
+            reading.problem("migration_id", "'" + root.text("migration_id") + "'", "differs from id '" + id + "' "
+                    + "(migration_id is seed 001's name for id)", "keep one of them");
+        }
+        root.skip("migration_id");
+        if (root.has("metrics")) {
+            reading.problem("metrics", null, "is not a setting: every figure (lag, drift, error "
+                    + "rate, copy progress, shadow mismatches) is measured and exported whatever the manifest says, "
+                    + "at GET /metrics (Prometheus), in tandem status and GET .../status", "remove metrics; to act on "
+                    + "a figure write alerting.rules (such as {name: lag, condition: lag_seconds > 60}) or "
+                    + "abort_thresholds");
+        }
         if (id != null && !ID.matcher(id).matches()) {
             reading.problem("id", "'" + id + "'", "is not a valid id",
                     "use 1 to 63 letters, digits, '_', '-' or '.', starting with a letter or digit");
@@ -70,6 +83,7 @@ final class ManifestBuilder {
         Scope scope = scope(root);
         SchemaMode schema = root.enumOf("schema", SchemaMode.class, SchemaMode.CREATE);
 
+        Phases phases = phases(root);
         Section migration = root.section("migration", "write migration: as a map (seed 000's block)", MIGRATION);
         Located typeAt = locate(root, migration, "type");
         MigrationType declaredType = typeAt == null ? null
@@ -78,7 +92,7 @@ final class ManifestBuilder {
         Located cdcAt = locate(root, migration, "cdc");
         Section cdcSection = cdcAt == null ? null
                 : cdcAt.owner.section("cdc", "write cdc: as a map with method", CDC);
-        Cdc cdc = cdc(cdcSection, declaredType, source);
+        Cdc cdc = cdc(cdcSection, declaredType, source, phases);
 
         MigrationType type = declaredType != null ? declaredType
                 : cdc.enabled() ? MigrationType.INCREMENTAL : MigrationType.FULL;
@@ -87,7 +101,8 @@ final class ManifestBuilder {
                     "set cdc.method to auto, or type: full");
         }
 
-        DataMovement data = data(root, migration);
+        DataMovement data = data(root, migration, phases);
+        agree(phases, data, cdc, cdcSection);
         ConflictResolution conflicts = conflictResolution(root, migration, cdcSection, cdc);
         Continuous continuous = continuous(root, migration);
         if (cdcSection != null) {
@@ -101,29 +116,95 @@ final class ManifestBuilder {
         AbortThresholds abort = policies.abortThresholds(root);
         FailureHandling failure = policies.failureHandling(root);
         Alerting alerting = policies.alerting(root);
-        resources(tree, root, "apis", "id");
-        resources(tree, root, "interlays", "endpoint");
+        List<String> apis = resources(tree, root, "apis", "id");
+        List<String> interlays = resources(tree, root, "interlays", "endpoint");
         root.finish();
         return new Manifest(id, description, source, target, scope, schema, type, data, cdc, conflicts, continuous,
-                strategy, validation, abort, failure, alerting);
+                strategy, validation, abort, failure, alerting, phases, apis, interlays);
+    }
+
+    /** Seed 001's {@code phases} (see {@link Phases}); every phase when absent. */
+    private Phases phases(Section root) {
+        List<String> given = root.textList("phases");
+        if (given == null) {
+            return Phases.ALL;
+        }
+        List<String> out = new ArrayList<>(List.of("prepare"));
+        int last = 0;
+        for (int i = 0; i < given.size(); i++) {
+            String name = Phases.canonical(given.get(i));
+            int at = Phases.NAMES.indexOf(name);
+            String path = "phases[" + i + "]";
+            if (at < 0) {
+                reading.problem(path, "'" + given.get(i) + "'", "is not a phase",
+                        DidYouMean.hint(given.get(i), Phases.NAMES) + " (seed 001's dual_write and shadow_read are "
+                        + "read as catch_up and shadow)");
+            } else if (at == 0 && i == 0) {
+                continue;
+            } else if (at <= last) {
+                reading.problem(path, "'" + given.get(i) + "'", out.contains(name) ? "is listed twice"
+                        : "comes after " + out.get(out.size() - 1), "list the phases in their order: "
+                        + String.join(", ", Phases.NAMES));
+            } else {
+                out.add(name);
+                last = at;
+            }
+        }
+        if (out.contains("cutover") != out.contains("cleanup")) {
+            reading.problem("phases", "[" + String.join(", ", given) + "]", out.contains("cutover")
+                    ? "has cutover without cleanup, which ends a cut-over migration (it drops the reverse stream "
+                    + "kept for a rollback)" : "has cleanup without cutover, which it follows",
+                    "list both cutover and cleanup, or neither (a migration that copies and streams only)");
+        }
+        return new Phases(out);
+    }
+
+    /** {@code phases} and the keys that say what moves tell the same story. */
+    private void agree(Phases phases, DataMovement data, Cdc cdc, Section cdcSection) {
+        if (phases == Phases.ALL) {
+            return;
+        }
+        if (phases.includes("backfill") != data.moves()) {
+            reading.problem("phases", "[" + String.join(", ", phases.wire()) + "]", phases.includes("backfill")
+                    ? "has backfill, but data is none" : "leaves out backfill, but data copies rows (data.type "
+                    + Enums.wire(data.type()) + ")", phases.includes("backfill") ? "remove data: none, or backfill "
+                    + "from phases" : "set data: none, or add backfill to phases");
+        }
+        if (phases.includes("catch_up") != cdc.enabled()) {
+            reading.problem("phases", "[" + String.join(", ", phases.wire()) + "]", phases.includes("catch_up")
+                    ? "has catch_up, but change capture is off (cdc.method none or type full)"
+                    : "leaves out catch_up, but cdc.method " + Enums.wire(cdc.method()) + " streams changes",
+                    phases.includes("catch_up") ? "set cdc.method (auto streams the source's change log)"
+                            : "set cdc: {method: none} (type full), or add catch_up to phases");
+        }
+        if (phases.includes("cutover") && !phases.includes("catch_up")) {
+            reading.problem("phases", "[" + String.join(", ", phases.wire()) + "]", "has cutover without catch_up: a "
+                    + "cutover needs the change stream (writes made during the copy reach the target only through it)",
+                    "add catch_up, or leave out cutover and cleanup");
+        }
     }
 
     /**
      * Seed 002's sub-resources added to a migration ({@code POST /migrations/{id}/api/{api_id}} and
      * {@code /interlay/{interlay_id}}): kept with the manifest as lists of objects, each with an {@code id} and
-     * the field that resource needs. They describe who is routed; the router (tandem-router) reads them.
+     * the field that resource needs. Returned: that field of each (see {@link Manifest#apis},
+     * {@link Manifest#interlays} for what they do).
      */
-    private void resources(JsonNode tree, Section root, String key, String required) {
+    private List<String> resources(JsonNode tree, Section root, String key, String required) {
         JsonNode list = tree == null ? null : tree.get(key);
         root.skip(key);
+        List<String> out = new ArrayList<>();
         if (list == null || list.isNull()) {
-            return;
+            return out;
         }
         if (!list.isArray()) {
             reading.problem(key, null, "is not a list", "write " + key + ": [{id: ..., " + required + ": ...}]");
-            return;
+            return out;
         }
         for (int i = 0; i < list.size(); i++) {
+            if (list.get(i).path(required).isTextual()) {
+                out.add(list.get(i).path(required).asText());
+            }
             JsonNode item = list.get(i);
             for (String field : new LinkedHashSet<>(List.of("id", required))) {
                 if (!item.isObject() || !item.path(field).isTextual() || item.path(field).asText().isBlank()) {
@@ -132,6 +213,7 @@ final class ManifestBuilder {
                 }
             }
         }
+        return out;
     }
 
     /** Where a seed-000 key was given: in the migration block or at the top level, never both. */
@@ -244,9 +326,11 @@ final class ManifestBuilder {
         return new Scope(tables, include, exclude);
     }
 
-    private Cdc cdc(Section s, MigrationType declaredType, Endpoint source) {
+    private Cdc cdc(Section s, MigrationType declaredType, Endpoint source, Phases phases) {
         if (s == null) {
-            return declaredType == MigrationType.FULL ? Cdc.NONE : Cdc.AUTO;
+            boolean none = declaredType == MigrationType.FULL
+                    || declaredType == null && !phases.includes("catch_up");
+            return none ? Cdc.NONE : Cdc.AUTO;
         }
         Cdc.Method method = s.enumOf("method", Cdc.Method.class, Cdc.Method.AUTO);
         String tsColumn = s.text("timestamp_column");
@@ -309,13 +393,13 @@ final class ManifestBuilder {
         return new Cdc(method, tsColumn, poll, heartbeat, overlap, apply, reconnect, onSchemaChange, schemaCheck);
     }
 
-    private DataMovement data(Section root, Section migration) {
+    private DataMovement data(Section root, Section migration, Phases phases) {
         Located initialAt = locate(root, migration, "initial_load");
         Boolean initialLoad = initialAt == null ? null : initialLoad(initialAt);
         JsonNode v = root.get("data");
         DataMovement data;
         if (v == null) {
-            data = DataMovement.DEFAULT;
+            data = initialLoad == null && !phases.includes("backfill") ? DataMovement.NONE : DataMovement.DEFAULT;
         } else if (v.isTextual()) {
             DataMovement.Type t = root.enumValue("data", v, DataMovement.Type.class, DataMovement.Type.SCAN);
             data = new DataMovement(t, DataMovement.Replace.REPLACE, DataMovement.DEFAULT_CHUNK_ROWS,
@@ -389,6 +473,11 @@ final class ManifestBuilder {
             places.get(1).owner.skip("conflict_resolution");
         }
         Located at = places.get(0);
+        if (!cdc.enabled()) {
+            reading.problem(at.path, null, "decides how streamed changes meet the target's rows, but change capture "
+                    + "is off (cdc.method none or type full), so it would do nothing", "remove conflict_resolution, "
+                    + "or set cdc.method");
+        }
         return new ConflictSection(reading).read(at.owner, at.path, cdc.timestampColumn());
     }
 

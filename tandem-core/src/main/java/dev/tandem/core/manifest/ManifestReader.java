@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tandem.core.error.TandemException;
 import java.io.IOException;
@@ -101,7 +103,7 @@ public final class ManifestReader {
                 throw new ManifestException(sourceName, List.of(new Problem("", null, "is empty",
                         "write a manifest; see README.md's quick start")));
             }
-            return tree;
+            return seed001Id(tree);
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr();
@@ -112,6 +114,29 @@ public final class ManifestReader {
             throw new ManifestException(sourceName, List.of(new Problem("", null, "cannot be read: " + e.getMessage(),
                     "fix the syntax")));
         }
+    }
+
+    /**
+     * Seed 001's {@code migration_id} is the id: a document that gives it alone (or equal to {@code id}) is kept with
+     * {@code id} instead, so what is stored and shown has one name for it; one that differs from {@code id} is left
+     * for the reader to refuse.
+     */
+    static JsonNode seed001Id(JsonNode tree) {
+        if (!(tree instanceof ObjectNode o) || !o.hasNonNull("migration_id")) {
+            return tree;
+        }
+        JsonNode alias = o.get("migration_id");
+        if (o.hasNonNull("id") && !o.get("id").equals(alias)) {
+            return tree;
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("id", alias);
+        o.properties().forEach(e -> {
+            if (!e.getKey().equals("migration_id") && !e.getKey().equals("id")) {
+                out.set(e.getKey(), e.getValue());
+            }
+        });
+        return out;
     }
 
     /** The one YAML document of {@code text}; a second one is a problem, not silently dropped. */
@@ -128,13 +153,14 @@ public final class ManifestReader {
     }
 
     /** Reads an already parsed document (a REST request body, say). */
-    public ManifestDocument document(JsonNode document, String sourceName, Purpose purpose) {
+    public ManifestDocument document(JsonNode given, String sourceName, Purpose purpose) {
+        JsonNode document = seed001Id(given);
         Reading reading = new Reading();
         JsonNode tree = new Interpolation(env, reading).apply(document, "");
         Manifest m = new ManifestBuilder(reading, purpose == Purpose.RUN).build(tree);
         if (!reading.problems().isEmpty()) {
             throw new ManifestException(sourceName, reading.problems());
         }
-        return new ManifestDocument(m, document);
+        return new ManifestDocument(m, document, this);
     }
 }

@@ -18,17 +18,17 @@ import java.util.Set;
  * {@link Reading}.
  */
 final class PolicySections {
-    private static final Set<String> WRITE_MODE = keys("mode", "policy", "write_percentage");
-    private static final Set<String> VALIDATION = keys("mode", "continuous", "shadow_reads", "repair",
+    static final Set<String> WRITE_MODE = keys("mode", "policy", "write_percentage");
+    static final Set<String> VALIDATION = keys("mode", "continuous", "shadow_reads", "repair",
             "rows_per_second");
-    private static final Set<String> SHADOW_READS = keys("sample");
-    private static final Set<String> ABORT = keys("lag_seconds", "drift_rows", "shadow_mismatch_rate", "error_rate");
-    private static final Set<String> FAILURE = keys("type", "retry_count");
-    private static final Set<String> ALERTING = keys("rules");
-    private static final Set<String> RULE = keys("name", "condition", "severity", "message", "webhook");
+    static final Set<String> SHADOW_READS = keys("sample");
+    static final Set<String> ABORT = keys("lag_seconds", "drift_rows", "shadow_mismatch_rate", "error_rate");
+    static final Set<String> FAILURE = keys("type", "retry_count");
+    static final Set<String> ALERTING = keys("rules");
+    static final Set<String> RULE = keys("name", "condition", "severity", "message", "webhook");
 
     /** Each strategy's parameters, as seed 002 names them. */
-    private static final Map<Strategy.Type, Set<String>> STRATEGY_PARAMS = new LinkedHashMap<>();
+    static final Map<Strategy.Type, Set<String>> STRATEGY_PARAMS = new LinkedHashMap<>();
 
     static {
         STRATEGY_PARAMS.put(Strategy.Type.BIG_BANG, keys());

@@ -10,7 +10,8 @@ import java.util.Optional;
  * Evaluates the manifest's {@code abort_thresholds} on the figures of a streaming migration (seed 001's abort
  * criteria): drift rows confirmed and not repaired, lag in seconds, and the error rate of the stream's target
  * transactions over the last minute (failed attempts / attempts, only once a minute holds at least
- * {@link #MIN_ATTEMPTS} attempts, so two failures out of three at start-up do not abort). A threshold is crossed when
+ * {@link #MIN_ATTEMPTS} attempts, so two failures out of three at start-up do not abort), and the routers' shadow-read
+ * mismatch rate ({@link #checkShadowReads}). A threshold is crossed when
  * the value is above the limit: {@code drift_rows: 0} aborts on the first drifting row. Pure; one instance per
  * stream, fed about once a second.
  */
@@ -65,6 +66,20 @@ public final class AbortWatch {
         errorRate = a >= MIN_ATTEMPTS ? (double) f / a : Double.NaN;
         if (limits.errorRate() != null && !Double.isNaN(errorRate) && errorRate > limits.errorRate()) {
             return Optional.of(new Crossing("error_rate", errorRate, limits.errorRate()));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The routers' shadow reads (seed 001's shadow-read validation): crossed when the share of mismatched ones is above
+     * {@code abort_thresholds.shadow_mismatch_rate}.
+     *
+     * @param shadowMismatchRate mismatched over compared, or NaN while too few were compared
+     */
+    public Optional<Crossing> checkShadowReads(double shadowMismatchRate) {
+        if (limits.shadowMismatchRate() != null && !Double.isNaN(shadowMismatchRate)
+                && shadowMismatchRate > limits.shadowMismatchRate()) {
+            return Optional.of(new Crossing("shadow_mismatch_rate", shadowMismatchRate, limits.shadowMismatchRate()));
         }
         return Optional.empty();
     }

@@ -2,25 +2,25 @@ package dev.tandem.core.migrate;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.lifecycle.Status;
-import dev.tandem.core.manifest.Cdc;
-import dev.tandem.core.manifest.ConflictResolution;
-import dev.tandem.core.manifest.DataMovement;
-import dev.tandem.core.manifest.Enums;
+import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.plan.EndpointReport;
 import dev.tandem.core.plan.PlanReport;
+import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -120,32 +120,30 @@ final class Admission {
         return new RunOptions(run, null, null, opts.actor());
     }
 
-    private static void refuseWhatIsNotBuiltYet(Manifest m, RunOptions opts) {
-        if (m.cdc().method() == Cdc.Method.BINLOG) {
-            throw TandemException.badInput("cdc.method: 'binlog' is not built yet; this version streams PostgreSQL "
-                    + "sources with logical_replication (or auto) and any source with timestamp_column. To copy "
-                    + "without change capture set cdc: {method: none} (type full)");
+    /**
+     * What {@link Built} says is not built, refused before the migration is registered (preflight would refuse it
+     * too, after registering); and a key range with a change stream.
+     */
+    private void refuseWhatIsNotBuiltYet(Manifest m, RunOptions opts) {
+        List<String> gaps = Built.gaps(m, connector(m.source(), "source"), connector(m.target(), "target")).stream()
+                .map(Built.Gap::line).toList();
+        if (!gaps.isEmpty()) {
+            throw new TandemException(ErrorCode.BAD_INPUT, "not built yet, so nothing was "
+                    + "changed:\n  - " + String.join("\n  - ", gaps) + "\nRun tandem plan -f for the full report.",
+                    gaps, null);
         }
-        if (m.cdc().enabled()) {
-            ConflictResolution cr = m.conflictResolution();
-            List<ConflictResolution.Strategy> used = new ArrayList<>();
-            used.add(cr.defaultStrategy());
-            cr.overrides().forEach(o -> used.add(o.strategy()));
-            for (ConflictResolution.Strategy st : used) {
-                if (st != ConflictResolution.Strategy.SOURCE_WINS && st != ConflictResolution.Strategy.NEWEST_WINS) {
-                    throw TandemException.badInput("conflict_resolution: '" + Enums.wire(st) + "' decides between "
-                            + "writes made on both sides, which only happen with dual writes (not built yet); before "
-                            + "cutover use source_wins or newest_wins");
-                }
-            }
-            if (opts.rangeMin() != null || opts.rangeMax() != null) {
-                throw TandemException.badInput("--range-min/--range-max copy part of each table, but a change stream "
-                        + "applies changes to every row; leave them out, or set cdc: {method: none}");
-            }
+        if (m.cdc().enabled() && (opts.rangeMin() != null || opts.rangeMax() != null)) {
+            throw TandemException.badInput("--range-min/--range-max copy part of each table, but a change stream "
+                    + "applies changes to every row; leave them out, or set cdc: {method: none}");
         }
-        if (m.data().type() == DataMovement.Type.SNAPSHOT) {
-            throw TandemException.badInput("data.type: 'snapshot' (one consistent snapshot for every table) is not "
-                    + "built yet; use data.type: scan");
+    }
+
+    /** The endpoint's connector, or null when it cannot be chosen now (preflight then says why). */
+    private Connector connector(Endpoint e, String at) {
+        try {
+            return registry.select(e, at);
+        } catch (SQLException | TandemException ex) {
+            return null;
         }
     }
 

@@ -40,6 +40,7 @@ public final class AlertWatch {
     private static final Logger LOG = LoggerFactory.getLogger(AlertWatch.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final ControlStore store;
     private final String migrationId;
     private final List<Alerting.Rule> rules;
     private final AlertLog log;
@@ -52,6 +53,7 @@ public final class AlertWatch {
 
     /** Alerts a previous process left firing stay open (not fired twice); they resolve when their rule does. */
     public AlertWatch(ControlStore store, String migrationId, Alerting alerting, Consumer<AlertEvent> events) {
+        this.store = store;
         this.migrationId = migrationId;
         this.rules = alerting.rules();
         this.log = store.alerts();
@@ -94,6 +96,25 @@ public final class AlertWatch {
                 notify(r, "resolved", observed);
             }
         }
+    }
+
+    /**
+     * The watch of changed rules (a PATCH of {@code alerting} while the migration runs): an open alert of a rule that
+     * is gone resolves now; one of a rule kept stays open under the new watch.
+     */
+    public AlertWatch replacedBy(Alerting next) {
+        for (Alerting.Rule r : rules) {
+            Long id = open.get(r.name());
+            boolean kept = next.rules().stream().anyMatch(n -> n.name().equals(r.name()));
+            if (id != null && !kept) {
+                open.remove(r.name());
+                log.resolve(id);
+                gauges.get(r.name()).set(0);
+                events.accept(event(r, false, "the rule was removed"));
+                notify(r, "resolved", "the rule was removed");
+            }
+        }
+        return new AlertWatch(store, migrationId, next, events);
     }
 
     /** The migration ended (completed, aborted): every open alert resolves with it. */

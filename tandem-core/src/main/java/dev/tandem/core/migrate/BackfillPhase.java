@@ -152,13 +152,22 @@ final class BackfillPhase {
      */
     private static Thread watchdog(RunContext ctx, BackfillRunner runner, long runId) {
         ChangeStreamRunner stream = ctx.forward;
-        AlertWatch alerts = new AlertWatch(ctx.store, ctx.id(), ctx.manifest().alerting(), ctx.listener::alert);
+        Manifest started = ctx.policies.now();
+        AlertWatch first = new AlertWatch(ctx.store, ctx.id(), started.alerting(), ctx.listener::alert);
         Thread t = new Thread(() -> {
             try {
+                Manifest policy = started;
+                AlertWatch alerts = first;
                 boolean alerting = true;
                 for (int tick = 0; stream == null || stream.failure().isEmpty(); tick++) {
                     if (alerting && tick % 5 == 0) {
                         try {
+                            Manifest live = ctx.policies.now();
+                            if (!live.alerting().equals(policy.alerting())) {
+                                alerts = alerts.replacedBy(live.alerting()); // a PATCH while copying
+                                ctx.say("Alert rules changed: " + live.alerting().rules().size() + " rule(s)");
+                            }
+                            policy = live;
                             long failed = ctx.store.runs().chunkCounts(runId).getOrDefault(ChunkStatus.FAIL, 0L);
                             alerts.evaluate(Figures.copying(stream, failed).alertValues(Double.NaN));
                         } catch (RuntimeException e) {

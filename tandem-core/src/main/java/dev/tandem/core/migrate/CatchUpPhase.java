@@ -46,7 +46,7 @@ final class CatchUpPhase {
             ctx.forward = ctx.forwardStream();
             ctx.forward.start();
         }
-        ctx.verifier = continuousVerifier(ctx);
+        ctx.verifier = continuousVerifier(ctx, ctx.policies.now());
         try {
             return stream(ctx);
         } finally {
@@ -63,8 +63,9 @@ final class CatchUpPhase {
     private Optional<MigrationOutcome> stream(RunContext ctx) throws SQLException, InterruptedException {
         Manifest m = ctx.manifest();
         boolean inSync = m.continuous().stopWhen() == Continuous.StopWhen.IN_SYNC;
-        AbortWatch watch = new AbortWatch(m.abortThresholds());
-        AlertWatch alerts = new AlertWatch(ctx.store, m.id(), m.alerting(), ctx.listener::alert);
+        Manifest policy = ctx.policies.now();
+        AbortWatch watch = new AbortWatch(policy.abortThresholds());
+        AlertWatch alerts = new AlertWatch(ctx.store, m.id(), policy.alerting(), ctx.listener::alert);
         ctx.say(inSync ? "Streaming changes until the target is in sync ..."
                 : "Streaming changes until stopped (tandem stop " + m.id() + ", or Ctrl-C) ...");
         long nextCheck = System.nanoTime();
@@ -97,7 +98,24 @@ final class CatchUpPhase {
             long now = System.nanoTime();
             if (now >= nextCheck) {
                 nextCheck = now + TimeUnit.SECONDS.toNanos(1);
-                Figures f = Figures.streaming(stream, ctx.verifier);
+                Manifest live = ctx.policies.now();
+                if (live != policy) {
+                    if (!live.abortThresholds().equals(policy.abortThresholds())) {
+                        watch = new AbortWatch(live.abortThresholds());
+                        String t = Planner.thresholds(live);
+                        ctx.say("Abort thresholds changed: " + (t.isEmpty() ? "none" : t.substring(2)));
+                    }
+                    if (!live.alerting().equals(policy.alerting())) {
+                        alerts = alerts.replacedBy(live.alerting());
+                        ctx.say("Alert rules changed: " + live.alerting().rules().size() + " rule(s)");
+                    }
+                    if (!live.validation().equals(policy.validation())) {
+                        restartVerifier(ctx, live);
+                    }
+                    policy = live;
+                }
+                Figures f = Figures.streaming(stream, ctx.verifier,
+                        ctx.store.routing().shadowMismatchRate(m.id(), Figures.MIN_SHADOW_READS));
                 Optional<AbortWatch.Crossing> crossed = f.crossed(watch, now);
                 alerts.evaluate(f.alertValues(watch.errorRate()));
                 if (crossed.isPresent()) {
@@ -122,8 +140,9 @@ final class CatchUpPhase {
 
     /** Runs a requested cutover; true once cut over (the reverse stream runs, the forward one is gone). */
     private static boolean cutOver(RunContext ctx) {
-        Cutover.Result r = new Cutover(ctx.store, ctx.tables, ctx::say, "tandem cutover").cutover(ctx.forward,
-                ctx.verifier);
+        // the strategy as stored now: a time window PATCHed since the start holds
+        Cutover.Result r = new Cutover(ctx.store, ctx.tables.with(ctx.policies.now()), ctx::say, "tandem cutover")
+                .cutover(ctx.forward, ctx.verifier);
         if (!r.ok()) {
             return false;
         }
@@ -208,9 +227,20 @@ final class CatchUpPhase {
                         v.keysChecked(), v.passes(), v.confirmed())));
     }
 
+    /** A PATCHed {@code validation}: continuous verification stops and starts again under it (or stays off). */
+    private static void restartVerifier(RunContext ctx, Manifest live) {
+        if (ctx.verifier != null) {
+            ctx.forward.applier().onApplied(null);
+            ctx.verifier.close();
+            ctx.verifier = null;
+        }
+        ctx.say("Validation changed: continuous verification " + (live.validation().continuous()
+                && live.validation().mode() != Validation.Mode.NONE ? "starts again under it" : "is off now"));
+        ctx.verifier = continuousVerifier(ctx, live);
+    }
+
     /** Continuous verification of {@code validation}, started; null when it is off or cannot run here. */
-    private static ContinuousVerifier continuousVerifier(RunContext ctx) {
-        Manifest m = ctx.manifest();
+    private static ContinuousVerifier continuousVerifier(RunContext ctx, Manifest m) {
         if (!m.validation().continuous() || m.validation().mode() == Validation.Mode.NONE) {
             return null;
         }
@@ -222,7 +252,8 @@ final class CatchUpPhase {
         ChangeStreamRunner stream = ctx.forward;
         ContinuousVerifier v;
         try {
-            v = new ContinuousVerifier(ctx.store, ctx.tables, ctx.tables.copyJobs(), stream::fenceApplied, ctx::say);
+            v = new ContinuousVerifier(ctx.store, ctx.tables.with(m), ctx.tables.copyJobs(), stream::fenceApplied,
+                    ctx::say);
         } catch (SQLException e) {
             throw new TandemException(ErrorCode.TARGET, "cannot read the target's tables: " + m.target().scrub(
                     e.getMessage()), e);

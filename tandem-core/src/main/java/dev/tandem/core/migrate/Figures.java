@@ -16,24 +16,29 @@ import java.util.Optional;
  * @param attempts       target transactions the stream attempted so far
  * @param failedAttempts of those, failed
  * @param chunksFailed   the copy's chunks in FAIL, or -1 outside the copy
+ * @param shadowMismatchRate the routers' mismatched shadow reads over compared ones, NaN while too few were compared
  */
-record Figures(LagSample lag, long driftRows, long attempts, long failedAttempts, long chunksFailed) {
+record Figures(LagSample lag, long driftRows, long attempts, long failedAttempts, long chunksFailed,
+               double shadowMismatchRate) {
     static final long NONE = -1;
+    /** Shadow reads compared before their mismatch rate counts. */
+    static final long MIN_SHADOW_READS = 20;
 
-    /** During catch-up: the stream and continuous verification (null when off). */
-    static Figures streaming(ChangeStreamRunner stream, ContinuousVerifier verifier) {
+    /** During catch-up: the stream, continuous verification (null when off), the routers' shadow reads. */
+    static Figures streaming(ChangeStreamRunner stream, ContinuousVerifier verifier, double shadowMismatchRate) {
         return new Figures(stream.lastSample(), verifier == null ? NONE : verifier.driftRows(),
-                stream.applier().attempts(), stream.applier().failedAttempts(), NONE);
+                stream.applier().attempts(), stream.applier().failedAttempts(), NONE, shadowMismatchRate);
     }
 
     /** During the copy: the stream running alongside (null without change data capture) and the failed chunks. */
     static Figures copying(ChangeStreamRunner stream, long chunksFailed) {
-        return new Figures(stream == null ? null : stream.lastSample(), NONE, 0, 0, chunksFailed);
+        return new Figures(stream == null ? null : stream.lastSample(), NONE, 0, 0, chunksFailed, Double.NaN);
     }
 
     /** Whether an abort threshold is crossed now. */
     Optional<AbortWatch.Crossing> crossed(AbortWatch watch, long nowNanos) {
-        return watch.check(nowNanos, driftRows, lag == null ? -1 : lag.seconds(), attempts, failedAttempts);
+        return watch.check(nowNanos, driftRows, lag == null ? -1 : lag.seconds(), attempts, failedAttempts)
+                .or(() -> watch.checkShadowReads(shadowMismatchRate));
     }
 
     /**
@@ -52,6 +57,9 @@ record Figures(LagSample lag, long driftRows, long attempts, long failedAttempts
         }
         if (!Double.isNaN(errorRate)) {
             values.put("error_rate", errorRate);
+        }
+        if (!Double.isNaN(shadowMismatchRate)) {
+            values.put("shadow_mismatch_rate", shadowMismatchRate);
         }
         if (chunksFailed != NONE) {
             values.put("chunks_failed", (double) chunksFailed);

@@ -77,7 +77,8 @@ public final class MigrationRunner {
             admission.preflight(m, admitted.record(), admitted.options());
             Tables tables = Tables.of(registry, m);
             admission.start(m.id(), admitted.record().status(), admitted.options().actor());
-            try (RunContext ctx = new RunContext(store, tables, listener, admitted.options(), stop)) {
+            try (RunContext ctx = new RunContext(store, tables, new LivePolicies(store, doc, listener::line),
+                    listener, admitted.options(), stop)) {
                 return run(ctx);
             }
         } finally {

@@ -7,6 +7,7 @@ import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.manifest.Strategy;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftKind;
@@ -16,6 +17,8 @@ import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.RunRecord;
 import dev.tandem.core.store.RunStatus;
 import dev.tandem.core.store.StreamDirection;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,11 +80,15 @@ public final class PhaseGates {
         }
         Phase current = r.status().phase();
         if (to == null) {
-            int i = Phase.ORDER.indexOf(current);
-            if (i == Phase.ORDER.size() - 1) {
+            if (current == Phase.CLEANUP) {
                 throw TandemException.badState("migration " + r.id() + " is in its last phase (cleanup)");
             }
-            to = Phase.ORDER.get(i + 1);
+            to = next(current, m);
+        }
+        if (!m.phases().includes(to.wire())) {
+            throw new GateClosed("phases", "cannot advance migration " + r.id() + " to " + to.wire() + ": its "
+                    + "manifest's phases leave it out (" + String.join(", ", m.phases().wire()) + ")", "a phase in "
+                    + "phases", to.wire());
         }
         if (!current.isBefore(to)) {
             throw TandemException.badState("cannot advance migration " + r.id() + " to " + to.wire() + ": expected a "
@@ -112,6 +119,21 @@ public final class PhaseGates {
                 "advance: the gates of " + current.wire() + " held");
     }
 
+    /**
+     * The phase after {@code current} that the manifest's {@code phases} run (one it leaves out is passed over);
+     * cleanup stays cleanup.
+     */
+    public static Phase next(Phase current, Manifest m) {
+        int i = Phase.ORDER.indexOf(current);
+        while (i < Phase.ORDER.size() - 1) {
+            Phase p = Phase.ORDER.get(++i);
+            if (m.phases().includes(p.wire())) {
+                return p;
+            }
+        }
+        return Phase.ORDER.get(Phase.ORDER.size() - 1);
+    }
+
     /** The gates before a cutover: running in catch_up or shadow, lag small, the last verification clean. */
     public void checkCutover(MigrationRecord r, Manifest m) {
         if (r.status().state() != MigrationState.RUNNING || r.status().phase() != Phase.CATCH_UP
@@ -119,9 +141,30 @@ public final class PhaseGates {
             throw TandemException.badState("cannot cut migration " + r.id() + " over: expected running in catch_up "
                     + "or shadow, actual " + r.status());
         }
+        if (!m.phases().includes("cutover")) {
+            throw new GateClosed("phases", "cannot cut migration " + r.id() + " over: its manifest's phases leave "
+                    + "out cutover (" + String.join(", ", m.phases().wire()) + "): it copies and streams only. End "
+                    + "it with tandem stop or abort, and migrate with a manifest whose phases include cutover and "
+                    + "cleanup", "cutover in phases", String.join(", ", m.phases().wire()));
+        }
+        if (m.strategy() instanceof Strategy.TimeWindow w && !w.allows(Instant.now())) {
+            throw new GateClosed("time_window", "cannot cut migration " + r.id() + " over: strategy time_window "
+                    + "allows the cutover only from " + w.windowStart() + " to " + w.windowEnd() + "; it is "
+                    + Instant.now().truncatedTo(ChronoUnit.SECONDS), "between " + w.windowStart() + " and "
+                    + w.windowEnd(), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        }
         lag(r.id(), m);
         verification(r.id());
-        if (store.routing().live(r.id()).isEmpty()) {
+        List<String> live = store.routing().live(r.id()).stream().map(Routing.Router::routerId).toList();
+        List<String> absent = m.interlays().stream().filter(e -> !live.contains(e)).toList();
+        if (!absent.isEmpty()) {
+            throw new GateClosed("interlays", "cannot cut migration " + r.id() + " over: the interlays "
+                    + String.join(", ", absent) + " named in its manifest are not live routers of it (live: "
+                    + (live.isEmpty() ? "none" : String.join(", ", live)) + "); writes through a routing layer that "
+                    + "does not follow the migration cannot be frozen. Start them with those router ids, or remove "
+                    + "the interlays", "every interlay a live router", live.isEmpty() ? "none" : String.join(", ", live));
+        }
+        if (live.isEmpty()) {
             throw new GateClosed("routers", "cannot cut migration " + r.id() + " over: no router follows it (none "
                     + "asked for its routing state in the last " + Routing.LIVE_WINDOW.toSeconds() + " s); writes "
                     + "made outside routers cannot be frozen, so the flip could lose them. Route the application "

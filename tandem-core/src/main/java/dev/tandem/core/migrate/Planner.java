@@ -19,6 +19,7 @@ import dev.tandem.core.plan.TablePlan;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Finding;
+import dev.tandem.core.spi.Introspector;
 import dev.tandem.core.spi.KeyInfo;
 import dev.tandem.core.spi.PreflightRequest;
 import dev.tandem.core.spi.Role;
@@ -64,7 +65,9 @@ public final class Planner {
             String defaultSchema = introspector.defaultSchema(c);
             ScopeResolver.Resolution scope = ScopeResolver.resolve(m.scope(), introspector.listTables(c), defaultSchema,
                     introspector.listsOnlyPrivilegedTables());
-            source.findings.addAll(scope.findings());
+            for (Finding f : scope.findings()) {
+                source.findings.add(explained(f, introspector, c, defaultSchema));
+            }
             for (TableRef ref : scope.tables()) {
                 Optional<TableInfo> info = introspector.describe(c, ref);
                 if (info.isEmpty()) {
@@ -78,6 +81,7 @@ public final class Planner {
                 }
                 source.findings.add(keyFinding(info.get()));
             }
+            source.findings.addAll(overridesOutsideScope(m, tables));
             source.findings.addAll(source.connector.preflight().check(c,
                     new PreflightRequest(Role.SOURCE, m, tables, Map.of(), resuming)));
             source.connector.changeLog().ifPresent(log -> {
@@ -96,6 +100,9 @@ public final class Planner {
         target.run(c -> target.findings.addAll(target.connector.preflight().check(c,
                 new PreflightRequest(Role.TARGET, m, tables, mapping, resuming))));
 
+        for (Built.Gap gap : Built.gaps(m, source.connector, target.connector)) {
+            (gap.role() == Role.SOURCE ? source : target).findings.add(gap.finding());
+        }
         List<TablePlan> tablePlans = new ArrayList<>();
         for (TableInfo t : tables) {
             tablePlans.add(tablePlan(t, m, targetAction(t, target.findings, m, missingKey)));
@@ -104,6 +111,44 @@ public final class Planner {
         EndpointReport tgt = target.report();
         boolean ok = !src.hasErrors() && !tgt.hasErrors();
         return new PlanReport(m.id(), ok, src, tgt, tablePlans, steps(m, tables, source.connector));
+    }
+
+    /** A table named in scope and not found, where the source can say why (a partition): said so. */
+    private static Finding explained(Finding f, Introspector in, Connection c, String schema)
+            throws SQLException {
+        if (!f.isError() || !"table_exists".equals(f.check()) || !f.message().endsWith(" not found on source")) {
+            return f;
+        }
+        TableRef ref = TableRef.parse(f.subject(), schema);
+        Optional<String> why = in.whyNotListed(c, ref);
+        if (why.isEmpty()) {
+            return f;
+        }
+        return Finding.error(f.check(), f.subject(), f.message().substring(0, f.message().length()
+                - " not found on source".length()) + " " + why.get(), "leave it out of scope.tables: this version "
+                + "migrates neither partitioned tables nor their partitions");
+    }
+
+    /**
+     * A conflict override for a table the scope does not move would never be used; most likely the name is wrong
+     * (written without its schema where two schemas hold it, or misspelt).
+     */
+    private static List<Finding> overridesOutsideScope(Manifest m, List<TableInfo> tables) {
+        List<Finding> out = new ArrayList<>();
+        var overrides = m.conflictResolution().overrides();
+        for (int i = 0; i < overrides.size(); i++) {
+            String name = overrides.get(i).table();
+            boolean moved = tables.stream().anyMatch(t -> t.ref().qualified().equals(name)
+                    || t.ref().name().equals(name));
+            if (name != null && !moved) {
+                String path = "conflict_resolution.overrides[" + i + "].table";
+                out.add(Finding.error("scope", path, path + ": '" + name + "' is not a table this migration moves, "
+                        + "so the override would never be used", "name one of the tables in scope ("
+                        + tables.stream().limit(5).map(t -> t.ref().qualified()).reduce((a, b) -> a + ", " + b)
+                        .orElse("none") + (tables.size() > 5 ? ", ..." : "") + "), or remove the override"));
+            }
+        }
+        return out;
     }
 
     /** Whether the table has a key to copy it in chunks and match changes to rows. */
@@ -197,14 +242,20 @@ public final class Planner {
         } else {
             steps.add("Verify on demand: tandem verify -f MANIFEST" + thresholds(m));
         }
-        steps.add("Shift traffic through tandem-router (PATCH the strategy step by step): " + describe(m.strategy()));
+        if (!m.phases().includes("cutover")) {
+            steps.add("No cutover: phases " + m.phases().wire() + " leave it out, so the migration copies"
+                    + (cdc.enabled() ? " and streams until tandem stop" : " and ends"));
+            return steps;
+        }
+        steps.add("Shift traffic through tandem-router (PATCH the strategy step by step): " + describe(m.strategy())
+                + (m.phases().includes("shadow") ? "" : "; no shadow phase (phases leave it out)"));
         steps.add("Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, verify the rows applied "
                 + "since the last comparison, set sequences, open the reverse stream, flip routing to the target; a "
                 + "failing step puts routing back on the source. Then tandem cleanup, or tandem rollback");
         return steps;
     }
 
-    private static String thresholds(Manifest m) {
+    static String thresholds(Manifest m) {
         var t = m.abortThresholds();
         List<String> parts = new ArrayList<>();
         if (t.driftRows() != null) {
@@ -216,6 +267,9 @@ public final class Planner {
         }
         if (t.errorRate() != null) {
             parts.add("error_rate > " + t.errorRate());
+        }
+        if (t.shadowMismatchRate() != null) {
+            parts.add("shadow_mismatch_rate > " + t.shadowMismatchRate() + " (the routers' shadow reads)");
         }
         return parts.isEmpty() ? "" : "; abort if " + String.join(" or ", parts);
     }

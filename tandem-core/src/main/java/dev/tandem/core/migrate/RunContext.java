@@ -38,6 +38,8 @@ final class RunContext implements AutoCloseable {
     final RunOptions options;
     final StopSignal stop;
     final List<String> schemaActions = new ArrayList<>();
+    /** The manifest as stored now: the policies a PATCH may change while the migration runs. */
+    final LivePolicies policies;
     /** The forward stream while it runs in this process; null before it is built and after the cutover. */
     ChangeStreamRunner forward;
     /** The reverse stream after the cutover. */
@@ -49,10 +51,11 @@ final class RunContext implements AutoCloseable {
     /** How the streams stop at the end: roll the batch in flight back (an abort, an immediate stop) or finish it. */
     boolean rollBackInFlight;
 
-    RunContext(ControlStore store, Tables tables, MigrationListener listener, RunOptions options,
-               StopSignal stop) {
+    RunContext(ControlStore store, Tables tables, LivePolicies policies, MigrationListener listener,
+               RunOptions options, StopSignal stop) {
         this.store = store;
         this.tables = tables;
+        this.policies = policies;
         this.listener = listener;
         this.options = options;
         this.stop = stop;

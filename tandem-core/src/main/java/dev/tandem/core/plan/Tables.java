@@ -54,6 +54,17 @@ public final class Tables {
         return manifest;
     }
 
+    /**
+     * These tables under a changed manifest of the same migration (a running migration's policies PATCHed: what
+     * moves cannot change then, so the connectors and the resolved tables are shared).
+     */
+    public Tables with(Manifest changed) {
+        Tables t = new Tables(changed, source, target);
+        t.sourceTables = sourceTables;
+        t.copyJobs = copyJobs;
+        return t;
+    }
+
     public Connector source() {
         return source;
     }

@@ -28,6 +28,14 @@ public interface Introspector {
         return false;
     }
 
+    /**
+     * Why a table that exists is not one of {@link #listTables} (PostgreSQL: it is a partition, which moves with its
+     * partitioned parent), said as the end of "table x ..."; empty when it does not exist or nothing explains it.
+     */
+    default Optional<String> whyNotListed(Connection connection, TableRef table) throws SQLException {
+        return Optional.empty();
+    }
+
     /** The table's columns, keys and size estimates, or empty when it does not exist. */
     Optional<TableInfo> describe(Connection connection, TableRef table) throws SQLException;
 }

@@ -218,6 +218,24 @@ public final class Routing {
         });
     }
 
+    /**
+     * Mismatched shadow reads over compared ones, summed over the counters the migration's routers last reported
+     * (each router's since it started; a router that closed is forgotten with its counts), or NaN while fewer than
+     * {@code minCompared} were compared (one mismatch in two reads is no rate to abort on).
+     */
+    public double shadowMismatchRate(String migrationId, long minCompared) {
+        long matches = 0;
+        long mismatches = 0;
+        for (Router r : routers(migrationId)) {
+            if (r.report() != null) {
+                matches += r.report().path("shadow_matches").asLong(0);
+                mismatches += r.report().path("shadow_mismatches").asLong(0);
+            }
+        }
+        long compared = matches + mismatches;
+        return compared < Math.max(1, minCompared) ? Double.NaN : (double) mismatches / compared;
+    }
+
     /** Routers that asked for the routing state within {@link #LIVE_WINDOW}. */
     public List<Router> live(String migrationId) {
         Instant since = store.now().minus(LIVE_WINDOW);

@@ -294,6 +294,44 @@ class ManifestReaderTest {
     }
 
     @Test
+    void readsSeed001sMigrationIdAndPhases() {
+        ManifestDocument doc = reader.document("{\"migration_id\": \"orders\", \"phases\": [\"prepare\", "
+                + "\"backfill\", \"dual_write\", \"cutover\", \"cleanup\"]}", "seed001",
+                ManifestReader.Purpose.DRAFT);
+        assertThat(doc.manifest().id()).isEqualTo("orders");
+        assertThat(doc.document().has("migration_id")).as("stored with one name for the id").isFalse();
+        assertThat(doc.document().path("id").asText()).isEqualTo("orders");
+        assertThat(doc.manifest().phases().wire()).containsExactly("prepare", "backfill", "catch_up", "cutover",
+                "cleanup");
+        assertThat(doc.manifest().phases().includes("shadow")).isFalse();
+        assertThat(doc.manifest().cdc().enabled()).isTrue();
+
+        Manifest copyOnly = draft("\"phases\": [\"backfill\"]");
+        assertThat(copyOnly.cdc().enabled()).as("no catch_up: no change capture").isFalse();
+        assertThat(copyOnly.type()).isEqualTo(MigrationType.FULL);
+        assertThat(copyOnly.data().moves()).isTrue();
+        assertThat(copyOnly.phases().wire()).containsExactly("prepare", "backfill");
+
+        Manifest streamOnly = draft("\"phases\": [\"prepare\", \"catch_up\", \"cutover\", \"cleanup\"]");
+        assertThat(streamOnly.data().moves()).as("no backfill: data none").isFalse();
+        assertThat(streamOnly.cdc().enabled()).isTrue();
+        assertThat(draft("\"migration_id\": \"t\"").id()).isEqualTo("t");
+        assertThat(draft("\"schema\": \"create\"").phases()).isEqualTo(Phases.ALL);
+
+        assertThat(problems("{\"id\": \"t\", \"phases\": [\"backfill\", \"catch_up\"], \"cdc\": {\"method\": "
+                + "\"none\"}}")).containsExactly("phases: [prepare, backfill, catch_up] has catch_up, but change "
+                + "capture is off (cdc.method none or type full); set cdc.method (auto streams the source's change log)");
+        assertThat(problems("{\"id\": \"t\", \"phases\": [\"backfill\", \"cutover\", \"cleanup\"]}"))
+                .containsExactly("phases: [prepare, backfill, cutover, cleanup] has cutover without catch_up: a "
+                        + "cutover needs the change stream (writes made during the copy reach the target only through "
+                        + "it); add catch_up, or leave out cutover and cleanup");
+        assertThat(problems("{\"id\": \"t\", \"conflict_resolution\": {\"default\": \"source_wins\", "
+                + "\"merge_class\": \"a.B\"}}")).containsExactly("conflict_resolution.merge_class: 'a.B' is used "
+                + "only by strategy custom, which neither the default nor an override without its own merge_class "
+                + "uses; remove merge_class, or set default: custom");
+    }
+
+    @Test
     void neverShowsASecretInToStringOrInAProblem() {
         Manifest m = reader.read(resource("seeds/design-example.yaml"), "design", ManifestReader.Purpose.RUN);
         assertThat(m.toString()).doesNotContain("s3cret").contains(Secret.REDACTED);

@@ -44,4 +44,14 @@ class AbortWatchTest {
         assertThat(c.threshold()).isEqualTo("error_rate");
         assertThat(c.value()).isEqualTo(0.05);
     }
+
+    @Test
+    void shadowMismatchRateCrossesOnlyWhenMeasured() {
+        AbortWatch w = new AbortWatch(new AbortThresholds(null, null, 0.001, null));
+        assertThat(w.checkShadowReads(Double.NaN)).isEmpty();
+        assertThat(w.checkShadowReads(0.001)).isEmpty();
+        assertThat(w.checkShadowReads(0.05).orElseThrow().describe())
+                .isEqualTo("abort threshold shadow_mismatch_rate crossed: 0.05000 > limit 0.001000");
+        assertThat(new AbortWatch(AbortThresholds.NONE).checkShadowReads(1.0)).isEmpty();
+    }
 }

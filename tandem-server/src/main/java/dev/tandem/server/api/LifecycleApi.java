@@ -120,8 +120,7 @@ final class LifecycleApi {
             throw TandemException.badState("cannot advance migration " + r.id() + ": expected state running, actual "
                     + r.status().state().wire());
         }
-        Phase next = to != null ? to : Phase.ORDER.get(Math.min(Phase.ORDER.size() - 1,
-                Phase.ORDER.indexOf(r.status().phase()) + 1));
+        Phase next = to != null ? to : PhaseGates.next(r.status().phase(), calls.runnable(r));
         if (next == Phase.CUTOVER && r.status().phase().isBefore(Phase.CUTOVER)) {
             procedure(ctx, r, Requests.Kind.CUTOVER);
             return;

@@ -104,7 +104,11 @@ final class RoutingApi {
                 && !r.status().phase().isBefore(Phase.CATCH_UP));
         n.put("freeze_timeout_ms", control.map(Routing.Control::freezeTimeoutMs)
                 .orElse(Routing.DEFAULT_FREEZE_TIMEOUT_MS));
-        JsonNode strategy = stored(r).get("strategy");
+        JsonNode doc = stored(r);
+        n.put("shadow_read_sample", doc.path("validation").path("shadow_reads").path("sample").asDouble(0));
+        var apis = n.putArray("apis");
+        doc.path("apis").forEach(a -> apis.add(a.path("id").asText()));
+        JsonNode strategy = doc.get("strategy");
         n.set("strategy", strategy != null ? strategy : Json.MAPPER.createObjectNode().put("type", "big_bang"));
         Envelope.ok(ctx, n);
     }

@@ -74,8 +74,8 @@ final class AdvanceCommand implements Callable<Integer> {
             return 0;
         }, cs -> {
             MigrationRecord r = cs.migrations().get(migrationId);
-            Phase next = phase != null ? phase : Phase.ORDER.get(Math.min(Phase.ORDER.size() - 1,
-                    Phase.ORDER.indexOf(r.status().phase()) + 1));
+            var m = cs.migrations().manifest(r, env::get, ManifestReader.Purpose.RUN).manifest();
+            Phase next = phase != null ? phase : PhaseGates.next(r.status().phase(), m);
             boolean cutover = next == Phase.CUTOVER && r.status().phase().isBefore(Phase.CUTOVER);
             if (cutover || next == Phase.CLEANUP && r.status().phase() == Phase.CUTOVER) {
                 var report = new MigrationControl(cs, env::get).procedure(migrationId, cutover ? Requests.Kind.CUTOVER
@@ -89,7 +89,6 @@ final class AdvanceCommand implements Callable<Integer> {
                         + done.status().phase().wire() + ").");
                 return 0;
             }
-            var m = cs.migrations().manifest(r, env::get, ManifestReader.Purpose.RUN).manifest();
             MigrationRecord done = new PhaseGates(cs).advance(r, m, phase, MigrateCommand.actor());
             out.println("Migration " + migrationId + ": " + done.status().state().wire() + " (phase "
                     + done.status().phase().wire() + ").");

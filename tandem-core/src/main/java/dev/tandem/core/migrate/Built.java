@@ -1,0 +1,141 @@
+package dev.tandem.core.migrate;
+
+import dev.tandem.core.manifest.AlertCondition;
+import dev.tandem.core.manifest.Alerting;
+import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.ConflictResolution;
+import dev.tandem.core.manifest.DataMovement;
+import dev.tandem.core.manifest.Enums;
+import dev.tandem.core.manifest.Manifest;
+import dev.tandem.core.manifest.SchemaMode;
+import dev.tandem.core.manifest.Validation;
+import dev.tandem.core.plan.PlanReport;
+import dev.tandem.core.spi.Connector;
+import dev.tandem.core.spi.Finding;
+import dev.tandem.core.spi.Role;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What this version of Tandem builds, the one answer {@code tandem plan}, {@code POST /migrations/{id}/test} and
+ * {@code tandem migrate} share (DESIGN.md: every manifest key works end to end or is refused by all three alike).
+ * A manifest the reader accepted may still ask for something no code here performs — a data type, a change capture
+ * method, a conflict strategy — or for something the endpoints' connectors cannot do (a connector's capabilities are
+ * its {@code Optional}s, {@link Connector}); each such gap is an error finding on the side it concerns, with the
+ * manifest path as its subject, what is missing, and what to write instead. {@link Planner} adds them to its report,
+ * so {@code plan} is never Ready for a run {@code migrate} refuses; {@link Admission} refuses with them before
+ * anything is registered.
+ */
+final class Built {
+    /** The check name of every finding made here. */
+    static final String CHECK = PlanReport.NOT_BUILT;
+
+    /** One thing asked for that is not built, and the side it concerns. */
+    record Gap(Role role, Finding finding) {
+        String line() {
+            return finding.message() + "; fix: " + finding.fix();
+        }
+    }
+
+    private Built() {
+    }
+
+    /**
+     * @param source the source's connector, or null when none could be chosen (the plan reports why)
+     * @param target the target's connector, or null likewise
+     */
+    static List<Gap> gaps(Manifest m, Connector source, Connector target) {
+        List<Gap> out = new ArrayList<>();
+        manifestOnly(m, out);
+        if (source != null) {
+            sourceSide(m, source, target, out);
+        }
+        if (target != null) {
+            targetSide(m, target, out);
+        }
+        return out;
+    }
+
+    private static void manifestOnly(Manifest m, List<Gap> out) {
+        if (m.data().type() == DataMovement.Type.SNAPSHOT) {
+            gap(out, Role.SOURCE, "data.type", "'snapshot' (every table copied from one consistent snapshot of the "
+                    + "source) is not built yet", "use data.type: scan (each chunk is read consistently, and the change "
+                    + "stream brings every table to the same state)");
+        }
+        if (m.cdc().method() == Cdc.Method.BINLOG) {
+            gap(out, Role.SOURCE, "cdc.method", "'binlog' is not built yet: this version streams PostgreSQL sources "
+                    + "(logical_replication) and any source by timestamp_column polling", "set cdc: {method: "
+                    + "timestamp_column, timestamp_column: updated_at}, or cdc: {method: none} to copy without "
+                    + "change capture");
+        }
+        ConflictResolution cr = m.conflictResolution();
+        if (m.cdc().enabled()) {
+            conflict(out, "conflict_resolution.default", cr.defaultStrategy());
+            for (int i = 0; i < cr.overrides().size(); i++) {
+                conflict(out, "conflict_resolution.overrides[" + i + "].strategy", cr.overrides().get(i).strategy());
+            }
+        }
+        Validation.Mode mode = m.validation().mode();
+        if (mode == Validation.Mode.COUNT || mode == Validation.Mode.ROW_DIFF) {
+            gap(out, Role.TARGET, "validation.mode", "'" + Enums.wire(mode) + "' is not built yet: verification "
+                    + "compares every row by checksums computed in both databases (checksum), or is off (none)",
+                    "use validation.mode: checksum (rows that differ are then listed by key with tandem verify "
+                            + "--repair or GET /drift), or none");
+        }
+        List<Alerting.Rule> rules = m.alerting().rules();
+        for (int i = 0; i < rules.size(); i++) {
+            AlertCondition c = rules.get(i).condition();
+            if (c != null && c.metrics().contains("conflicts_pending")) {
+                gap(out, Role.TARGET, "alerting.rules[" + i + "].condition", "'" + c + "' reads conflicts_pending, "
+                        + "the manual conflict queue, which is not built yet (it would always read 0)",
+                        "leave the rule out; conflicts before the cutover are settled by source_wins or newest_wins");
+            }
+        }
+    }
+
+    private static void conflict(List<Gap> out, String path, ConflictResolution.Strategy st) {
+        if (st == ConflictResolution.Strategy.SOURCE_WINS || st == ConflictResolution.Strategy.NEWEST_WINS) {
+            return;
+        }
+        gap(out, Role.TARGET, path, "'" + Enums.wire(st) + "' decides between writes made on both sides, which "
+                + "only happen with dual writes to both databases; that (and " + Enums.wire(st) + ") is not built "
+                + "yet: before the cutover every write goes to the source", "use source_wins, or newest_wins with "
+                + "its timestamp_column");
+    }
+
+    private static void sourceSide(Manifest m, Connector source, Connector target, List<Gap> out) {
+        String engine = source.name();
+        if (m.data().moves() && (source.chunkReader().isEmpty() || source.keySampler().isEmpty())) {
+            gap(out, Role.SOURCE, "data", "copying rows out of " + engine + " is not built yet", "set data: none "
+                    + "(only changes are moved, onto rows the target already has), or migrate from PostgreSQL");
+        }
+        Cdc.Method method = m.cdc().method();
+        boolean logBased = method == Cdc.Method.AUTO || method == Cdc.Method.LOGICAL_REPLICATION;
+        if (m.cdc().enabled() && logBased && (source.changeCapture().isEmpty() || source.changeLog().isEmpty())) {
+            gap(out, Role.SOURCE, "cdc.method", "'" + Enums.wire(method) + "' streams the source's change log, but "
+                    + "streaming changes out of " + engine + " is not built yet", "set cdc: {method: "
+                    + "timestamp_column, timestamp_column: updated_at}, or cdc: {method: none} to copy without "
+                    + "change capture");
+        }
+        if (target != null && m.schema() == SchemaMode.CREATE
+                && source.schemaCopier().filter(sc -> sc.supports(target.name())).isEmpty()) {
+            gap(out, Role.TARGET, "schema", "'create' cannot create " + engine + " tables on " + target.name()
+                    + " yet", "create the target tables yourself and set schema: existing");
+        }
+    }
+
+    private static void targetSide(Manifest m, Connector target, List<Gap> out) {
+        String engine = target.name();
+        if (m.data().moves() && target.chunkWriter().isEmpty()) {
+            gap(out, Role.TARGET, "target", "loading rows into " + engine + " is not built yet", "migrate into "
+                    + "PostgreSQL (tandem verify compares " + engine + " with another database already)");
+        } else if (m.cdc().enabled() && target.changeApplier().isEmpty()) {
+            gap(out, Role.TARGET, "target", "applying changes to " + engine + " is not built yet",
+                    "migrate into PostgreSQL, or set cdc: {method: none}");
+        }
+    }
+
+    private static void gap(List<Gap> out, Role role, String path, String what, String fix) {
+        out.add(new Gap(role, Finding.error(CHECK, path, path + ": " + what, fix)));
+    }
+}

@@ -2,6 +2,7 @@ package dev.tandem.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.core.store.Routing;
 import dev.tandem.router.RoutingClient;
 import dev.tandem.router.RoutingPolicy;
 import dev.tandem.router.RoutingState;
@@ -84,6 +85,39 @@ class RoutingClientIT {
             assertThat(server.api.call("GET", ONE + "/audit", READ, null).data().toString())
                     .contains("router_left", "router app-2 closed");
         }
+    }
+
+    /**
+     * A router that dies without closing (it acknowledged, then its process was killed: it never asks again) stops
+     * counting as live {@link Routing#LIVE_WINDOW} after its last request (it used to count for 60 s, keeping every
+     * cutover and rollback waiting), while a running router, whose long polls last at most {@link Routing#POLL}, stays
+     * live all along.
+     */
+    @Test
+    void aRouterThatDiedStopsCountingAfterItsPollAndAGraceWhileARunningOneStays() throws Exception {
+        try (InProcessServer server = new InProcessServer(dir.resolve("store"), ENV);
+             RoutingClient running = new RoutingClient(URI.create(server.url()), "routed", ROUTER, "app-running",
+                     null)) {
+            server.api.call("POST", "/api/v1/migrations", ADMIN, "{\"id\": \"routed\"}");
+            running.start();
+            long epoch = server.api.call("GET", ONE + "/routing", READ, null).data().path("epoch").asLong();
+            Api.Response ack = server.api.call("POST", ONE + "/routing/ack", ROUTER, "{\"router_id\": "
+                    + "\"app-killed\", \"epoch\": " + epoch + "}");
+            assertThat(ack.status()).as(ack.toString()).isEqualTo(200);
+            awaitTrue(() -> live(server, "app-running") && live(server, "app-killed"), "both live");
+            // within awaitTrue's 30 s: the old 60 s window would fail here
+            awaitTrue(() -> !live(server, "app-killed"), "the killed router no longer live");
+            assertThat(live(server, "app-running")).as("a router that keeps polling stays live").isTrue();
+        }
+    }
+
+    private static boolean live(InProcessServer server, String router) throws Exception {
+        for (var r : server.api.call("GET", ONE + "/status", READ, null).data().path("routers")) {
+            if (r.path("router_id").asText().equals(router)) {
+                return r.path("live").asBoolean();
+            }
+        }
+        return false;
     }
 
     private static String routers(InProcessServer server) throws Exception {

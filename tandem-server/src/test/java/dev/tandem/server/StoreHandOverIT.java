@@ -9,6 +9,8 @@ import dev.tandem.testkit.TableComparison;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,6 +84,62 @@ class StoreHandOverIT {
             }
         }
         assertThat(failures).as("opens that failed while others polled").isEmpty();
+    }
+
+    /**
+     * Seen: {@code tandem migrate} failed at start ("cannot open the control store ... Locked by another process")
+     * while a loop ran {@code tandem lag} every 2 s on the same store. Here one loop runs {@code tandem status} and
+     * another {@code tandem lag}, each without pause, while {@code tandem migrate} starts 20 times: every start opens
+     * the store and finishes: the readers never serve the store (ControlStore#openReader), so a start never depends
+     * on a process about to exit.
+     */
+    @Test
+    void twentyMigrateStartsWhileStatusAndLagPollTheStore() throws Exception {
+        String store = dir.resolve("busy").toString();
+        SOURCE.server().execute("CREATE TABLE small (id int PRIMARY KEY, v text)",
+                "INSERT INTO small SELECT g, 'v' FROM generate_series(1, 200) g", "ANALYZE");
+        try (ControlStore first = ControlStore.open(store, ENV::get)) {
+            first.migrations().list();
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String jar = Path.of("target", "tandem.jar").toAbsolutePath().toString();
+        List<Process> pollers = new ArrayList<>();
+        String poll = "'" + java + "' -jar '" + jar + "' %s --store '" + store + "' >/dev/null 2>&1";
+        Path polled = dir.resolve("polled.txt");
+        // every status read is counted, so the readers are seen to read (a reader that always failed would not
+        // disturb a start either)
+        pollers.add(new ProcessBuilder("sh", "-c", "while true; do if " + poll.formatted("status") + "; then echo ok "
+                + ">> '" + polled + "'; else echo failed >> '" + polled + "'; fi; done").start());
+        pollers.add(new ProcessBuilder("sh", "-c", "while true; do " + poll.formatted("lag busy-0") + "; done")
+                .start());
+        List<String> failures = new ArrayList<>();
+        try {
+            Thread.sleep(2000);
+            for (int i = 0; i < 20; i++) {
+                TARGET.server().execute("CREATE DATABASE t_busy_" + i);
+                Path manifest = dir.resolve("busy-" + i + ".yaml");
+                Files.writeString(manifest, String.join("\n", "id: busy-" + i,
+                        "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                        "target: {url: '" + TARGET.server().jdbcUrl("t_busy_" + i) + "', user: migrator, password: "
+                                + "${env:PW}}",
+                        "scope: {tables: [small]}", "schema: create", "cdc: {method: none}", ""));
+                CliRun run = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store);
+                if (run.exitCode() != 0) {
+                    failures.add("start " + i + " exited " + run.exitCode() + ": " + run.all());
+                }
+            }
+        } finally {
+            for (Process p : pollers) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }
+        assertThat(failures).as("migrate starts that failed while status and lag polled the store").isEmpty();
+        List<String> reads = Files.readAllLines(polled);
+        System.out.println("20 starts while polling: status reads ok " + reads.stream().filter("ok"::equals).count()
+                + ", failed " + reads.stream().filter("failed"::equals).count());
+        assertThat(reads.stream().filter("ok"::equals).count()).as("status reads that worked: " + reads.size()
+                + " in all").isGreaterThanOrEqualTo(2);
     }
 
     @Test

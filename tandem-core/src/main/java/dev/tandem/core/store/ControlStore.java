@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.manifest.JdbcUrls;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,6 +15,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Optional;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -54,6 +56,8 @@ public final class ControlStore implements AutoCloseable {
     private final Routing routing;
     private final FailedTables failedTables;
     private final TableShapes tableShapes;
+    /** What closing also does: a reader's copy of the store's file is deleted ({@link #openReader}). */
+    private Runnable afterClose = () -> { };
     /** Signalled after a change routers or waiters care about, in this process (others are seen by polling). */
     private final Object changes = new Object();
     private long changeCount;
@@ -102,6 +106,97 @@ public final class ControlStore implements AutoCloseable {
                     + ENV_STORE);
         }
         return open(location, env);
+    }
+
+    /**
+     * Opens the store at {@code location} for a command that only reads it ({@code tandem status}, {@code lag},
+     * {@code runs}, {@code chunks}). An embedded store is never served by a reader, so a reader cannot make a
+     * {@code tandem migrate} that starts meanwhile depend on a process about to exit (H2's auto-server hand-over,
+     * which made such starts fail while a loop ran {@code tandem lag}): the reader connects as a client of the process
+     * serving the store, or, when none does, reads a private read-only copy of its file. A store this version must
+     * upgrade, or one without its key yet, is opened as {@link #openExisting} does.
+     */
+    public static ControlStore openReader(String location, Function<String, String> env) {
+        if (location.startsWith("jdbc:")) {
+            return open(location, env);
+        }
+        Path dir = Path.of(location).toAbsolutePath().normalize();
+        Optional<String> key = Files.isDirectory(dir) && Files.exists(dir.resolve("store.mv.db"))
+                ? EmbeddedStore.existingKey(dir) : Optional.empty();
+        if (key.isEmpty()) {
+            return openExisting(location, env);
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Optional<ControlStore> reader = readerOnce(dir, key.get());
+                return reader.orElseGet(() -> openExisting(location, env));
+            } catch (TandemException e) {
+                // the serving process went between the look at its lock file and the connection, or a process
+                // that started wrote the file while it was copied: a few more tries settle either
+                if (attempt == 5) {
+                    throw e;
+                }
+                EmbeddedStore.pauseForHandOver();
+            }
+        }
+    }
+
+    /** One try of {@link #openReader}; empty when the store's schema is older than this version's. */
+    private static Optional<ControlStore> readerOnce(Path dir, String key) {
+        Optional<String> served = EmbeddedStore.servedUrl(dir);
+        Path copy = null;
+        HikariConfig cfg = new HikariConfig();
+        try {
+            if (served.isPresent()) {
+                cfg.setJdbcUrl(served.get());
+            } else {
+                copy = EmbeddedStore.copyForReading(dir);
+                cfg.setJdbcUrl(EmbeddedStore.readOnlyUrl(copy));
+            }
+        } catch (IOException e) {
+            throw new TandemException(ErrorCode.STORE, "cannot copy the control store at " + dir + " to read it: "
+                    + e.getMessage(), e);
+        }
+        cfg.setUsername(EmbeddedStore.USER);
+        cfg.setPassword(key);
+        cfg.setPoolName("tandem-store-reader");
+        cfg.setMaximumPoolSize(2);
+        cfg.setMinimumIdle(1);
+        cfg.setAutoCommit(true);
+        cfg.setInitializationFailTimeout(1);
+        cfg.setConnectionTimeout(10_000);
+        Path made = copy;
+        Runnable removeCopy = () -> {
+            if (made != null) {
+                EmbeddedStore.deleteCopy(made);
+            }
+        };
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(cfg);
+        } catch (RuntimeException e) {
+            removeCopy.run();
+            throw new TandemException(ErrorCode.STORE, "cannot open the control store at " + dir + ": "
+                    + rootMessage(e), e);
+        }
+        boolean behind;
+        try {
+            behind = Flyway.configure().dataSource(ds).locations("classpath:db/tandem-store")
+                    .table("tandem_schema_history").placeholderReplacement(false).load().info().pending().length > 0;
+        } catch (FlywayException e) {
+            ds.close();
+            removeCopy.run();
+            throw new TandemException(ErrorCode.STORE, "cannot read the control store at " + dir + ": "
+                    + rootMessage(e), e);
+        }
+        if (behind) {
+            ds.close();
+            removeCopy.run();
+            return Optional.empty();
+        }
+        ControlStore store = new ControlStore(ds, true, dir.toString(), Clock.systemUTC());
+        store.afterClose = removeCopy;
+        return Optional.of(store);
     }
 
     /**
@@ -393,6 +488,7 @@ public final class ControlStore implements AutoCloseable {
     @Override
     public void close() {
         dataSource.close();
+        afterClose.run();
     }
 
     /** A unit of JDBC work. */

@@ -62,6 +62,99 @@ final class EmbeddedStore {
     }
 
     /**
+     * The URL of the process serving the store in {@code dir} now (H2's auto-server, named in its lock file with the
+     * key its TCP server maps to the database), or empty when none answers. A reader connecting there is a client
+     * only: when that process is gone the connection is refused, and the reader never starts serving the file itself.
+     */
+    static java.util.Optional<String> servedUrl(Path dir) {
+        Path lock = dir.resolve("store.lock.db");
+        java.util.Properties p = new java.util.Properties();
+        try (var in = Files.newInputStream(lock)) {
+            p.load(in);
+        } catch (IOException e) {
+            return java.util.Optional.empty(); // no lock file: nobody serves it
+        }
+        String server = p.getProperty("server");
+        String id = p.getProperty("id");
+        if (server == null || id == null || server.lastIndexOf(':') < 0) {
+            return java.util.Optional.empty();
+        }
+        String host = server.substring(0, server.lastIndexOf(':'));
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.connect(new java.net.InetSocketAddress(host, Integer.parseInt(server.substring(
+                    server.lastIndexOf(':') + 1))), 300);
+        } catch (IOException | NumberFormatException e) {
+            return java.util.Optional.empty(); // a lock file left by a process that is gone, or going
+        }
+        return java.util.Optional.of("jdbc:h2:tcp://" + server + "/" + id);
+    }
+
+    /**
+     * A private copy of the store's file for a reader when no process serves it: the reader opens the copy read-only
+     * and so never takes the file (a process that starts meanwhile takes it as usual). In an owner-only directory
+     * under the store's; {@link #deleteCopy} removes it.
+     */
+    static Path copyForReading(Path dir) throws IOException {
+        Path readers = dir.resolve(".readers");
+        Files.createDirectories(readers);
+        ownerOnlyDirectory(readers);
+        removeStaleCopies(readers);
+        Path copy = Files.createTempDirectory(readers, "reader-");
+        ownerOnlyDirectory(copy);
+        Path file = copy.resolve("store.mv.db");
+        Files.copy(dir.resolve("store.mv.db"), file);
+        if (Files.getFileStore(copy).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(file, FILE);
+        }
+        return copy;
+    }
+
+    /** The URL of a reader's copy ({@link #copyForReading}): read-only. */
+    static String readOnlyUrl(Path copy) {
+        return "jdbc:h2:file:" + copy.resolve("store") + ";ACCESS_MODE_DATA=r";
+    }
+
+    static void deleteCopy(Path copy) {
+        try (var files = Files.list(copy)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(copy);
+        } catch (IOException e) {
+            // left behind, in the owner-only store directory: the next reader removes it (removeStaleCopies)
+        }
+    }
+
+    /** Copies readers left (killed before they closed), older than ten minutes. */
+    private static void removeStaleCopies(Path readers) throws IOException {
+        java.time.Instant old = java.time.Instant.now().minus(java.time.Duration.ofMinutes(10));
+        try (var dirs = Files.list(readers)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                if (Files.isDirectory(d) && Files.getLastModifiedTime(d).toInstant().isBefore(old)) {
+                    deleteCopy(d);
+                }
+            }
+        }
+    }
+
+    /** The store's password, when it has its key file (a store without one is opened, and keyed, by a writer). */
+    static java.util.Optional<String> existingKey(Path dir) {
+        Path file = dir.resolve(KEY_FILE);
+        try {
+            return Files.exists(file) ? java.util.Optional.of(Files.readString(file, StandardCharsets.UTF_8).trim())
+                    : java.util.Optional.empty();
+        } catch (IOException e) {
+            throw new TandemException(ErrorCode.STORE, "cannot read the store's key " + file + ": " + e, e);
+        }
+    }
+
+    private static void ownerOnlyDirectory(Path d) throws IOException {
+        if (Files.getFileStore(d).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(d, DIR);
+        }
+    }
+
+    /**
      * Makes {@code dir} owner-only (creating it when missing) and returns the store's password, creating it for a new
      * store and setting it on a store that still has the old empty one.
      */

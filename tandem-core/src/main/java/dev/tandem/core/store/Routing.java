@@ -19,8 +19,22 @@ import java.util.Optional;
  */
 public final class Routing {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** A router that asked for the routing state this recently counts as live: a cutover waits for it. */
-    public static final Duration LIVE_WINDOW = Duration.ofSeconds(60);
+    /**
+     * The longest the control plane holds a router's long poll for the routing state: a router that runs asks again
+     * at least this often.
+     */
+    public static final Duration POLL = Duration.ofSeconds(10);
+    /** What a router is allowed beyond {@link #POLL} (network, a busy JVM) before it is taken for gone. */
+    public static final Duration GRACE = Duration.ofSeconds(5);
+    /**
+     * A router that asked for the routing state this recently counts as live: a cutover or rollback waits for its
+     * acknowledgement of the freeze. A router that closes leaves at once ({@link #leave}); one that died (kill -9, its
+     * host gone) stops counting {@code POLL + GRACE} after its last request. The hazard, documented in README: a
+     * router cut off from the control plane but still serving its application keeps its last routing state, so
+     * after that time a cutover no longer waits for it, and writes it sends to the source after the flip reach the
+     * source only; keep routers where they reach the control plane, and watch {@code status.routers[].live}.
+     */
+    public static final Duration LIVE_WINDOW = POLL.plus(GRACE);
     /** A router not seen this long is forgotten when another joins (its rows are no use to any cutover). */
     public static final Duration FORGET_AFTER = Duration.ofDays(1);
     public static final long DEFAULT_FREEZE_TIMEOUT_MS = 5_000;

@@ -54,8 +54,16 @@ final class RoutingApi {
                 "A router that closes leaves: no cutover waits for it any more (router token)", this::leave);
     }
 
-    /** How long a router's long poll waits for a newer epoch before it gets the current state again. */
-    static final long ROUTING_POLL_MILLIS = 25_000;
+    /**
+     * How long a router's long poll waits for a newer epoch before it gets the current state again: short enough
+     * that a running router is seen within {@link Routing#LIVE_WINDOW}.
+     */
+    static final long ROUTING_POLL_MILLIS = Routing.POLL.toMillis();
+    /**
+     * The longest wait a client may ask for with {@code wait_ms}; a router asking for more than
+     * {@link #ROUTING_POLL_MILLIS} is not counted live while its poll outlasts {@link Routing#LIVE_WINDOW}.
+     */
+    static final long MAX_WAIT_MILLIS = 25_000;
 
     /**
      * The routing state routers follow ({@code tandem-router}'s {@code RoutingState}): the epoch (the migration
@@ -65,12 +73,12 @@ final class RoutingApi {
      * ({@code frozen}, {@code freeze_timeout_ms}), whether the target may serve reads ({@code target_ready}: running
      * in catch_up or later), and the strategy as written. {@code router_id} marks a known router live (router and
      * admin tokens only). With {@code ?after_epoch=N} it is a long poll: it answers once the epoch passes N, or after
-     * {@value #ROUTING_POLL_MILLIS} ms with the unchanged state.
+     * {@link Routing#POLL} (or {@code wait_ms}, at most {@link #MAX_WAIT_MILLIS}) with the unchanged state.
      */
     void routing(Context ctx) {
         MigrationRecord r = calls.record(ctx);
         Long after = ctx.queryParamAsClass("after_epoch", Long.class).allowNullable().get();
-        long waitMs = Math.max(0, Math.min(ROUTING_POLL_MILLIS, ctx.queryParamAsClass("wait_ms", Long.class)
+        long waitMs = Math.max(0, Math.min(MAX_WAIT_MILLIS, ctx.queryParamAsClass("wait_ms", Long.class)
                 .getOrDefault(ROUTING_POLL_MILLIS)));
         String routerId = ctx.queryParam("router_id");
         if (routerId != null && !routerId.isBlank()) {

@@ -46,7 +46,7 @@ final class ChunksCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        return where.run(env, server -> {
+        return where.runReading(env, server -> {
             com.fasterxml.jackson.databind.JsonNode data = server.get("/api/v1/runs/" + runId + "/chunks"
                     + (status == null ? "" : "?status=" + status.name()));
             if (json) {

@@ -44,7 +44,7 @@ final class LagCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        return where.run(env, server -> {
+        return where.runReading(env, server -> {
             com.fasterxml.jackson.databind.JsonNode d = server.get("/api/v1/migrations/" + migrationId + "/lag");
             if (json) {
                 out.println(Json.write(d));

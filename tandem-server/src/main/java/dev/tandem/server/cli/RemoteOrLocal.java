@@ -38,6 +38,20 @@ final class RemoteOrLocal {
         return run(env, onServer, onStore, false);
     }
 
+    /**
+     * As {@link #run}, for verbs that only read (status, lag, runs, chunks): the embedded store is read without this
+     * process ever serving it to others ({@link StoreOption#openReader}).
+     */
+    <T> T runReading(Map<String, String> env, OnServer<T> onServer, OnStore<T> onStore) throws Exception {
+        Optional<ApiClient> server = remote.client(env);
+        if (server.isPresent()) {
+            return onServer.run(server.get());
+        }
+        try (ControlStore cs = store.openReader(env)) {
+            return onStore.run(cs);
+        }
+    }
+
     /** As {@link #run}, creating the store when it is missing (verbs that may start a migration). */
     <T> T runCreating(Map<String, String> env, OnServer<T> onServer, OnStore<T> onStore) throws Exception {
         return run(env, onServer, onStore, true);

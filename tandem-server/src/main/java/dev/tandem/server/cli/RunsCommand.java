@@ -44,7 +44,7 @@ final class RunsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        return where.run(env, server -> {
+        return where.runReading(env, server -> {
             com.fasterxml.jackson.databind.JsonNode data = server.get("/api/v1/migrations/" + migrationId
                     + "/runs");
             if (json) {

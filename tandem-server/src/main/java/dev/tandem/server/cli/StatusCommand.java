@@ -50,7 +50,7 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        return where.run(env, server -> {
+        return where.runReading(env, server -> {
             if (id == null) {
                 var list = server.get("/api/v1/migrations");
                 if (json) {

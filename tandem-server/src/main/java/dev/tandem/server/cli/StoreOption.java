@@ -16,7 +16,15 @@ final class StoreOption {
         return ControlStore.open(ControlStore.location(store, env::get), env::get);
     }
 
-    /** Opens a store that must exist (for commands that only read). */
+    /**
+     * Opens a store that must exist for a command that only reads it, without ever serving the embedded store to
+     * other processes ({@link ControlStore#openReader}).
+     */
+    ControlStore openReader(Map<String, String> env) {
+        return ControlStore.openReader(ControlStore.location(store, env::get), env::get);
+    }
+
+    /** Opens a store that must exist (for commands that change a migration already there). */
     ControlStore openExisting(Map<String, String> env) {
         return ControlStore.openExisting(ControlStore.location(store, env::get), env::get);
     }

@@ -3,6 +3,7 @@ package dev.tandem.postgres;
 import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
 import dev.tandem.core.manifest.SchemaMode;
@@ -15,6 +16,7 @@ import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.StreamDirection;
+import dev.tandem.core.types.TypeMapping;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -265,7 +267,9 @@ final class PostgresPreflight implements Preflight {
             out.add(Finding.ok("target_table_empty", name, "exists and is empty; it will be loaded as it is"));
         }
         // A table this migration created may still lack its primary key: it is built after the data.
-        compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE), out);
+        boolean mysqlSource = m.source() != null && Engine.ofUrl(m.source().url()).map(Engine::mysqlFamily)
+                .orElse(false);
+        compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE), mysqlSource, out);
         return true;
     }
 
@@ -288,7 +292,12 @@ final class PostgresPreflight implements Preflight {
     }
 
     /** An existing target table must have every source column and a key on the source's chunk key columns. */
-    private static void compatible(TableInfo source, TableInfo target, boolean needKey, List<Finding> out) {
+    /**
+     * @param mysqlSource the source is MySQL or MariaDB: its column types are held against the PostgreSQL type they map
+     *                    to ({@link TypeMapping#MYSQL_TO_POSTGRESQL}), and a lossy or risky mapping is a warning
+     */
+    private static void compatible(TableInfo source, TableInfo target, boolean needKey, boolean mysqlSource,
+                                   List<Finding> out) {
         String name = target.ref().qualified();
         List<String> missingColumns = source.columns().stream().map(col -> col.name())
                 .filter(n -> target.column(n).isEmpty()).toList();
@@ -302,11 +311,28 @@ final class PostgresPreflight implements Preflight {
             if (t.isEmpty() || col.generated()) {
                 continue;
             }
-            if (!PgTypes.holds(t.get().nativeType(), col.nativeType())) {
+            String needed = col.nativeType();
+            if (mysqlSource) {
+                TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType());
+                if (!mapped.mapped()) {
+                    out.add(Finding.error("target_column_type", name, "column " + col.name() + " is "
+                            + col.nativeType() + " on the source, which this version does not map to PostgreSQL",
+                            mapped.note()));
+                    continue;
+                }
+                needed = mapped.target();
+                if (!mapped.note().isEmpty()) {
+                    out.add(Finding.warning("type_mapping", name, "column " + col.name() + ": " + col.nativeType()
+                            + " maps to " + needed + "; " + mapped.note(), "check the column's values before the "
+                            + "copy"));
+                }
+            }
+            if (!PgTypes.holds(t.get().nativeType(), needed)) {
                 out.add(Finding.error("target_column_type", name, "column " + col.name() + " is " + col.nativeType()
-                        + " on the source but " + t.get().nativeType() + " on the target, which cannot hold every "
-                        + "value unchanged", "ALTER TABLE " + name + " ALTER COLUMN " + PgIdent.quote(col.name())
-                        + " TYPE " + col.nativeType() + ";"));
+                        + " on the source" + (needed.equals(col.nativeType()) ? "" : " (" + needed + " in PostgreSQL)")
+                        + " but " + t.get().nativeType() + " on the target, which cannot hold every value unchanged",
+                        "ALTER TABLE " + name + " ALTER COLUMN " + PgIdent.quote(col.name()) + " TYPE " + needed
+                                + ";"));
             }
             if (col.nullable() && !t.get().nullable()) {
                 out.add(Finding.warning("target_column_null", name, "column " + col.name() + " allows NULL on the "

@@ -149,6 +149,32 @@ class PlanCommandIT {
                         + "not built yet");
     }
 
+    /**
+     * A MariaDB source against an existing PostgreSQL target: each column is held against the PostgreSQL type its
+     * MySQL type maps to (the type mapping's rules), not compared by name — before, every column failed and the fix
+     * read {@code ALTER COLUMN id TYPE bigint(20)}, which PostgreSQL refuses. A mapping that is lossy or risky is a
+     * warning; a target too narrow for the mapped type gets the ALTER in PostgreSQL's words.
+     */
+    @Test
+    void holdsMariaDbColumnsAgainstTheirMappedPostgresTypes() throws Exception {
+        MARIADB.server().execute("CREATE TABLE typed (id int(10) unsigned PRIMARY KEY, big bigint(20) NOT NULL, "
+                + "flag tinyint(1), amount decimal(12,2), made datetime(6), label varchar(20))");
+        TARGET.server().execute("CREATE SCHEMA tandem", "CREATE TABLE tandem.typed (id integer PRIMARY KEY, "
+                + "big bigint NOT NULL, flag boolean, amount numeric(12,2), made timestamp(6), label text)");
+        Path m = Files.createTempFile(dir, "m", ".yaml");
+        Files.writeString(m, String.join("\n", "id: mapped",
+                "source: {url: '" + MARIADB.server().jdbcUrl() + "', user: migrator, password: ${env:SRC_PASSWORD}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:DST_PASSWORD}}",
+                "scope: {tables: [typed]}", "schema: existing", "data: none", "cdc: {method: none}", ""));
+        CliRun run = plan(m);
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(5);
+        assertThat(run.out()).contains("column id is int(10) unsigned on the source (bigint in PostgreSQL) but "
+                        + "integer on the target", "ALTER TABLE tandem.typed ALTER COLUMN id TYPE bigint;",
+                "column flag: tinyint(1) maps to boolean; tinyint(1) holds -128..127",
+                "column made: datetime(6) maps to timestamp(6) without time zone; a zero date")
+                .doesNotContain("bigint(20)", "column big is", "column amount is", "column label is");
+    }
+
     @Test
     void refusesInputItCannotUseWithExitTwoAndNoStackTrace() throws Exception {
         CliRun unsupported = plan(manifest("jdbc:oracle:thin:@//db:1521/x", TARGET.server().jdbcUrl(), "tables: [t]"));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.RunRecord;
 import dev.tandem.server.wire.Json;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
@@ -202,6 +203,24 @@ class SchemaChangeIT {
         assertThat(migrate.isDone()).as("apply altered the target without a stop").isFalse();
         assertThat(status("apply", store).path("status").asText()).isEqualTo("running");
 
+        // continuous verification now compares the columns as they are: drift in the added column is found (it
+        // compared the columns the migration started with, and would never have looked at note)
+        TARGET.server().execute("UPDATE items SET note = 'drifted' WHERE id = 3");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        boolean found = false;
+        while (!found && System.nanoTime() < deadline) {
+            try (ControlStore cs = ControlStore.openReader(store, ENV::get)) {
+                for (var verifyRun : cs.runs().list("apply")) {
+                    found |= verifyRun.kind() == RunRecord.Kind.VERIFY && cs.drift().list(verifyRun.runId()).stream()
+                            .anyMatch(d -> d.keyValues().equals("[\"3\"]") && String.valueOf(d.columns())
+                                    .contains("note"));
+                }
+            }
+            Thread.sleep(500);
+        }
+        assertThat(found).as("drift in the added column note, found by continuous verification").isTrue();
+        TARGET.server().execute("UPDATE items SET note = 'n/a' WHERE id = 3"); // as on the source
+
         SOURCE.server().execute("ALTER TABLE items ALTER COLUMN price TYPE numeric(8,2)",
                 "UPDATE items SET price = 1 WHERE id = 1");
         CliRun stopped = migrate.get(2, TimeUnit.MINUTES);
@@ -336,7 +355,9 @@ class SchemaChangeIT {
                 "scope: {" + scope + "}", "schema: create",
                 "cdc: {method: logical_replication, heartbeat_interval: 1s, on_schema_change: " + policy
                         + ", schema_check_interval: 2s}",
-                "validation: {continuous: false}",
+                // the apply test verifies continuously: it must compare the columns apply added
+                id.equals("apply") ? "validation: {continuous: true, rows_per_second: 100000}"
+                        : "validation: {continuous: false}",
                 "continuous: {stop_when: manual}", ""));
         return manifest;
     }

@@ -145,15 +145,20 @@ public final class SchemaWatch {
      *
      * @throws SchemaStop when the columns differ
      */
-    public synchronized void copying(String name, Connection s) throws SQLException {
-        TableJob job = jobs.get(name);
+    public void copying(String name, Connection s) throws SQLException {
+        TableJob job = jobs.get(name); // filled once, by the constructor: read without the lock
         if (job == null) {
             return;
         }
+        // on the copy worker's own connection and outside the lock: the workers do not wait for one another
         TableInfo now = source.introspector().describe(s, job.source().ref()).orElse(null);
         if (now != null && columns(now).equals(columns(job.source()))) {
             return;
         }
+        differsWhileCopying(name, job, now);
+    }
+
+    private synchronized void differsWhileCopying(String name, TableJob job, TableInfo now) throws SQLException {
         List<String> what = new ArrayList<>();
         List<String> fix = new ArrayList<>();
         if (now == null) {

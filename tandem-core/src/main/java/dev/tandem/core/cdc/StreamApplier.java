@@ -197,9 +197,20 @@ public final class StreamApplier implements ChangeCapture.ChangeSink {
         if (!columns.equals(at.columns()) || !sides.target().columns().equals(at.target().columns())) {
             writes.replace(table, new ChangeApplier.ApplyTable(sides.target(), columns, at.strategy(),
                     at.timestampColumn()));
+            shapeChanges.incrementAndGet();
             log.info("{} is applied with columns {} from now on", table, columns);
         }
     }
+
+    /**
+     * How many times a table's shape changed under this applier ({@code on_schema_change: apply}): what compares the
+     * tables (continuous verification, the cutover's) reads them again when it moves.
+     */
+    public long shapeChanges() {
+        return shapeChanges.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong shapeChanges = new java.util.concurrent.atomic.AtomicLong();
 
     /** Routes changes through {@code gates} from now on (null: apply every change). */
     public void gates(ChunkGates gates) {

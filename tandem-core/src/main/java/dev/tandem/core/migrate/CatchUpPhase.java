@@ -70,6 +70,7 @@ final class CatchUpPhase {
                 : "Streaming changes until stopped (tandem stop " + m.id() + ", or Ctrl-C) ...");
         long nextCheck = System.nanoTime();
         long nextReport = nextCheck;
+        long shapes = ctx.forward.applier().shapeChanges();
         long nextSync = nextCheck;
         while (true) {
             ChangeStreamRunner stream = ctx.forward;
@@ -110,9 +111,18 @@ final class CatchUpPhase {
                         ctx.say("Alert rules changed: " + live.alerting().rules().size() + " rule(s)");
                     }
                     if (!live.validation().equals(policy.validation())) {
-                        restartVerifier(ctx, live);
+                        restartVerifier(ctx, live, "Validation changed: continuous verification ");
                     }
                     policy = live;
+                }
+                if (stream.applier().shapeChanges() != shapes) {
+                    // on_schema_change: apply altered a target table: compare its columns as they are now
+                    shapes = stream.applier().shapeChanges();
+                    ctx.tables = ctx.tables.reread();
+                    if (ctx.verifier != null) {
+                        restartVerifier(ctx, live, "A table's columns changed on both sides: continuous "
+                                + "verification ");
+                    }
                 }
                 Figures f = Figures.streaming(stream, ctx.verifier,
                         ctx.store.routing().shadowMismatchRate(m.id(), Figures.MIN_SHADOW_READS));
@@ -227,15 +237,18 @@ final class CatchUpPhase {
                         v.keysChecked(), v.passes(), v.confirmed())));
     }
 
-    /** A PATCHed {@code validation}: continuous verification stops and starts again under it (or stays off). */
-    private static void restartVerifier(RunContext ctx, Manifest live) {
+    /**
+     * A PATCHed {@code validation}, or a table altered on both sides: continuous verification stops and starts again
+     * under the validation and the tables as they are now (or stays off).
+     */
+    private static void restartVerifier(RunContext ctx, Manifest live, String why) {
         if (ctx.verifier != null) {
             ctx.forward.applier().onApplied(null);
             ctx.verifier.close();
             ctx.verifier = null;
         }
-        ctx.say("Validation changed: continuous verification " + (live.validation().continuous()
-                && live.validation().mode() != Validation.Mode.NONE ? "starts again under it" : "is off now"));
+        ctx.say(why + (live.validation().continuous() && live.validation().mode() != Validation.Mode.NONE
+                ? "starts again under it" : "is off now"));
         ctx.verifier = continuousVerifier(ctx, live);
     }
 

@@ -33,7 +33,8 @@ import java.util.TreeSet;
  */
 final class RunContext implements AutoCloseable {
     final ControlStore store;
-    final Tables tables;
+    /** What moves; described again when a schema change was applied while streaming ({@link Tables#reread}). */
+    Tables tables;
     final MigrationListener listener;
     final RunOptions options;
     final StopSignal stop;

@@ -54,6 +54,11 @@ public final class Tables {
         return manifest;
     }
 
+    /** The same migration's tables, to be described again (their columns changed: a schema change applied). */
+    public Tables reread() {
+        return new Tables(manifest, source, target);
+    }
+
     /**
      * These tables under a changed manifest of the same migration (a running migration's policies PATCHed: what
      * moves cannot change then, so the connectors and the resolved tables are shared).

@@ -426,7 +426,9 @@ public final class ControlStore implements AutoCloseable {
         long deadline = System.nanoTime() + EmbeddedStore.HAND_OVER_WAIT.toNanos();
         while (true) {
             boolean committing = false;
-            try (Connection c = dataSource.getConnection()) {
+            Connection c = null;
+            try {
+                c = dataSource.getConnection();
                 c.setAutoCommit(false);
                 T out;
                 try {
@@ -443,14 +445,36 @@ public final class ControlStore implements AutoCloseable {
                         st.execute("CHECKPOINT SYNC");
                     }
                 }
+                closeQuietly(c);
                 return out;
             } catch (SQLException e) {
                 if (!embedded || committing && durable || !EmbeddedStore.handingOver(e)
                         || System.nanoTime() > deadline) {
+                    closeQuietly(c);
                     throw failure(what, e);
                 }
+                // Never back into the pool: the database may have closed under it (another store of this process
+                // shut it, or H2 closed it), and the pool hands a connection used in the last half second out
+                // again unchecked, so every retry would meet the same dead session.
+                if (c != null) {
+                    dataSource.evictConnection(c);
+                }
+            } catch (RuntimeException e) {
+                closeQuietly(c);
+                throw e;
             }
             EmbeddedStore.pauseForHandOver();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            // the pool's proxy: it drops a broken connection itself
         }
     }
 

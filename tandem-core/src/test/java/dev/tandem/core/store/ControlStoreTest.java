@@ -274,6 +274,31 @@ class ControlStoreTest {
         assertThat(store.migrations().get("m").status().state()).isEqualTo(MigrationState.READY);
     }
 
+    /**
+     * Two stores on one directory in one process (an in-process {@code tandem stop} polling while the migrate it
+     * stops ends) share H2's database: when it closes under the one still open, that one's pooled connection is dead
+     * for good ("The database has been closed", 90098). Retried on the same connection (the pool does not check a
+     * connection used in the last half second) it failed every try for a minute; it must be dropped and the store
+     * reopened.
+     */
+    @Test
+    void aDatabaseClosedUnderAnOpenStoreIsReopenedNotRetriedOnADeadConnection() throws Exception {
+        store.migrations().create("m", null, "{}", "alice");
+        Path files = dir.resolve("store");
+        Connection c = DriverManager.getConnection(EmbeddedStore.url(files), EmbeddedStore.USER,
+                Files.readString(files.resolve("store.key")).trim());
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("SHUTDOWN"); // closes the database under every session of this process, this one's too
+        }
+        long started = System.nanoTime();
+        assertThat(store.migrations().get("m").status().state()).isEqualTo(MigrationState.PENDING);
+        store.migrations().transition("m", LifecycleEvent.CONFIGURE, null, "bob", null);
+        assertThat(store.migrations().get("m").status().state()).isEqualTo(MigrationState.READY);
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started))
+                .as("reopened, not retried until the hand-over wait ran out")
+                .isLessThan(EmbeddedStore.HAND_OVER_WAIT);
+    }
+
     @Test
     void choosesItsLocationFromFlagThenEnvironmentThenDefault() {
         assertThat(ControlStore.location("/x", Map.of("TANDEM_STORE", "/y")::get)).isEqualTo("/x");

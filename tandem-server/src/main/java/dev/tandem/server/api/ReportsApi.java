@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.cdc.LagReport;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftKind;
 import dev.tandem.core.store.DriftLog;
-import dev.tandem.core.store.LagSample;
 import dev.tandem.core.store.MigrationRecord;
 import dev.tandem.core.store.Routing;
 import dev.tandem.core.store.RunRecord;
-import dev.tandem.core.store.StreamDirection;
 import dev.tandem.server.wire.Json;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -89,15 +86,15 @@ final class ReportsApi {
 
     /** The lag of the stream that matters: once cut over the reverse one (target to source, kept for a rollback). */
     private void lag(ObjectNode n, MigrationRecord r) {
-        StreamDirection direction = r.status().phase() == Phase.CUTOVER ? StreamDirection.REVERSE
-                : StreamDirection.FORWARD;
-        List<LagSample> samples = store.lag().recent(r.id(), direction, 120);
-        if (samples.isEmpty()) {
-            return;
+        LagReport.Live live;
+        try {
+            live = LagReport.live(store, r); // the stream /lag and tandem lag follow
+        } catch (TandemException e) {
+            return; // no change stream, or no lag recorded yet: status leaves lag out
         }
-        LagReport lag = LagReport.of(samples, store.now());
+        LagReport lag = live.report();
         ObjectNode l = n.putObject("lag");
-        l.put("stream", direction.wire());
+        l.put("stream", live.direction().wire());
         l.put("seconds", lag.seconds());
         l.put("records", lag.records());
         l.put("bytes", lag.bytes());

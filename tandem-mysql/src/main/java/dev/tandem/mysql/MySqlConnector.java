@@ -2,12 +2,14 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeLog;
+import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.Connections;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Introspector;
 import dev.tandem.core.spi.KeySampler;
 import dev.tandem.core.spi.Preflight;
 import dev.tandem.core.spi.RowReader;
+import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.ServerInfo;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -22,11 +24,12 @@ import java.util.Map;
 final class MySqlConnector implements Connector {
     private final Endpoint endpoint;
     private final Flavor flavor;
-    private final MySqlIntrospector introspector = new MySqlIntrospector();
+    private final MySqlIntrospector introspector;
 
     MySqlConnector(Endpoint endpoint, Flavor flavor) {
         this.endpoint = endpoint;
         this.flavor = flavor;
+        this.introspector = new MySqlIntrospector(flavor);
     }
 
     @Override
@@ -71,6 +74,17 @@ final class MySqlConnector implements Connector {
     @Override
     public Optional<KeySampler> keySampler() {
         return Optional.of(new MySqlKeySampler());
+    }
+
+    @Override
+    public Optional<ChunkReader> chunkReader() {
+        return Optional.of(new MySqlChunkReader());
+    }
+
+    /** Onto PostgreSQL ({@link MySqlToPostgresSchema}); onto MySQL / MariaDB not yet. */
+    @Override
+    public Optional<SchemaCopier> schemaCopier() {
+        return Optional.of(new MySqlToPostgresSchema());
     }
 
     @Override

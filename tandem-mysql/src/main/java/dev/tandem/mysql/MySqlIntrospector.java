@@ -12,14 +12,24 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Reads table shapes from information_schema. Only the database the URL names is in view. */
 final class MySqlIntrospector implements Introspector {
+    private static final Pattern JSON_VALID = Pattern.compile("(?i)json_valid\\(`((?:[^`]|``)+)`\\)");
+    private final Flavor flavor;
+
+    MySqlIntrospector(Flavor flavor) {
+        this.flavor = flavor;
+    }
 
     @Override
     public String defaultSchema(Connection c) throws SQLException {
@@ -65,6 +75,7 @@ final class MySqlIntrospector implements Introspector {
                 bytes = rs.getLong(2);
             }
         }
+        Set<String> json = flavor == Flavor.MARIADB ? mariaDbJson(c, t) : Set.of();
         List<ColumnInfo> columns = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, "
                 + "EXTRA, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
@@ -78,7 +89,8 @@ final class MySqlIntrospector implements Introspector {
                     if ("NULL".equals(dflt)) {
                         dflt = null; // MariaDB 10.2+ writes a NULL default as the text NULL
                     }
-                    columns.add(new ColumnInfo(rs.getString(1), rs.getString(2), jdbcType(rs.getString(2)),
+                    String type = json.contains(rs.getString(1)) ? "json" : rs.getString(2);
+                    columns.add(new ColumnInfo(rs.getString(1), type, jdbcType(type),
                             "YES".equals(rs.getString(3)), dflt, extra.contains("generated"),
                             extra.contains("auto_increment"), true));
                 }
@@ -88,6 +100,28 @@ final class MySqlIntrospector implements Introspector {
         KeyInfo primary = keys.isEmpty() || !keys.get(0).primary() ? null : keys.get(0);
         List<KeyInfo> unique = primary == null ? keys : keys.subList(1, keys.size());
         return Optional.of(new TableInfo(t, columns, primary, unique, rows, bytes));
+    }
+
+    /**
+     * MariaDB's JSON is LONGTEXT with a {@code json_valid(column)} check (information_schema says longtext): those
+     * columns, so they are described as json (PostgreSQL's jsonb on a target, compared as JSON by verify).
+     */
+    private static Set<String> mariaDbJson(Connection c, TableRef t) throws SQLException {
+        Set<String> out = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                + "WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Matcher m = JSON_VALID.matcher(rs.getString(1).trim());
+                    if (m.matches()) {
+                        out.add(m.group(1).replace("``", "`"));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /**

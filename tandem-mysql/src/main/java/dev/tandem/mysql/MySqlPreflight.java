@@ -2,15 +2,18 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
 import dev.tandem.core.manifest.SchemaMode;
+import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.core.spi.Preflight;
 import dev.tandem.core.spi.PreflightRequest;
 import dev.tandem.core.spi.Role;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.types.TypeMapping;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -68,6 +71,12 @@ final class MySqlPreflight implements Preflight {
                     + rolesNote(), "GRANT SELECT ON " + noSelect.get(0).schema() + ".* TO " + privileges.account()
                     + ";"));
         }
+        boolean toPostgres = m.target() != null && Engine.ofUrl(m.target().url()).orElse(null) == Engine.POSTGRESQL;
+        if (m.schema() == SchemaMode.CREATE && toPostgres) {
+            for (TableInfo t : request.sourceTables()) {
+                mapping(t, out);
+            }
+        }
         if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
             for (TableInfo t : request.sourceTables()) {
                 TimestampColumnCapture.whyNotPollable(m.cdc().timestampColumn(), t).ifPresent(why -> out.add(
@@ -108,6 +117,33 @@ final class MySqlPreflight implements Preflight {
             out.add(Finding.error("replication_privilege", "source", "user " + privileges.account() + " lacks "
                     + String.join(" and ", missing) + " to read the binary log" + rolesNote(), "GRANT "
                     + String.join(", ", missing) + " ON *.* TO " + privileges.account() + ";"));
+        }
+    }
+
+    /**
+     * How {@code schema: create} makes each column on PostgreSQL ({@link TypeMapping#MYSQL_TO_POSTGRESQL}): a type no
+     * rule maps, or one a rule refuses, and a generated column (whose MySQL expression is not translated) are errors;
+     * a mapping that may change or refuse values is a warning naming what to check.
+     */
+    private static void mapping(TableInfo t, List<Finding> out) {
+        String name = t.ref().qualified();
+        for (ColumnInfo col : t.columns()) {
+            if (col.generated()) {
+                out.add(Finding.error("column_type", name, "column " + col.name() + " is generated; schema: create "
+                        + "does not translate its MySQL expression to PostgreSQL", "create " + name + " on the target "
+                        + "yourself (the column generated in PostgreSQL) and set schema: existing, or leave the table "
+                        + "out (scope.exclude)"));
+                continue;
+            }
+            TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType());
+            if (!mapped.mapped()) {
+                out.add(Finding.error("column_type", name, "column " + col.name() + " is " + col.nativeType()
+                        + ", which has no PostgreSQL type here", mapped.note()));
+            } else if (!mapped.note().isEmpty()) {
+                out.add(Finding.warning("type_mapping", name, "column " + col.name() + ": " + col.nativeType()
+                        + " becomes " + mapped.target() + "; " + mapped.note(), "check the column's values before "
+                        + "the copy; a value PostgreSQL cannot take fails its chunk, naming the column"));
+            }
         }
     }
 

@@ -168,12 +168,12 @@ class ManifestKeysIT {
                         + "0' reads conflicts_pending"),
                 new Refusal("phases", "phases: [prepare, backfill]", pg, pg, "phases: [prepare, backfill] leaves "
                         + "out catch_up, but cdc.method logical_replication streams changes"),
-                new Refusal("source.url", "cdc: {method: none}\nschema: create", maria, pg,
-                        "data: copying rows out of mariadb is not built yet"),
+                new Refusal("source.url", "cdc: {method: auto}\nschema: create", maria, pg, "cdc.method: 'auto' streams the source's "
+                        + "change log, but streaming changes out of mariadb is not built yet"),
                 new Refusal("target.url", "cdc: {method: none}\nschema: existing", pg, maria,
                         "target: loading rows into mariadb is not built yet"),
-                new Refusal("schema", "cdc: {method: timestamp_column, timestamp_column: updated_at}\ndata: none",
-                        maria, pg, "schema: 'create' cannot create mariadb tables on postgresql yet"));
+                new Refusal("schema", "cdc: {method: none}\nschema: create", pg, maria,
+                        "schema: 'create' cannot create postgresql tables on mariadb yet"));
     }
 
     @TempDir

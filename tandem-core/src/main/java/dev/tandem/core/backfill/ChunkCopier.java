@@ -12,6 +12,8 @@ import dev.tandem.core.spi.Role;
 import dev.tandem.core.store.ChunkRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Types;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -21,6 +23,10 @@ import java.util.function.Consumer;
  * commit). What to copy next, retries and chunk statuses are {@link BackfillRunner}'s.
  */
 final class ChunkCopier implements AutoCloseable {
+    /** Key column types whose order is the engine's collation (OTHER: unknown, so assumed to be). */
+    private static final Set<Integer> TEXT_TYPES = Set.of(Types.CHAR, Types.VARCHAR, Types.LONGVARCHAR, Types.NCHAR,
+            Types.NVARCHAR, Types.LONGNVARCHAR, Types.CLOB, Types.OTHER);
+
     private final Connector source;
     private final Connector target;
     private final ChunkReader reader;
@@ -67,14 +73,20 @@ final class ChunkCopier implements AutoCloseable {
         a.side = Role.TARGET;
         Connection tgt = target();
         tgt.setAutoCommit(false);
-        if (clearFirst && data.replace() == DataMovement.Replace.REPLACE) {
-            writer.deleteRange(tgt, job.target(), job.targetRange(chunk));
+        DataMovement.Replace mode = data.replace();
+        if (clearFirst && mode == DataMovement.Replace.REPLACE) {
+            if (rangesAgree(job)) {
+                writer.deleteRange(tgt, job.target(), job.targetRange(chunk));
+            } else {
+                // the range means other rows on the target: the rows of the earlier attempt are replaced by key
+                mode = DataMovement.Replace.MERGE;
+            }
         }
         a.side = Role.SOURCE;
         try (BlockStream in = new Metered(reader.open(src, job.source(), job.columns(), job.sourceRange(chunk),
                 job.format()), job.name(), a)) {
             a.side = Role.TARGET;
-            long rows = writer.load(tgt, job.target(), job.columns(), job.format(), in, data.replace());
+            long rows = writer.load(tgt, job.target(), job.columns(), job.format(), in, mode);
             a.side = Role.SOURCE;
             hooks.beforeCommit(chunk.tableName(), chunk.chunkNo(), src);
             a.side = Role.TARGET;
@@ -82,6 +94,19 @@ final class ChunkCopier implements AutoCloseable {
             hooks.afterCommit(chunk.tableName(), chunk.chunkNo(), tgt);
             return rows;
         }
+    }
+
+    /**
+     * Whether a key range holds the same rows on the target as on the source. Not so between two engines when a key
+     * column is text: each orders it by its own collation (MySQL's case-insensitive ones, PostgreSQL's), so deleting
+     * the target's range could take rows of other chunks, and a chunk copied again is replaced row by row instead.
+     */
+    private boolean rangesAgree(TableJob job) {
+        if (source.name().equals(target.name())) {
+            return true;
+        }
+        return job.source().keyColumns().stream().noneMatch(k -> job.source().column(k.name())
+                .map(c -> TEXT_TYPES.contains(c.jdbcType())).orElse(true));
     }
 
     private Connection source() throws SQLException {

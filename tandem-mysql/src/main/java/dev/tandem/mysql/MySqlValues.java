@@ -1,0 +1,170 @@
+package dev.tandem.mysql;
+
+import dev.tandem.core.spi.ColumnInfo;
+import dev.tandem.core.spi.TableRef;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Locale;
+
+/**
+ * A MySQL / MariaDB column's values written as PostgreSQL text COPY reads them for the type the column maps to
+ * ({@code dev.tandem.core.types.TypeMapping}, {@code mysql-to-postgresql.tsv}), escaped for COPY's text format
+ * (backslash, tab, newline, carriage return; NULL as {@code \N}). The reading session is in UTC
+ * ({@link MySqlSql#configure}), so a TIMESTAMP's text is its UTC time and leaves with {@code +00}.
+ */
+final class MySqlValues {
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private MySqlValues() {
+    }
+
+    /** How one column is selected and written. */
+    interface Value {
+        /** The column's select-list expression. */
+        String select();
+
+        /** Appends the value at {@code index} of the current row, in COPY text, to {@code out}. */
+        void append(ResultSet rs, int index, StringBuilder out) throws SQLException;
+    }
+
+    private enum Kind { RAW, TEXT, DOUBLE, FLOAT, BYTES, BIT, DATE, DATETIME, TIMESTAMP }
+
+    static Value of(TableRef table, ColumnInfo column) throws SQLException {
+        String type = column.nativeType().toLowerCase(Locale.ROOT);
+        String base = type.replaceAll("[ (].*", "");
+        Kind kind = switch (base) {
+            case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "year", "time" ->
+                    Kind.RAW;
+            case "float" -> Kind.FLOAT;
+            case "double", "real" -> Kind.DOUBLE;
+            case "bit" -> Kind.BIT;
+            case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob" -> Kind.BYTES;
+            case "date" -> Kind.DATE;
+            case "datetime" -> Kind.DATETIME;
+            case "timestamp" -> Kind.TIMESTAMP;
+            case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+                 "geometrycollection" -> throw new SQLException(table.qualified() + "." + column.name() + " is "
+                    + column.nativeType() + ": spatial types are not copied; leave the table out (scope.exclude)");
+            default -> Kind.TEXT; // char, varchar, text, enum, set, json, and what else reads as text
+        };
+        int bits = kind == Kind.BIT ? bitWidth(type) : 0;
+        String quoted = MySqlSql.quote(column.name());
+        // the text protocol prints a FLOAT in 6 significant digits: selected as a double, its value is exact
+        String select = kind == Kind.FLOAT ? "(" + quoted + " + 0E0) AS " + quoted : quoted;
+        String where = table.qualified() + "." + column.name();
+        return new Value() {
+            @Override
+            public String select() {
+                return select;
+            }
+
+            @Override
+            public void append(ResultSet rs, int i, StringBuilder out) throws SQLException {
+                switch (kind) {
+                    case RAW -> raw(rs.getString(i), out);
+                    case TEXT -> text(rs.getString(i), out);
+                    case FLOAT, DOUBLE -> {
+                        double d = rs.getDouble(i);
+                        if (rs.wasNull()) {
+                            out.append("\\N");
+                        } else {
+                            out.append(d);
+                        }
+                    }
+                    case BYTES -> bytes(rs.getBytes(i), out);
+                    case BIT -> bit(rs.getBytes(i), bits, out);
+                    case DATE, DATETIME -> raw(checkDate(rs.getString(i), where), out);
+                    case TIMESTAMP -> {
+                        String s = checkDate(rs.getString(i), where);
+                        if (s == null) {
+                            out.append("\\N");
+                        } else {
+                            out.append(s).append("+00");
+                        }
+                    }
+                    default -> throw new IllegalStateException(kind.name());
+                }
+            }
+        };
+    }
+
+    /** A value whose text needs no escaping (numbers, dates), or NULL. */
+    private static void raw(String s, StringBuilder out) {
+        if (s == null) {
+            out.append("\\N");
+        } else {
+            out.append(s);
+        }
+    }
+
+    static void text(String s, StringBuilder out) {
+        if (s == null) {
+            out.append("\\N");
+            return;
+        }
+        for (int k = 0; k < s.length(); k++) {
+            char ch = s.charAt(k);
+            switch (ch) {
+                case '\\' -> out.append("\\\\");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                default -> out.append(ch);
+            }
+        }
+    }
+
+    /** bytea's hex form, its backslash escaped for COPY. */
+    private static void bytes(byte[] b, StringBuilder out) {
+        if (b == null) {
+            out.append("\\N");
+            return;
+        }
+        out.append("\\\\x");
+        for (byte x : b) {
+            out.append(HEX[(x >> 4) & 0xf]).append(HEX[x & 0xf]);
+        }
+    }
+
+    /**
+     * BIT(n) arrives as its bytes, big-endian: BIT(1) as 0 or 1 (which PostgreSQL's boolean and bit(1) both read),
+     * wider ones as a string of n binary digits.
+     */
+    private static void bit(byte[] b, int width, StringBuilder out) {
+        if (b == null) {
+            out.append("\\N");
+            return;
+        }
+        long v = 0;
+        for (byte x : b) {
+            v = (v << 8) | (x & 0xff);
+        }
+        if (width <= 1) {
+            out.append(v == 0 ? '0' : '1');
+            return;
+        }
+        for (int k = width - 1; k >= 0; k--) {
+            out.append((v >>> k & 1) == 0 ? '0' : '1');
+        }
+    }
+
+    private static int bitWidth(String type) {
+        int open = type.indexOf('(');
+        return open < 0 ? 1 : Integer.parseInt(type.substring(open + 1, type.indexOf(')')).trim());
+    }
+
+    /**
+     * A zero date ({@code 0000-00-00}, or a zero month or day, which MySQL accepts without NO_ZERO_DATE /
+     * NO_ZERO_IN_DATE) has no PostgreSQL value: the chunk fails naming the column, rather than a made-up date.
+     */
+    private static String checkDate(String s, String where) throws SQLException {
+        boolean zero = s != null && (s.startsWith("0000")
+                || s.length() >= 10 && (s.startsWith("00", 5) || s.startsWith("00", 8)));
+        if (zero) {
+            throw new SQLException(where + " holds the zero date '" + s + "', which PostgreSQL has no value for; "
+                    + "set it to NULL or a real date on the source (UPDATE ... WHERE " + where.substring(
+                    where.lastIndexOf('.') + 1) + " = '" + s + "'), or leave the table out (scope.exclude)");
+        }
+        return s;
+    }
+}

@@ -1,6 +1,7 @@
 package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChangeLog;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.Connections;
@@ -69,6 +70,11 @@ final class MySqlConnector implements Connector {
     @Override
     public Optional<ChangeLog> changeLog() {
         return Optional.of(new BinlogChangeLog());
+    }
+
+    @Override
+    public Optional<ChangeCapture> changeCapture() {
+        return Optional.of(new BinlogChangeCapture(endpoint, flavor));
     }
 
     @Override

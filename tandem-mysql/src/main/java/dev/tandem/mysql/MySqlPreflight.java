@@ -98,6 +98,7 @@ final class MySqlPreflight implements Preflight {
         }
         setting(c, out, "binlog_format", "ROW", "binlog_format must be ROW");
         setting(c, out, "binlog_row_image", "FULL", "binlog_row_image must be FULL");
+        retention(c, out);
         String serverId = variable(c, "server_id");
         if ("0".equals(serverId)) {
             out.add(Finding.error("server_id", "source", "server_id is 0, so no replica may connect",
@@ -144,6 +145,30 @@ final class MySqlPreflight implements Preflight {
                         + " becomes " + mapped.target() + "; " + mapped.note(), "check the column's values before "
                         + "the copy; a value PostgreSQL cannot take fails its chunk, naming the column"));
             }
+        }
+    }
+
+    /**
+     * How long the server keeps binlog files: the stream keeps nothing on the source, so a stream stopped (or a copy
+     * running) longer than that finds its position purged and must start anew. Under a day is a warning.
+     */
+    private static void retention(Connection c, List<Finding> out) throws SQLException {
+        long seconds;
+        try {
+            String v = variable(c, "binlog_expire_logs_seconds");
+            seconds = v == null ? 0 : Long.parseLong(v);
+        } catch (SQLException | NumberFormatException e) {
+            String days = variable(c, "expire_logs_days"); // before MySQL 8 / MariaDB 10.6
+            seconds = days == null ? 0 : (long) (Double.parseDouble(days) * 86_400);
+        }
+        if (seconds > 0 && seconds < 86_400) {
+            out.add(Finding.warning("binlog_retention", "source", "the server purges binlog files after " + seconds
+                    + " s: a copy, or a stopped stream, that takes longer loses its position and must start anew",
+                    "keep them longer than the migration may pause: SET GLOBAL binlog_expire_logs_seconds = 604800;"
+                            + " (and in my.cnf)"));
+        } else {
+            out.add(Finding.ok("binlog_retention", "source", seconds == 0 ? "binlog files are kept until purged "
+                    + "by hand" : "binlog files are kept " + seconds / 3600 + " h"));
         }
     }
 

@@ -82,11 +82,8 @@ class MariaDbConnectorIT {
         PlanReport r = plan("good", "good-pw", "scope: {tables: [orders, items]}\n");
         assertThat(r.source().findings()).filteredOn(Finding::isError).filteredOn(f -> !f.check().equals("built"))
                 .isEmpty();
-        // every check of the source passes; what this version does not build for it (binlog capture; the copy is
-        // built) is still refused by the plan
-        assertThat(r.source().findings()).filteredOn(f -> f.check().equals("built")).extracting(Finding::subject)
-                .containsExactly("cdc.method");
-        assertThat(r.ok()).isFalse();
+        // every check of the source passes, and copy and binlog capture are built for it
+        assertThat(r.source().findings()).filteredOn(f -> f.check().equals("built")).isEmpty();
         assertThat(r.source().connector()).isEqualTo("mariadb");
         assertThat(r.source().findings()).extracting(Finding::check).contains("log_bin", "binlog_format",
                 "binlog_row_image", "replication_privilege", "select_privilege");

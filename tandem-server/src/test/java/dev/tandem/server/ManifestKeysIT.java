@@ -141,8 +141,6 @@ class ManifestKeysIT {
                 new Refusal("migration_id", "migration_id: another", pg, pg, "migration_id: 'another' differs from id"),
                 new Refusal("data.type", "data: {type: snapshot}", pg, pg, "data.type: 'snapshot' (every table copied "
                         + "from one consistent snapshot of the source) is not built yet"),
-                new Refusal("cdc.method", "cdc: {method: binlog}\ndata: none\nschema: existing", maria, pg,
-                        "cdc.method: 'binlog' is not built yet"),
                 new Refusal("conflict_resolution.default", "conflict_resolution: {default: target_wins}", pg, pg,
                         "conflict_resolution.default: 'target_wins' decides between writes made on both sides"),
                 new Refusal("conflict_resolution", "conflict_resolution: manual", pg, pg,
@@ -168,8 +166,6 @@ class ManifestKeysIT {
                         + "0' reads conflicts_pending"),
                 new Refusal("phases", "phases: [prepare, backfill]", pg, pg, "phases: [prepare, backfill] leaves "
                         + "out catch_up, but cdc.method logical_replication streams changes"),
-                new Refusal("source.url", "cdc: {method: auto}\nschema: create", maria, pg, "cdc.method: 'auto' streams the source's "
-                        + "change log, but streaming changes out of mariadb is not built yet"),
                 new Refusal("target.url", "cdc: {method: none}\nschema: existing", pg, maria,
                         "target: loading rows into mariadb is not built yet"),
                 new Refusal("schema", "cdc: {method: none}\nschema: create", pg, maria,

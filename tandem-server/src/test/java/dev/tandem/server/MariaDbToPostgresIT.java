@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.RunRecord;
+import dev.tandem.server.CrossEngineRows.As;
+import dev.tandem.server.CrossEngineRows.Col;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedMariaDb;
 import dev.tandem.testkit.EmbeddedPostgres;
@@ -50,22 +51,11 @@ class MariaDbToPostgresIT {
 
     private static final String PW = "maria-pg-pw";
     private static final Map<String, String> ENV = Map.of("PW", PW);
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ROWS = 6_000;
 
     @TempDir
     Path dir;
-
-    /** How a column is compared: text both engines print alike, or a value read by JDBC. */
-    private enum As { TEXT, FLOAT, DOUBLE, JSON }
-
-    /** One compared column: its expression on MariaDB, on PostgreSQL, and how the two are held side by side. */
-    private record Col(String maria, String pg, As as) {
-        static Col same(String name) {
-            return new Col(name, name, As.TEXT);
-        }
-    }
 
     @BeforeAll
     static void databases() throws Exception {
@@ -211,17 +201,17 @@ class MariaDbToPostgresIT {
                     new Col("CAST(yr AS SIGNED)", "yr", As.TEXT), Col.same("en"), Col.same("st"), Col.same("note"),
                     new Col("DATE_FORMAT(made, '%Y-%m-%d %H:%i:%s')", "to_char(made, 'YYYY-MM-DD HH24:MI:SS')",
                             As.TEXT));
-            assertEqual(s, t, "everything", "id", "id", cols, ROWS);
-            assertEqual(s, t, "codes", "CAST(code AS BINARY)", "convert_to(code, 'UTF8')",
+            CrossEngineRows.assertEqual(s, t, "everything", "id", "id", cols, ROWS);
+            CrossEngineRows.assertEqual(s, t, "codes", "CAST(code AS BINARY)", "convert_to(code, 'UTF8')",
                     List.of(Col.same("code"), Col.same("n")), 3_000);
-            assertEqual(s, t, "order_lines", "CAST(region AS BINARY), n", "convert_to(region, 'UTF8'), n",
+            CrossEngineRows.assertEqual(s, t, "order_lines", "CAST(region AS BINARY), n", "convert_to(region, 'UTF8'), n",
                     List.of(Col.same("region"), Col.same("n"), Col.same("code")), 3_000);
-            assertEqual(s, t, "counters", "id", "id", List.of(Col.same("id"), Col.same("v")), 1_000);
+            CrossEngineRows.assertEqual(s, t, "counters", "id", "id", List.of(Col.same("id"), Col.same("v")), 1_000);
 
             // The comparison itself sees a one-byte difference deep in the blob.
             execute(t, "UPDATE tandem.everything SET bl = set_byte(bl, 2000000, (get_byte(bl, 2000000) + 1) % 256) "
                     + "WHERE id = " + (7 - 100));
-            assertThat(differing(s, t, "everything", "id", "id", cols)).isEqualTo(1);
+            assertThat(CrossEngineRows.differing(s, t, "everything", "id", "id", cols)).isEqualTo(1);
 
             // Made through the mapping, with what the data needed after it.
             assertThat(single(t, "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
@@ -313,7 +303,7 @@ class MariaDbToPostgresIT {
                 String.valueOf(runId));
         assertThat(rerun.exitCode()).as(rerun.all()).isZero();
         try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
-            assertEqual(s, t, "names", "CAST(name AS BINARY)", "convert_to(name, 'UTF8')",
+            CrossEngineRows.assertEqual(s, t, "names", "CAST(name AS BINARY)", "convert_to(name, 'UTF8')",
                     List.of(Col.same("name"), Col.same("n"), Col.same("pad")), 40_000);
         }
     }
@@ -330,73 +320,6 @@ class MariaDbToPostgresIT {
 
     private String store() {
         return dir.resolve("store").toString();
-    }
-
-    private static void assertEqual(Connection s, Connection t, String table, String mariaOrder, String pgOrder,
-                                    List<Col> cols, long rows) throws Exception {
-        assertThat(differing(s, t, table, mariaOrder, pgOrder, cols)).as(table).isZero();
-        assertThat(single(t, "SELECT count(*) FROM tandem." + table)).as(table).isEqualTo(Long.toString(rows));
-    }
-
-    /**
-     * Rows that differ, both sides streamed in the same key order (text keys by their UTF-8 bytes, which both engines
-     * order alike); a row only on one side counts too.
-     */
-    private static long differing(Connection s, Connection t, String table, String mariaOrder, String pgOrder,
-                                  List<Col> cols) throws Exception {
-        String ms = "SELECT " + String.join(", ", cols.stream().map(Col::maria).toList()) + " FROM " + table
-                + " ORDER BY " + mariaOrder;
-        String ps = "SELECT " + String.join(", ", cols.stream().map(Col::pg).toList()) + " FROM tandem." + table
-                + " ORDER BY " + pgOrder;
-        t.setAutoCommit(false);
-        long differing = 0;
-        List<String> samples = new ArrayList<>();
-        try (Statement sm = s.createStatement(); Statement sp = t.createStatement()) {
-            sm.setFetchSize(500);
-            sp.setFetchSize(500);
-            try (ResultSet a = sm.executeQuery(ms); ResultSet b = sp.executeQuery(ps)) {
-                boolean ha = a.next();
-                boolean hb = b.next();
-                while (ha || hb) {
-                    List<String> ra = ha ? row(a, cols) : null;
-                    List<String> rb = hb ? row(b, cols) : null;
-                    if (ra == null || !ra.equals(rb)) {
-                        differing++;
-                        if (samples.size() < 5) {
-                            samples.add(shorten(ra) + " | " + shorten(rb));
-                        }
-                    }
-                    ha = ha && a.next();
-                    hb = hb && b.next();
-                }
-            }
-        } finally {
-            t.setAutoCommit(true);
-        }
-        if (differing > 0) {
-            System.out.println(table + " differs:\n  " + String.join("\n  ", samples));
-        }
-        return differing;
-    }
-
-    private static List<String> row(ResultSet rs, List<Col> cols) throws Exception {
-        List<String> out = new ArrayList<>(cols.size());
-        for (int i = 1; i <= cols.size(); i++) {
-            String v = switch (cols.get(i - 1).as()) {
-                case TEXT -> rs.getString(i);
-                case FLOAT -> rs.getObject(i) == null ? null : Float.toString((float) rs.getDouble(i));
-                case DOUBLE -> rs.getObject(i) == null ? null : Double.toString(rs.getDouble(i));
-                case JSON -> rs.getString(i) == null ? null
-                        : JSON.writeValueAsString(JSON.treeToValue(JSON.readTree(rs.getString(i)), Object.class));
-            };
-            out.add(v);
-        }
-        return out;
-    }
-
-    private static String shorten(List<String> row) {
-        String s = String.valueOf(row);
-        return s.length() > 400 ? s.substring(0, 400) + "..." : s;
     }
 
     private static String single(Connection c, String sql) throws SQLException {

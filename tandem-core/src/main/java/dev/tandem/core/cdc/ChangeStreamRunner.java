@@ -309,6 +309,11 @@ public final class ChangeStreamRunner implements AutoCloseable {
             }
 
             @Override
+            public Optional<String> confirmed() {
+                return store.positions().find(migrationId, direction).map(p -> p.confirmed());
+            }
+
+            @Override
             public void save(String text, String confirmed) {
                 String at = confirmed != null ? confirmed
                         : store.positions().find(migrationId, direction).orElseThrow().confirmed();

@@ -62,12 +62,6 @@ final class Built {
                     + "source) is not built yet", "use data.type: scan (each chunk is read consistently, and the change "
                     + "stream brings every table to the same state)");
         }
-        if (m.cdc().method() == Cdc.Method.BINLOG) {
-            gap(out, Role.SOURCE, "cdc.method", "'binlog' is not built yet: this version streams PostgreSQL sources "
-                    + "(logical_replication) and any source by timestamp_column polling", "set cdc: {method: "
-                    + "timestamp_column, timestamp_column: updated_at}, or cdc: {method: none} to copy without "
-                    + "change capture");
-        }
         ConflictResolution cr = m.conflictResolution();
         if (m.cdc().enabled()) {
             conflict(out, "conflict_resolution.default", cr.defaultStrategy());
@@ -110,7 +104,8 @@ final class Built {
                     + "(only changes are moved, onto rows the target already has), or migrate from PostgreSQL");
         }
         Cdc.Method method = m.cdc().method();
-        boolean logBased = method == Cdc.Method.AUTO || method == Cdc.Method.LOGICAL_REPLICATION;
+        boolean logBased = method == Cdc.Method.AUTO || method == Cdc.Method.LOGICAL_REPLICATION
+                || method == Cdc.Method.BINLOG;
         if (m.cdc().enabled() && logBased && (source.changeCapture().isEmpty() || source.changeLog().isEmpty())) {
             gap(out, Role.SOURCE, "cdc.method", "'" + Enums.wire(method) + "' streams the source's change log, but "
                     + "streaming changes out of " + engine + " is not built yet", "set cdc: {method: "

@@ -6,6 +6,7 @@ import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.lifecycle.Phase;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.Strategy;
 import dev.tandem.core.store.ChunkStatus;
@@ -146,6 +147,13 @@ public final class PhaseGates {
                     + "out cutover (" + String.join(", ", m.phases().wire()) + "): it copies and streams only. End "
                     + "it with tandem stop or abort, and migrate with a manifest whose phases include cutover and "
                     + "cleanup", "cutover in phases", String.join(", ", m.phases().wire()));
+        }
+        if (m.source() != null && Engine.ofUrl(m.source().url()).map(Engine::mysqlFamily).orElse(false)) {
+            throw new GateClosed("engines", "cannot cut migration " + r.id() + " over: a cutover from MySQL/MariaDB "
+                    + "is not built yet (the reverse stream into MySQL that a rollback needs, and the sequences set "
+                    + "past the source's); the target is kept in step until you end the migration. Stop the writers, "
+                    + "wait for lag 0 (or continuous.stop_when: in_sync) and point the application at the target "
+                    + "yourself", "a PostgreSQL source", Engine.ofUrl(m.source().url()).map(Engine::wire).orElse("?"));
         }
         if (m.strategy() instanceof Strategy.TimeWindow w && !w.allows(Instant.now())) {
             throw new GateClosed("time_window", "cannot cut migration " + r.id() + " over: strategy time_window "

@@ -102,6 +102,15 @@ public interface ChangeCapture {
                       OffsetStore offsets, ChangeSink sink, boolean keepTransactions) {
     }
 
+    /**
+     * Whether {@link #fence} writes its marker into the source's log, so that a stream running in another process
+     * delivers it too. False for a capture whose fences are positions known only to the process streaming (binlog):
+     * another process then waits until the stream's stored position passed the source's position instead.
+     */
+    default boolean marksLog() {
+        return true;
+    }
+
     /** Whether {@link StreamSpec#keepTransactions} can be honoured: the log knows the source's transactions. */
     default boolean knowsTransactions() {
         return true;
@@ -121,6 +130,14 @@ public interface ChangeCapture {
     /** Where the stream keeps its own resume state (opaque text), and the confirmed position with it. */
     interface OffsetStore {
         Optional<String> load();
+
+        /**
+         * The confirmed position: P0 before the stream confirmed anything, for a capture whose stream starts from a
+         * position rather than from state kept on the source (a slot).
+         */
+        default Optional<String> confirmed() {
+            return Optional.empty();
+        }
 
         void save(String offsets, String confirmedPosition);
     }

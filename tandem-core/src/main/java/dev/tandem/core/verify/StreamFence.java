@@ -55,7 +55,8 @@ final class StreamFence {
                     + "verify again"));
         }
         ChangeCapture capture = Streams.capture(m, source, null, List.of());
-        return Optional.of(capture instanceof TimestampColumnCapture ? polledPast(store, m, source, capture)
+        return Optional.of(capture instanceof TimestampColumnCapture || !capture.marksLog()
+                ? polledPast(store, m, source, capture)
                 : fenced(store, m, source, capture));
     }
 

@@ -20,6 +20,8 @@ class BuiltTest {
     @Test
     void aManifestOfWhatIsBuiltHasNoGap() {
         assertThat(Built.gaps(manifest(""), null, null)).isEmpty();
+        assertThat(Built.gaps(manifest(", \"cdc\": {\"method\": \"binlog\"}, \"source\": {\"url\": "
+                + "\"jdbc:mariadb://h/db\"}"), null, null)).as("binlog: the connector's capability decides").isEmpty();
         assertThat(Built.gaps(manifest(", \"conflict_resolution\": {\"default\": \"newest_wins\", "
                 + "\"timestamp_column\": \"ts\"}, \"validation\": {\"mode\": \"none\"}"), null, null)).isEmpty();
     }
@@ -35,8 +37,7 @@ class BuiltTest {
                 .allSatisfy(g -> assertThat(g.finding().severity()).isEqualTo(Finding.Severity.ERROR))
                 .allSatisfy(g -> assertThat(g.finding().check()).isEqualTo(Built.CHECK))
                 .extracting(g -> g.role() + " " + g.finding().subject())
-                .containsExactly(Role.SOURCE + " data.type", Role.SOURCE + " cdc.method",
-                        Role.TARGET + " conflict_resolution.default",
+                .containsExactly(Role.SOURCE + " data.type", Role.TARGET + " conflict_resolution.default",
                         Role.TARGET + " conflict_resolution.overrides[0].strategy", Role.TARGET + " validation.mode",
                         Role.TARGET + " alerting.rules[0].condition");
     }

@@ -1,0 +1,143 @@
+package dev.tandem.mysql;
+
+import com.github.shyiko.mysql.binlog.event.EventType;
+import com.github.shyiko.mysql.binlog.event.TableMapEventData;
+import com.github.shyiko.mysql.binlog.event.deserialization.DeleteRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventHeaderV4Deserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.FormatDescriptionEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.NullEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.QueryEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.RotateEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.TableMapEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.UpdateRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.WriteRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.XidEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * How the binlog client decodes events for a stream: dates and times as microseconds since the epoch, zero dates as
+ * {@link Long#MIN_VALUE}, strings and binaries as bytes — and TIME columns decoded here, as signed microseconds:
+ * the client's own decoding of a TIME into microseconds reads a negative value as a large positive one
+ * ({@code -01:00:00} came back as {@code 1023:00:00}), and a MySQL TIME may be negative and beyond 24 h.
+ * Only the events a stream reads are decoded; the others arrive without data.
+ */
+final class BinlogDecoding {
+    private static final long TIMEF_INT_OFS = 0x800000L;
+    private static final long TIMEF_OFS = 0x800000000000L;
+
+    private BinlogDecoding() {
+    }
+
+    static EventDeserializer deserializer() {
+        Map<Long, TableMapEventData> tableMaps = new HashMap<>();
+        EventDeserializer d = new EventDeserializer(new EventHeaderV4Deserializer(), new NullEventDataDeserializer(),
+                new HashMap<>(), tableMaps);
+        d.setEventDataDeserializer(EventType.FORMAT_DESCRIPTION, new FormatDescriptionEventDataDeserializer());
+        d.setEventDataDeserializer(EventType.ROTATE, new RotateEventDataDeserializer());
+        d.setEventDataDeserializer(EventType.QUERY, new QueryEventDataDeserializer());
+        d.setEventDataDeserializer(EventType.TABLE_MAP, new TableMapEventDataDeserializer());
+        d.setEventDataDeserializer(EventType.XID, new XidEventDataDeserializer());
+        d.setEventDataDeserializer(EventType.WRITE_ROWS, new Write(tableMaps));
+        d.setEventDataDeserializer(EventType.UPDATE_ROWS, new Update(tableMaps));
+        d.setEventDataDeserializer(EventType.DELETE_ROWS, new Delete(tableMaps));
+        d.setEventDataDeserializer(EventType.EXT_WRITE_ROWS, new Write(tableMaps).setMayContainExtraInformation(true));
+        d.setEventDataDeserializer(EventType.EXT_UPDATE_ROWS, new Update(tableMaps)
+                .setMayContainExtraInformation(true));
+        d.setEventDataDeserializer(EventType.EXT_DELETE_ROWS, new Delete(tableMaps)
+                .setMayContainExtraInformation(true));
+        d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
+                EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY,
+                EventDeserializer.CompatibilityMode.INVALID_DATE_AND_TIME_AS_MIN_VALUE);
+        return d;
+    }
+
+    /**
+     * A TIME2 cell (MySQL 5.6+ and MariaDB's default format) as signed microseconds: MySQL's
+     * {@code my_time_packed_from_binary}, then hours (10 bits), minutes and seconds (6 bits each) of the integer
+     * part.
+     */
+    static long timeV2(int fsp, byte[] b) {
+        long packed;
+        switch (fsp) {
+            case 1, 2 -> {
+                long intPart = bigEndian(b, 0, 3) - TIMEF_INT_OFS;
+                long frac = b[3] & 0xff; // unsigned: a negative time stores its fraction reversed
+                if (intPart < 0 && frac != 0) {
+                    intPart++;
+                    frac -= 0x100;
+                }
+                packed = (intPart << 24) + frac * 10_000;
+            }
+            case 3, 4 -> {
+                long intPart = bigEndian(b, 0, 3) - TIMEF_INT_OFS;
+                long frac = bigEndian(b, 3, 2);
+                if (intPart < 0 && frac != 0) {
+                    intPart++;
+                    frac -= 0x10000;
+                }
+                packed = (intPart << 24) + frac * 100;
+            }
+            case 5, 6 -> packed = bigEndian(b, 0, 6) - TIMEF_OFS;
+            default -> packed = (bigEndian(b, 0, 3) - TIMEF_INT_OFS) << 24;
+        }
+        boolean negative = packed < 0;
+        long abs = Math.abs(packed);
+        long hms = abs >> 24;
+        long micros = abs % (1L << 24);
+        long hours = (hms >> 12) % (1 << 10);
+        long minutes = (hms >> 6) % (1 << 6);
+        long seconds = hms % (1 << 6);
+        long total = ((hours * 60 + minutes) * 60 + seconds) * 1_000_000L + micros;
+        return negative ? -total : total;
+    }
+
+    private static long bigEndian(byte[] b, int offset, int length) {
+        long v = 0;
+        for (int i = offset; i < offset + length; i++) {
+            v = (v << 8) | (b[i] & 0xff);
+        }
+        return v;
+    }
+
+    private static int time2Length(int fsp) {
+        return 3 + (fsp + 1) / 2;
+    }
+
+    private static final class Write extends WriteRowsEventDataDeserializer {
+        Write(Map<Long, TableMapEventData> tableMaps) {
+            super(tableMaps);
+        }
+
+        @Override
+        protected Serializable deserializeTimeV2(int meta, ByteArrayInputStream in) throws IOException {
+            return timeV2(meta, in.read(time2Length(meta)));
+        }
+    }
+
+    private static final class Update extends UpdateRowsEventDataDeserializer {
+        Update(Map<Long, TableMapEventData> tableMaps) {
+            super(tableMaps);
+        }
+
+        @Override
+        protected Serializable deserializeTimeV2(int meta, ByteArrayInputStream in) throws IOException {
+            return timeV2(meta, in.read(time2Length(meta)));
+        }
+    }
+
+    private static final class Delete extends DeleteRowsEventDataDeserializer {
+        Delete(Map<Long, TableMapEventData> tableMaps) {
+            super(tableMaps);
+        }
+
+        @Override
+        protected Serializable deserializeTimeV2(int meta, ByteArrayInputStream in) throws IOException {
+            return timeV2(meta, in.read(time2Length(meta)));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.tandem.mysql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Binlog cells and positions decoded by Tandem: TIME2 with its sign, positions across files, enum members. */
+class BinlogDecodingTest {
+
+    /** MySQL's TIME2 packing (my_time_packed_to_binary) of a signed time, for the decoder to read back. */
+    private static byte[] time2(boolean negative, int h, int m, int s, int micros, int fsp) {
+        long hms = ((long) h << 12) | ((long) m << 6) | s;
+        long packed = (hms << 24) + micros;
+        if (negative) {
+            packed = -packed;
+        }
+        int length = 3 + (fsp + 1) / 2;
+        long stored;
+        switch (fsp) {
+            case 0 -> stored = (packed >> 24) + 0x800000L;
+            // as MySQL stores them: the integer part shifted (rounded down), the fraction's low byte(s) as they fall
+            case 1, 2 -> stored = (((packed >> 24) + 0x800000L) << 8) | ((packed % (1L << 24)) / 10_000 & 0xff);
+            case 3, 4 -> stored = (((packed >> 24) + 0x800000L) << 16) | ((packed % (1L << 24)) / 100 & 0xffff);
+            default -> stored = packed + 0x800000000000L;
+        }
+        byte[] b = new byte[length];
+        for (int i = length - 1; i >= 0; i--) {
+            b[i] = (byte) stored;
+            stored >>= 8;
+        }
+        return b;
+    }
+
+    @Test
+    void readsTimesWithTheirSignAndBeyondADay() {
+        assertThat(BinlogDecoding.timeV2(0, time2(false, 12, 34, 56, 0, 0))).isEqualTo(45_296_000_000L);
+        assertThat(BinlogDecoding.timeV2(0, time2(true, 1, 0, 0, 0, 0))).isEqualTo(-3_600_000_000L);
+        assertThat(BinlogDecoding.timeV2(0, time2(false, 838, 59, 59, 0, 0))).isEqualTo(3_020_399_000_000L);
+        assertThat(BinlogDecoding.timeV2(6, time2(true, 838, 59, 59, 999_999, 6))).isEqualTo(-3_020_399_999_999L);
+        assertThat(BinlogDecoding.timeV2(6, time2(false, 0, 0, 1, 500_000, 6))).isEqualTo(1_500_000L);
+        assertThat(BinlogDecoding.timeV2(2, time2(true, 0, 0, 1, 250_000, 2))).isEqualTo(-1_250_000L);
+        assertThat(BinlogDecoding.timeV2(4, time2(true, 10, 0, 0, 123_400, 4))).isEqualTo(-36_000_123_400L);
+    }
+
+    @Test
+    void ordersAndMeasuresPositionsAcrossFiles() {
+        BinlogPosition a = BinlogPosition.parse("mysql-bin.000009:500");
+        BinlogPosition b = BinlogPosition.parse("mysql-bin.000010:120");
+        assertThat(a).isLessThan(b);
+        assertThat(a.distanceTo(b)).isEqualTo(BinlogPosition.FILE_SIZE - 500 + 120);
+        assertThat(b.distanceTo(a)).isZero();
+        assertThat(a.distanceTo(BinlogPosition.parse("mysql-bin.000009:900"))).isEqualTo(400);
+        assertThat(b.toString()).isEqualTo("mysql-bin.000010:120");
+    }
+
+    @Test
+    void readsEnumAndSetMembers() {
+        assertThat(BinlogValues.members("enum('a','it''s','c,d')")).isEqualTo(List.of("a", "it's", "c,d"));
+        assertThat(BinlogValues.members("set('x','y')")).isEqualTo(List.of("x", "y"));
+    }
+}

@@ -124,6 +124,16 @@ final class BinlogStream implements ChangeStream {
                               boolean mariaDb, BinlogFences fences) throws IOException {
         BinlogStream s = new BinlogStream(endpoint, spec, from, charsets, mariaDb, fences);
         s.delivery.start();
+        // the start is a transaction's end the target holds: fences up to it are passed (an idle source sends no
+        // event before its first heartbeat), and a fence the previous stream of this capture passed is not taken
+        // for passed by this one beyond where it starts
+        try {
+            fences.passed(from, m -> s.put(new Item(Change.marker(from.toString(), null, m), from.toString())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s.close();
+            throw new IOException("interrupted while starting the binary log stream", e);
+        }
         try {
             s.client.connect(15_000); // on a thread of its own once connected
         } catch (java.util.concurrent.TimeoutException e) {

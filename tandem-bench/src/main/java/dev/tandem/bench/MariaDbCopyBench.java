@@ -1,5 +1,6 @@
 package dev.tandem.bench;
 
+import static dev.tandem.bench.BackfillBench.peakHeapMb;
 import static dev.tandem.bench.BackfillBench.say;
 import static dev.tandem.bench.BackfillBench.seconds;
 
@@ -182,15 +183,5 @@ final class MariaDbCopyBench {
             rs.next();
             return rs.getString(1);
         }
-    }
-
-    private static long peakHeapMb() {
-        long peak = 0;
-        for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == java.lang.management.MemoryType.HEAP) {
-                peak += pool.getPeakUsage().getUsed();
-            }
-        }
-        return peak >> 20;
     }
 }

@@ -99,6 +99,10 @@ final class MySqlPreflight implements Preflight {
         setting(c, out, "binlog_format", "ROW", "binlog_format must be ROW");
         setting(c, out, "binlog_row_image", "FULL", "binlog_row_image must be FULL");
         retention(c, out);
+        BinlogChangeCapture.tlsAskedFor(m.source()).ifPresent(tls -> out.add(Finding.error("binlog_tls", "source",
+                "source: " + tls + " asks for TLS, which the binary log stream does not use yet (it would read the "
+                        + "log in plain text)", "set cdc: {method: none} or timestamp_column polling, or reach the "
+                        + "source without TLS over a trusted network")));
         String serverId = variable(c, "server_id");
         if ("0".equals(serverId)) {
             out.add(Finding.error("server_id", "source", "server_id is 0, so no replica may connect",

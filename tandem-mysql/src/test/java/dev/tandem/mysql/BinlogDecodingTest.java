@@ -2,10 +2,15 @@ package dev.tandem.mysql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.core.manifest.Endpoint;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Binlog cells and positions decoded by Tandem: TIME2 with its sign, positions across files, enum members. */
+/**
+ * Binlog cells and positions decoded by Tandem: TIME2 with its sign, positions across files, enum members; a TLS
+ * endpoint refused for the stream.
+ */
 class BinlogDecodingTest {
 
     /** MySQL's TIME2 packing (my_time_packed_to_binary) of a signed time, for the decoder to read back. */
@@ -52,6 +57,21 @@ class BinlogDecodingTest {
         assertThat(b.distanceTo(a)).isZero();
         assertThat(a.distanceTo(BinlogPosition.parse("mysql-bin.000009:900"))).isEqualTo(400);
         assertThat(b.toString()).isEqualTo("mysql-bin.000010:120");
+    }
+
+    @Test
+    void refusesAStreamWhereTheEndpointAsksForTls() {
+        assertThat(BinlogChangeCapture.tlsAskedFor(endpoint("jdbc:mariadb://h:3306/db?sslMode=verify-full",
+                Map.of()))).contains("sslMode=verify-full");
+        assertThat(BinlogChangeCapture.tlsAskedFor(endpoint("jdbc:mysql://h/db", Map.of("useSsl", "TRUE"))))
+                .contains("useSsl=true");
+        assertThat(BinlogChangeCapture.tlsAskedFor(endpoint("jdbc:mariadb://h/db?sslMode=disable&a=b", Map.of())))
+                .isEmpty();
+        assertThat(BinlogChangeCapture.tlsAskedFor(endpoint("jdbc:mariadb://h/db", Map.of()))).isEmpty();
+    }
+
+    private static Endpoint endpoint(String url, Map<String, String> properties) {
+        return new Endpoint(url, "u", null, properties);
     }
 
     @Test

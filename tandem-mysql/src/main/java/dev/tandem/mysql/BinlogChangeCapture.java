@@ -27,6 +27,11 @@ import java.util.Optional;
  * only. So the source does not keep the log for the stream: a stored position whose file the server purged
  * ({@code binlog_expire_logs_seconds}, {@code PURGE BINARY LOGS}) cannot resume, and the start says so with the way
  * out. Fences are positions ({@link BinlogFences}).
+ * <p>Deviation from DESIGN.md (Debezium's MySQL and MariaDB connectors, embedded): Debezium's MariaDB connector is not
+ * served by Maven Central at the Debezium version Tandem uses (3.6.1), and its MySQL connector needs a schema history
+ * store to name a binlog row's columns. Tandem already knows each table's columns and must write PostgreSQL's input
+ * text of the mapped type anyway, so it reads the log with the binlog client those connectors are built on
+ * ({@code io.debezium:mysql-binlog-connector-java}) and maps rows itself.
  */
 final class BinlogChangeCapture implements ChangeCapture {
     private final Endpoint endpoint;

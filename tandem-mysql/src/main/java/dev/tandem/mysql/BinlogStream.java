@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  */
 final class BinlogStream implements ChangeStream {
     private static final Logger log = LoggerFactory.getLogger(BinlogStream.class);
+    private static final String NAME = "(`(?:[^`]|``)+`|[^`.\\s;]+)";
+    /** {@code TRUNCATE [TABLE] [db.]name}, names bare or in backquotes. */
+    private static final Pattern TRUNCATE = Pattern.compile("(?is)^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:" + NAME
+            + "\\s*\\.\\s*)?" + NAME + "\\s*;?\\s*$");
     private static final Pattern DDL = Pattern.compile("(?is)^\\s*(ALTER|CREATE|DROP|RENAME|TRUNCATE)\\b.*");
 
     /** A change for the sink, or a transaction end (change null) that positions may be confirmed at. */
@@ -233,11 +237,24 @@ final class BinlogStream implements ChangeStream {
         }
         if (DDL.matcher(sql).matches()) {
             inTransaction = false;
+            java.util.regex.Matcher t = TRUNCATE.matcher(sql);
+            if (t.matches()) { // logged as a statement, not as rows: the target's rows must go too
+                String db = t.group(1) != null ? unquote(t.group(1)) : q.getDatabase();
+                String table = new TableRef(db, unquote(t.group(2))).qualified();
+                if (tables.containsKey(table)) {
+                    put(new Item(new Change(Change.Kind.TRUNCATE, table, List.of(), List.of(), List.of(),
+                            position(next), Instant.ofEpochMilli(timestamp), null), null));
+                }
+            }
             // the next row change of a table names its shape again; the applier checks the target can take it
             announced.clear();
             cells.clear();
             boundary(next, Instant.ofEpochMilli(timestamp));
         }
+    }
+
+    private static String unquote(String name) {
+        return name.startsWith("`") ? name.substring(1, name.length() - 1).replace("``", "`") : name;
     }
 
     private void boundary(long next, Instant at) throws InterruptedException {

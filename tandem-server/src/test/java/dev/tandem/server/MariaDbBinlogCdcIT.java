@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Binlog change capture, MariaDB 11.4 → PostgreSQL 17, through {@code tandem migrate}: a writer inserts, updates
- * (keys too) and deletes in multi-statement transactions from before the copy until after it; the stream applies
+ * (keys too) and deletes in multi-statement transactions from before the copy until after it, then a TRUNCATE;
+ * the stream applies
  * what the copy did not see; a {@code tandem stop}, more writes while nothing streams, and a restart with
  * {@code stop_when: in_sync} pick up from the stored binlog position. Ends with every row compared by the test
  * itself ({@link CrossEngineRows}), with the least privileges binlog capture needs (SELECT, REPLICATION SLAVE,
@@ -211,6 +212,9 @@ class MariaDbBinlogCdcIT {
         writing.join();
         assertThat(writer.failure.get()).isNull();
         assertThat(writer.ops.get()).isGreaterThan(300);
+
+        // TRUNCATE is logged as a statement, not as rows: the stream must empty the target's table too
+        SOURCE.server().execute("TRUNCATE TABLE tags", "INSERT INTO tags VALUES ('after-truncate', 1), ('B-2', 2)");
 
         CliRun lag = CliRun.of(ENV, "lag", "maria-binlog", "--json", "--store", store());
         assertThat(lag.exitCode()).as(lag.all()).isZero();

@@ -110,6 +110,15 @@ final class MariaDbCopyBench {
                 "data: {type: scan, chunk_rows: 50000, parallelism: " + parallelism + "}",
                 "cdc: {method: none}", "");
         Map<String, String> env = Map.of("PW_DST", target.superuserPassword());
+        long t0 = System.nanoTime();
+        MigrationOutcome outcome = migrate(yaml, env, dir);
+        double total = seconds(t0);
+        say("tandem: %s in %.1f s (prepare, plan, copy, key and ANALYZE)", outcome.status(), total);
+        return rows / total;
+    }
+
+    /** {@code tandem migrate} of {@code yaml} in this JVM, its lines printed with the time; fails unless it completed. */
+    static MigrationOutcome migrate(String yaml, Map<String, String> env, Path dir) throws Exception {
         ManifestDocument doc = new ManifestReader(env::get).document(yaml, "bench", ManifestReader.Purpose.RUN);
         long t0 = System.nanoTime();
         MigrationOutcome outcome;
@@ -118,12 +127,10 @@ final class MariaDbCopyBench {
                     MigrationListener.lines(line -> say("  %6.2f s  %s", seconds(t0), line)))
                     .migrate(doc, new RunOptions(null, null, null, "bench"));
         }
-        double total = seconds(t0);
         if (outcome.exitCode() != 0) {
             throw new IllegalStateException("the migration failed: " + outcome.message());
         }
-        say("tandem: %s in %.1f s (prepare, plan, copy, key and ANALYZE)", outcome.status(), total);
-        return rows / total;
+        return outcome;
     }
 
     /** pgloader with its defaults, from the same source database; 0 when pgloader is not installed. */

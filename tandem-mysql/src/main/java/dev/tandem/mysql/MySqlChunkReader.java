@@ -16,10 +16,11 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Streams a key range out of MySQL / MariaDB as PostgreSQL text COPY: the rows come from the server
+ * Streams a key range out of MySQL / MariaDB, as PostgreSQL text COPY for a PostgreSQL target or as
+ * {@code LOAD DATA} text for a MySQL / MariaDB one ({@link CopyFormat#MYSQL_TEXT}): the rows come from the server
  * {@value #FETCH} at a time (Connector/J's streaming result set) and leave in blocks of about {@value #BLOCK} bytes,
  * so neither a chunk nor a table is ever held. Each value is written in the form PostgreSQL reads for the type the
- * column maps to ({@link MySqlValues}); the range is read in one statement, InnoDB's consistent read.
+ * column maps to ({@link MySqlValues#of}), or in the server's own ({@link MySqlValues#loadData}); the range is read in one statement, InnoDB's consistent read.
  */
 final class MySqlChunkReader implements ChunkReader {
     static final int FETCH = 2_000;
@@ -27,21 +28,22 @@ final class MySqlChunkReader implements ChunkReader {
 
     @Override
     public List<CopyFormat> formats(TableInfo table) {
-        return List.of(CopyFormat.POSTGRES_TEXT);
+        return List.of(CopyFormat.MYSQL_TEXT, CopyFormat.POSTGRES_TEXT);
     }
 
     @Override
     public BlockStream open(Connection c, TableInfo table, List<String> columns, KeyRange range, CopyFormat format)
             throws SQLException {
-        if (format != CopyFormat.POSTGRES_TEXT) {
-            throw new SQLException("MySQL/MariaDB rows are read in PostgreSQL text COPY form only, not " + format);
+        if (format != CopyFormat.POSTGRES_TEXT && format != CopyFormat.MYSQL_TEXT) {
+            throw new SQLException("MySQL/MariaDB rows are read in PostgreSQL or MySQL text form, not " + format);
         }
         MySqlSql.configure(c);
         List<MySqlValues.Value> values = new ArrayList<>();
         for (String name : columns) {
             ColumnInfo col = table.column(name).orElseThrow(() -> new SQLException("no column " + name + " in "
                     + table.ref()));
-            values.add(MySqlValues.of(table.ref(), col));
+            values.add(format == CopyFormat.MYSQL_TEXT ? MySqlValues.loadData(table.ref(), col)
+                    : MySqlValues.of(table.ref(), col));
         }
         List<String> params = new ArrayList<>();
         String sql = "SELECT " + values.stream().map(MySqlValues.Value::select).collect(Collectors.joining(", "))

@@ -1,6 +1,9 @@
 package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
+import dev.tandem.core.spi.ChangeApplier;
+import dev.tandem.core.spi.ChunkWriter;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.ChangeLog;
 import dev.tandem.core.spi.ChunkReader;
@@ -87,10 +90,27 @@ final class MySqlConnector implements Connector {
         return Optional.of(new MySqlChunkReader());
     }
 
-    /** Onto PostgreSQL ({@link MySqlToPostgresSchema}); onto MySQL / MariaDB not yet. */
+    /**
+     * Onto PostgreSQL through the type mapping ({@link MySqlToPostgresSchema}); onto a server of the same flavour as
+     * the source defines it ({@link MySqlToMySqlSchema}); not between MariaDB and MySQL, whose dialects differ.
+     */
     @Override
-    public Optional<SchemaCopier> schemaCopier() {
-        return Optional.of(new MySqlToPostgresSchema());
+    public Optional<SchemaCopier> schemaCopier(String targetConnector) {
+        Engine target = Engine.of(targetConnector).orElse(null);
+        if (target == Engine.POSTGRESQL) {
+            return Optional.of(new MySqlToPostgresSchema());
+        }
+        return targetConnector.equals(flavor.connectorName) ? Optional.of(new MySqlToMySqlSchema()) : Optional.empty();
+    }
+
+    @Override
+    public Optional<ChunkWriter> chunkWriter() {
+        return Optional.of(new MySqlChunkWriter());
+    }
+
+    @Override
+    public Optional<ChangeApplier> changeApplier() {
+        return Optional.of(new MySqlChangeApplier());
     }
 
     @Override

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
 
 /** Reads table shapes from information_schema. Only the database the URL names is in view. */
 final class MySqlIntrospector implements Introspector {
+    private static final String RULE = "(RESTRICT|CASCADE|SET NULL|NO ACTION|SET DEFAULT)";
+    private static final Pattern FOREIGN_KEY = Pattern.compile("^CONSTRAINT `((?:[^`]|``)+)` FOREIGN KEY .*? "
+            + "REFERENCES .*?\\)(?: ON DELETE " + RULE + ")?(?: ON UPDATE " + RULE + ")?,?$");
     private static final Pattern JSON_VALID = Pattern.compile("(?i)json_valid\\(`((?:[^`]|``)+)`\\)");
     private final Flavor flavor;
 
@@ -161,6 +164,28 @@ final class MySqlIntrospector implements Introspector {
             }
         }
         return keys;
+    }
+
+    /**
+     * Each foreign key's ON DELETE and ON UPDATE rules ({delete, update}), from SHOW CREATE TABLE: MariaDB shows
+     * information_schema.REFERENTIAL_CONSTRAINTS only to a user with more than SELECT, and a rule not written there
+     * is RESTRICT.
+     */
+    static Map<String, String[]> foreignKeyRules(Connection source, TableRef ref) throws SQLException {
+        Map<String, String[]> out = new LinkedHashMap<>();
+        try (Statement st = source.createStatement();
+             ResultSet rs = st.executeQuery("SHOW CREATE TABLE " + MySqlSql.table(ref))) {
+            if (!rs.next()) {
+                return out;
+            }
+            for (String line : rs.getString(2).split("\n")) {
+                var m = FOREIGN_KEY.matcher(line.trim());
+                if (m.find()) {
+                    out.put(m.group(1).replace("``", "`"), new String[] {m.group(2), m.group(3)});
+                }
+            }
+        }
+        return out;
     }
 
     /** The JDBC type of a MySQL column type ({@code COLUMN_TYPE}, e.g. {@code int(11) unsigned}). */

@@ -44,6 +44,12 @@ final class MySqlSql {
 
     /** A WHERE clause (or nothing) for the range; its parameters, in order, are added to {@code params}. */
     static String where(KeyRange r, List<String> params) {
+        String p = predicate(r, params);
+        return p.equals("TRUE") ? "" : " WHERE " + p;
+    }
+
+    /** The range as a condition ({@code TRUE} for the whole table); its parameters are added to {@code params}. */
+    static String predicate(KeyRange r, List<String> params) {
         List<String> parts = new ArrayList<>();
         if (r != null && r.lower() != null) {
             parts.add(tuple(r.columns()) + (r.lowerInclusive() ? " >= " : " > ") + placeholders(r.columns().size()));
@@ -53,7 +59,7 @@ final class MySqlSql {
             parts.add(tuple(r.columns()) + " <= " + placeholders(r.columns().size()));
             params.addAll(r.upper());
         }
-        return parts.isEmpty() ? "" : " WHERE " + String.join(" AND ", parts);
+        return parts.isEmpty() ? "TRUE" : String.join(" AND ", parts);
     }
 
     static String orderBy(List<KeyColumn> key, boolean descending) {
@@ -66,6 +72,20 @@ final class MySqlSql {
             ps.setString(i + 1, params.get(i));
         }
         return ps;
+    }
+
+    /**
+     * A session that writes to a MySQL / MariaDB target: {@link #configure}, and an SQL mode of its own whatever the
+     * server's default: strict (a value the column cannot hold is an error, not a silently cut or zeroed one),
+     * NO_AUTO_VALUE_ON_ZERO (a copied 0 in an AUTO_INCREMENT column stays 0 rather than taking the next number), zero
+     * dates allowed (the source had them); foreign-key checks off, as rows of a parent may arrive after its children.
+     */
+    static void configureWriting(Connection c) throws SQLException {
+        configure(c);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
+                    + "SESSION foreign_key_checks = 0");
+        }
     }
 
     /** Values leave in UTC (TIMESTAMP columns are converted to the session's zone) and in full UTF-8. */

@@ -1,6 +1,5 @@
 package dev.tandem.mysql;
 
-import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.SchemaCopier;
@@ -39,15 +38,7 @@ final class MySqlToPostgresSchema implements SchemaCopier {
     private static final int MAX_NAME = 63;
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?");
     private static final Pattern CURRENT = Pattern.compile("(?i)current_timestamp(\\(\\d?\\))?|now\\(\\d?\\)");
-    private static final String RULE = "(RESTRICT|CASCADE|SET NULL|NO ACTION|SET DEFAULT)";
-    private static final Pattern FOREIGN_KEY = Pattern.compile("^CONSTRAINT `((?:[^`]|``)+)` FOREIGN KEY .*? "
-            + "REFERENCES .*?\\)(?: ON DELETE " + RULE + ")?(?: ON UPDATE " + RULE + ")?,?$");
     private static final Pattern QUOTED = Pattern.compile("'((?:[^'\\\\]|'')*)'");
-
-    @Override
-    public boolean supports(String targetConnector) {
-        return Engine.of(targetConnector).orElse(null) == Engine.POSTGRESQL;
-    }
 
     /** Whether a column's values may order differently on the two engines (text under a collation). */
     static boolean collated(String nativeType) {
@@ -237,7 +228,7 @@ final class MySqlToPostgresSchema implements SchemaCopier {
         record Fk(TableRef to, List<String> from, List<String> cols, String onUpdate, String onDelete) {
         }
         Map<String, Fk> fks = new LinkedHashMap<>();
-        Map<String, String[]> rules = foreignKeyRules(source, ref);
+        Map<String, String[]> rules = MySqlIntrospector.foreignKeyRules(source, ref);
         try (PreparedStatement ps = source.prepareStatement("SELECT CONSTRAINT_NAME, COLUMN_NAME, "
                 + "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
                 + "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
@@ -275,28 +266,6 @@ final class MySqlToPostgresSchema implements SchemaCopier {
             out.add("ALTER TABLE " + table(ref) + " ADD CONSTRAINT " + quote(name) + " FOREIGN KEY ("
                     + columnList(fk.from()) + ") REFERENCES " + table(fk.to()) + " (" + columnList(fk.cols())
                     + ") ON UPDATE " + rule(fk.onUpdate()) + " ON DELETE " + rule(fk.onDelete()));
-        }
-        return out;
-    }
-
-    /**
-     * Each foreign key's ON DELETE and ON UPDATE rules ({delete, update}), from SHOW CREATE TABLE: MariaDB shows
-     * information_schema.REFERENTIAL_CONSTRAINTS only to a user with more than SELECT, and a rule not written there
-     * is RESTRICT.
-     */
-    private static Map<String, String[]> foreignKeyRules(Connection source, TableRef ref) throws SQLException {
-        Map<String, String[]> out = new LinkedHashMap<>();
-        try (Statement st = source.createStatement();
-             ResultSet rs = st.executeQuery("SHOW CREATE TABLE " + MySqlSql.table(ref))) {
-            if (!rs.next()) {
-                return out;
-            }
-            for (String line : rs.getString(2).split("\n")) {
-                var m = FOREIGN_KEY.matcher(line.trim());
-                if (m.find()) {
-                    out.put(m.group(1).replace("``", "`"), new String[] {m.group(2), m.group(3)});
-                }
-            }
         }
         return out;
     }

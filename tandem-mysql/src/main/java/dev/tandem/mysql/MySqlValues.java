@@ -5,6 +5,7 @@ import dev.tandem.core.spi.TableRef;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * A MySQL / MariaDB column's values written as PostgreSQL text COPY reads them for the type the column maps to
@@ -63,14 +64,7 @@ final class MySqlValues {
                 switch (kind) {
                     case RAW -> raw(rs.getString(i), out);
                     case TEXT -> text(rs.getString(i), out);
-                    case FLOAT, DOUBLE -> {
-                        double d = rs.getDouble(i);
-                        if (rs.wasNull()) {
-                            out.append("\\N");
-                        } else {
-                            out.append(d);
-                        }
-                    }
+                    case FLOAT, DOUBLE -> floating(rs, i, out);
                     case BYTES -> bytes(rs.getBytes(i), out);
                     case BIT -> bit(rs.getBytes(i), bits, out);
                     case DATE, DATETIME -> raw(checkDate(rs.getString(i), where), out);
@@ -88,6 +82,69 @@ final class MySqlValues {
         };
     }
 
+    /**
+     * The column's values in {@link dev.tandem.core.spi.CopyFormat#MYSQL_TEXT}, for a MySQL / MariaDB target: the
+     * server's own text (zero dates included), floating point in full precision, binary strings as hex digits and BIT
+     * as its number, which {@link MySqlChunkWriter} turns back with UNHEX and CAST.
+     */
+    static Value loadData(TableRef table, ColumnInfo column) throws SQLException {
+        MySqlInputs.Kind kind = MySqlInputs.Kind.of(column.nativeType());
+        String base = column.nativeType().toLowerCase(Locale.ROOT).replaceAll("[ (].*", "");
+        if (Set.of("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+                "geometrycollection").contains(base)) {
+            throw new SQLException(table.qualified() + "." + column.name() + " is " + column.nativeType()
+                    + ": spatial types are not copied; leave the table out (scope.exclude)");
+        }
+        String quoted = MySqlSql.quote(column.name());
+        String select = switch (kind) {
+            case BIT -> "CAST(" + quoted + " AS UNSIGNED)";
+            case FLOATING -> "(" + quoted + " + 0E0)";
+            default -> quoted;
+        };
+        boolean floating = kind == MySqlInputs.Kind.FLOATING;
+        boolean binary = kind == MySqlInputs.Kind.BYTES;
+        return new Value() {
+            @Override
+            public String select() {
+                return select;
+            }
+
+            @Override
+            public void append(ResultSet rs, int i, StringBuilder out) throws SQLException {
+                if (floating) {
+                    floating(rs, i, out);
+                } else if (binary) {
+                    // hex made here, not by the server: HEX() would double a large blob inside max_allowed_packet
+                    byte[] b = rs.getBytes(i);
+                    if (b == null) {
+                        out.append("\\N");
+                    } else {
+                        for (byte x : b) {
+                            out.append(HEX[(x >> 4) & 0xf]).append(HEX[x & 0xf]);
+                        }
+                    }
+                } else {
+                    loadText(rs.getString(i), out);
+                }
+            }
+        };
+    }
+
+    /** {@code LOAD DATA}'s escaping: COPY's, and NUL (which a MySQL string may hold) as {@code \0}. */
+    static void loadText(String s, StringBuilder out) {
+        escape(s, out, true);
+    }
+
+    /** A FLOAT or DOUBLE in the shortest text that reads back as the same double. */
+    private static void floating(ResultSet rs, int i, StringBuilder out) throws SQLException {
+        double d = rs.getDouble(i);
+        if (rs.wasNull()) {
+            out.append("\\N");
+        } else {
+            out.append(d);
+        }
+    }
+
     /** A value whose text needs no escaping (numbers, dates), or NULL. */
     private static void raw(String s, StringBuilder out) {
         if (s == null) {
@@ -98,6 +155,10 @@ final class MySqlValues {
     }
 
     static void text(String s, StringBuilder out) {
+        escape(s, out, false);
+    }
+
+    private static void escape(String s, StringBuilder out, boolean nul) {
         if (s == null) {
             out.append("\\N");
             return;
@@ -109,6 +170,7 @@ final class MySqlValues {
                 case '\t' -> out.append("\\t");
                 case '\n' -> out.append("\\n");
                 case '\r' -> out.append("\\r");
+                case '\0' -> out.append(nul ? "\\0" : "\0");
                 default -> out.append(ch);
             }
         }

@@ -36,6 +36,8 @@ class MariaDbConnectorIT {
                 "CREATE TABLE by_code (code varchar(20) NOT NULL, name varchar(50), UNIQUE KEY uk_code (code))",
                 "CREATE TABLE prefix_only (body varchar(200) NOT NULL, UNIQUE KEY uk_body (body(10)))",
                 "INSERT INTO items VALUES (1, 1, 'a'), (1, 2, 'b')",
+                "CREATE TABLE lines_cascading (id int PRIMARY KEY, order_id bigint, CONSTRAINT fk_order FOREIGN KEY "
+                        + "(order_id) REFERENCES orders (id) ON UPDATE CASCADE ON DELETE SET NULL)",
                 "CREATE USER 'good'@'%' IDENTIFIED BY 'good-pw'",
                 "GRANT SELECT ON tandem.* TO 'good'@'%'",
                 "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'good'@'%'",
@@ -62,7 +64,7 @@ class MariaDbConnectorIT {
         try (Connection c = SOURCE.server().connect()) {
             assertThat(in.defaultSchema(c)).isEqualTo("tandem");
             assertThat(in.listTables(c)).extracting(TableRef::name)
-                    .containsExactly("by_code", "items", "orders", "prefix_only");
+                    .containsExactly("by_code", "items", "lines_cascading", "orders", "prefix_only");
             TableInfo orders = in.describe(c, new TableRef("tandem", "orders")).orElseThrow();
             assertThat(orders.primaryKey()).isEqualTo(new KeyInfo("PRIMARY", List.of("id"), true));
             assertThat(orders.column("id").orElseThrow().identity()).isTrue();
@@ -101,6 +103,19 @@ class MariaDbConnectorIT {
                         "user 'weak'@'%' lacks REPLICATION SLAVE and BINLOG MONITOR to read the binary log (privileges "
                                 + "held through roles are not counted) -> GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* "
                                 + "TO 'weak'@'%';");
+    }
+
+    /** InnoDB does not log the rows a cascading key changes: the child table is refused for the binlog stream. */
+    @Test
+    void refusesTheChildOfACascadingForeignKeyForTheBinlogStream() {
+        PlanReport r = plan("good", "good-pw", "scope: {tables: [orders, lines_cascading]}\n");
+        assertThat(r.source().findings()).filteredOn(f -> f.check().equals("binlog_cascade"))
+                .extracting(f -> f.subject() + ": " + f.message()).containsExactly("tandem.lines_cascading: foreign "
+                        + "key fk_order of tandem.lines_cascading has ON UPDATE CASCADE ON DELETE SET NULL: the rows "
+                        + "InnoDB changes for it are not written to the binary log, so the stream would miss them and "
+                        + "the target keep the old rows");
+        assertThat(plan("good", "good-pw", "scope: {tables: [orders]}\n").source().findings())
+                .as("the parent alone is fine").extracting(Finding::check).doesNotContain("binlog_cascade");
     }
 
     private static PlanReport plan(String user, String password, String extra) {

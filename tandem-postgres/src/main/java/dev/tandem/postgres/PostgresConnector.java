@@ -98,8 +98,8 @@ public final class PostgresConnector implements Connector {
     }
 
     @Override
-    public Optional<SchemaCopier> schemaCopier() {
-        return Optional.of(new PostgresSchemaCopier());
+    public Optional<SchemaCopier> schemaCopier(String targetConnector) {
+        return Engine.of(targetConnector).filter(e -> e == Engine.POSTGRESQL).map(e -> new PostgresSchemaCopier());
     }
 
     @Override

@@ -9,7 +9,6 @@ import static dev.tandem.postgres.PgCatalog.resetNames;
 
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.ColumnChange;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.TableInfo;
@@ -40,11 +39,6 @@ import java.util.concurrent.Future;
  * grants and comments; types from extensions must exist on the target (the error names the extension).
  */
 final class PostgresSchemaCopier implements SchemaCopier {
-
-    @Override
-    public boolean supports(String targetConnector) {
-        return Engine.of(targetConnector).orElse(null) == Engine.POSTGRESQL;
-    }
 
     @Override
     public List<String> alterStatements(TableRef table, ColumnChange change) {

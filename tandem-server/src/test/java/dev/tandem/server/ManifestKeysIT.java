@@ -167,7 +167,7 @@ class ManifestKeysIT {
                 new Refusal("phases", "phases: [prepare, backfill]", pg, pg, "phases: [prepare, backfill] leaves "
                         + "out catch_up, but cdc.method logical_replication streams changes"),
                 new Refusal("target.url", "cdc: {method: none}\nschema: existing", pg, maria,
-                        "target: loading rows into mariadb is not built yet"),
+                        "target: moving postgresql rows into mariadb needs the reverse type mapping"),
                 new Refusal("schema", "cdc: {method: none}\nschema: create", pg, maria,
                         "schema: 'create' cannot create postgresql tables on mariadb yet"));
     }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.StreamDirection;
@@ -259,61 +258,16 @@ class MariaDbBinlogCdcIT {
                 "INSERT INTO accounts SELECT seq, 0, CONCAT('a', seq) FROM seq_1_to_5000");
         Path manifest = manifest("killed-stream", "accounts", "manual");
         String store = dir.resolve("killed-store").toString();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        AtomicLong transfers = new AtomicLong();
-        Thread writer = new Thread(() -> {
-            Random r = new Random(5);
-            try (Connection c = SOURCE.server().connect(); Statement st = c.createStatement()) {
-                c.setAutoCommit(false);
-                while (!stop.get()) {
-                    int a = 1 + r.nextInt(6000);
-                    int b = 1 + r.nextInt(5000);
-                    st.executeUpdate("UPDATE accounts SET balance = balance - 7 WHERE id = " + b);
-                    st.executeUpdate("INSERT INTO accounts VALUES (" + a + ", 7, 'new') ON DUPLICATE KEY UPDATE "
-                            + "balance = balance + 7");
-                    if (r.nextInt(10) == 0) {
-                        st.executeUpdate("DELETE FROM accounts WHERE id = " + (5000 + r.nextInt(1000)));
-                    }
-                    c.commit();
-                    transfers.incrementAndGet();
-                    Thread.sleep(1);
-                }
-            } catch (Throwable t) {
-                failed.set(t);
-            }
-        }, "transfers");
-        writer.start();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-jar", Path.of("target", "tandem.jar").toAbsolutePath()
-                .toString(), "migrate", "-f", manifest.toString(), "--store", store).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("killed.log").toFile());
-        pb.environment().put("PW", PW);
-        Process first = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        boolean streaming = false;
-        while (!streaming && System.nanoTime() < deadline) {
-            assertThat(first.isAlive()).as(Files.readString(dir.resolve("killed.log"))).isTrue();
-            if (Files.exists(Path.of(store, "store.mv.db"))) {
-                try (ControlStore cs = ControlStore.openReader(store, Map.<String, String>of()::get)) {
-                    streaming = cs.migrations().find("killed-stream").map(m -> m.status().phase() == Phase.CATCH_UP)
-                            .orElse(false) && cs.positions().find("killed-stream", StreamDirection.FORWARD)
-                            .map(p -> p.offsets() != null).orElse(false);
-                } catch (TandemException notYet) {
-                    // the child is still making the store
-                }
-            }
-            Thread.sleep(200);
-        }
-        assertThat(streaming).as("streaming with a confirmed position before the kill").isTrue();
+        MariaDbTransfers writer = new MariaDbTransfers(SOURCE.server(), 5000, "7, 'new'");
+        Path log = dir.resolve("killed.log");
+        Process first = ChildMigrate.start(manifest, store, log, ENV);
+        StoreWait.phase(first, log, store, "killed-stream", Phase.CATCH_UP, true);
         Thread.sleep(1500);
         first.destroyForcibly(); // SIGKILL: no shutdown hook
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
         Thread.sleep(1000);
-        stop.set(true);
-        writer.join();
-        assertThat(failed.get()).isNull();
-        assertThat(transfers.get()).isGreaterThan(100);
+        writer.close();
+        assertThat(writer.transfers.get()).isGreaterThan(100);
 
         Files.writeString(manifest, Files.readString(manifest).replace("stop_when: manual", "stop_when: in_sync"));
         CliRun rerun = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store);

@@ -11,6 +11,37 @@ final class StoreWait {
     private StoreWait() {
     }
 
+    /**
+     * Waits (up to 120 s) until the child process {@code p} (logging to {@code log}) has migration {@code id} in
+     * {@code phase}, and when {@code streaming} also a confirmed stream position: the moment to kill it. Reads the
+     * store through read-only copies, so the child keeps it; fails if the child ends first.
+     */
+    static void phase(Process p, java.nio.file.Path log, String store, String id, Phase phase, boolean streaming)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new AssertionError("the migrating process ended before " + phase + ":\n"
+                        + java.nio.file.Files.readString(log));
+            }
+            if (java.nio.file.Files.exists(java.nio.file.Path.of(store, "store.mv.db"))) {
+                try (ControlStore cs = ControlStore.openReader(store, Map.<String, String>of()::get)) {
+                    boolean there = cs.migrations().find(id).map(m -> m.status().phase() == phase).orElse(false)
+                            && (!streaming || cs.positions().find(id, dev.tandem.core.store.StreamDirection.FORWARD)
+                            .map(pos -> pos.offsets() != null).orElse(false));
+                    if (there) {
+                        return;
+                    }
+                } catch (dev.tandem.core.error.TandemException notYet) {
+                    // the child is still making the store
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("migration " + id + " did not reach " + phase + " within 120 s:\n"
+                + java.nio.file.Files.readString(log));
+    }
+
     /** Opens the store once the migration {@code id} is registered in it (up to 60 s). */
     static ControlStore registered(String store, Map<String, String> env, String id) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

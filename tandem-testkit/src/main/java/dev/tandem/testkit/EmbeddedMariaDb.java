@@ -90,6 +90,12 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         return config.database;
     }
 
+    /** The server's client programs ({@code mariadb}, {@code mariadb-dump}), unpacked with it. */
+    public Path binDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "tandem-embedded", "mariadb-" + Versions.get("mariadb"),
+                "bin");
+    }
+
     public String jdbcUrl() {
         return jdbcUrl(config.database);
     }

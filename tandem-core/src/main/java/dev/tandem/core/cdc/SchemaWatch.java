@@ -58,7 +58,7 @@ public final class SchemaWatch {
         this.manifest = manifest;
         this.source = source;
         this.target = target;
-        this.copier = source.schemaCopier().filter(c -> c.supports(target.name())).orElse(null);
+        this.copier = source.schemaCopier(target.name()).orElse(null);
         this.sameEngine = source.name().equals(target.name());
         jobs.forEach(j -> this.jobs.put(j.name(), j));
         this.say = say;

@@ -255,7 +255,7 @@ public final class Cutover {
     }
 
     static SchemaCopier schemaCopier(Tables tables) {
-        return tables.source().schemaCopier().filter(sc -> sc.supports(tables.target().name())).orElseThrow(() ->
+        return tables.source().schemaCopier(tables.target().name()).orElseThrow(() ->
                 TandemException.badInput("cannot set " + tables.target().name() + " sequences from "
                         + tables.source().name() + " at the cutover"));
     }

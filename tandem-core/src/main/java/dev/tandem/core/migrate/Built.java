@@ -5,6 +5,7 @@ import dev.tandem.core.manifest.Alerting;
 import dev.tandem.core.manifest.Cdc;
 import dev.tandem.core.manifest.ConflictResolution;
 import dev.tandem.core.manifest.DataMovement;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Enums;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.SchemaMode;
@@ -51,7 +52,7 @@ final class Built {
             sourceSide(m, source, target, out);
         }
         if (target != null) {
-            targetSide(m, target, out);
+            targetSide(m, source, target, out);
         }
         return out;
     }
@@ -113,13 +114,13 @@ final class Built {
                     + "change capture");
         }
         if (target != null && m.schema() == SchemaMode.CREATE
-                && source.schemaCopier().filter(sc -> sc.supports(target.name())).isEmpty()) {
+                && source.schemaCopier(target.name()).isEmpty()) {
             gap(out, Role.TARGET, "schema", "'create' cannot create " + engine + " tables on " + target.name()
                     + " yet", "create the target tables yourself and set schema: existing");
         }
     }
 
-    private static void targetSide(Manifest m, Connector target, List<Gap> out) {
+    private static void targetSide(Manifest m, Connector source, Connector target, List<Gap> out) {
         String engine = target.name();
         if (m.data().moves() && target.chunkWriter().isEmpty()) {
             gap(out, Role.TARGET, "target", "loading rows into " + engine + " is not built yet", "migrate into "
@@ -127,7 +128,16 @@ final class Built {
         } else if (m.cdc().enabled() && target.changeApplier().isEmpty()) {
             gap(out, Role.TARGET, "target", "applying changes to " + engine + " is not built yet",
                     "migrate into PostgreSQL, or set cdc: {method: none}");
+        } else if (source != null && mysqlFamily(engine) && !mysqlFamily(source.name())
+                && (m.data().moves() || m.cdc().enabled())) {
+            gap(out, Role.TARGET, "target", "moving " + source.name() + " rows into " + engine + " needs the reverse "
+                    + "type mapping (" + source.name() + " to MySQL), which is not built yet", "migrate between "
+                    + "MySQL/MariaDB servers, or from MySQL/MariaDB into PostgreSQL");
         }
+    }
+
+    private static boolean mysqlFamily(String connector) {
+        return Engine.of(connector).map(Engine::mysqlFamily).orElse(false);
     }
 
     private static void gap(List<Gap> out, Role role, String path, String what, String fix) {

@@ -200,7 +200,7 @@ public final class Planner {
             case LOGICAL_REPLICATION -> steps.add("Open the change log before copying anything: create "
                     + "publication and logical replication slot " + Streams.name(m.id(), StreamDirection.FORWARD)
                     + " (pgoutput), record P0");
-            case BINLOG -> steps.add(NOT_YET + "Record the binlog position P0 before copying anything");
+            case BINLOG -> steps.add("Record the binlog position P0 before copying anything");
             case TIMESTAMP_COLUMN -> steps.add("Record the newest " + cdc.timestampColumn() + " of each table before "
                     + "copying; poll it every " + cdc.pollInterval().toSeconds() + "s re-reading an overlap window of "
                     + cdc.overlapWindow().toSeconds() + "s; find deletes by comparing keys every "
@@ -227,7 +227,7 @@ public final class Planner {
             steps.add("Copy no existing rows (data: none)");
         }
         if (cdc.enabled()) {
-            steps.add((method == Cdc.Method.BINLOG ? NOT_YET : "") + "Apply changes from P0 on"
+            steps.add("Apply changes from P0 on"
                     + (d.moves() ? ", during and after the copy," : " onto the target's existing rows,") + " until "
                     + (m.continuous().stopWhen() == dev.tandem.core.manifest.Continuous.StopWhen.IN_SYNC
                     ? "source and target are in sync" : "stopped (continuous, stop_when: manual)")
@@ -249,7 +249,9 @@ public final class Planner {
         }
         steps.add("Shift traffic through tandem-router (PATCH the strategy step by step): " + describe(m.strategy())
                 + (m.phases().includes("shadow") ? "" : "; no shadow phase (phases leave it out)"));
-        steps.add("Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, verify the rows applied "
+        boolean mysqlSource = m.source() != null && Engine.ofUrl(m.source().url()).map(Engine::mysqlFamily)
+                .orElse(false);
+        steps.add((mysqlSource ? NOT_YET : "") + "Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, verify the rows applied "
                 + "since the last comparison, set sequences, open the reverse stream, flip routing to the target; a "
                 + "failing step puts routing back on the source. Then tandem cleanup, or tandem rollback");
         return steps;

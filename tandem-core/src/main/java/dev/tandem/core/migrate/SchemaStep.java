@@ -91,7 +91,7 @@ final class SchemaStep {
     }
 
     private static SchemaCopier copier(Connector source, Connector target) {
-        return source.schemaCopier().filter(sc -> sc.supports(target.name())).orElseThrow(() -> TandemException.badInput(
+        return source.schemaCopier(target.name()).orElseThrow(() -> TandemException.badInput(
                 "schema: create cannot create " + source.name() + " tables on " + target.name() + " yet; create the "
                         + "target tables yourself and set schema: existing"));
     }

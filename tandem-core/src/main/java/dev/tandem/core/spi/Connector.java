@@ -40,8 +40,11 @@ public interface Connector {
         return Optional.empty();
     }
 
-    /** Recreating this endpoint's tables on a target ({@code schema: create}). */
-    default Optional<SchemaCopier> schemaCopier() {
+    /**
+     * Recreating this endpoint's tables on a target of the connector named {@code targetConnector}
+     * ({@code schema: create}, and the sequences of a cutover); empty when this engine cannot create tables there.
+     */
+    default Optional<SchemaCopier> schemaCopier(String targetConnector) {
         return Optional.empty();
     }
 

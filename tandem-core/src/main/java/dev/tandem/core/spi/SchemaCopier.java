@@ -5,7 +5,8 @@ import java.sql.SQLException;
 import java.util.List;
 
 /**
- * Recreates source tables on a target of the same engine ({@code schema: create}), in two steps around the data
+ * Recreates source tables on a target ({@code schema: create}; {@link Connector#schemaCopier} says onto which
+ * engines), in two steps around the data
  * load: the tables before it, the indexes and foreign keys after it (loading into a bare table is several times
  * faster, and building an index once beats maintaining it row by row).
  */
@@ -16,9 +17,6 @@ public interface SchemaCopier {
     interface ConnectionSource {
         Connection open() throws SQLException;
     }
-
-    /** Whether this copier can create tables on a target of the connector named {@code targetConnector}. */
-    boolean supports(String targetConnector);
 
     /**
      * Creates on the target what the tables need before any row arrives: schemas, types, sequences, and each table

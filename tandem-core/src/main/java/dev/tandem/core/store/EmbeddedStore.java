@@ -56,9 +56,15 @@ final class EmbeddedStore {
     private EmbeddedStore() {
     }
 
-    /** The JDBC URL of the store in {@code dir}. */
+    /**
+     * The JDBC URL of the store in {@code dir}. On H2's {@code async:} file system (an AsynchronousFileChannel): a
+     * FileChannel is closed for every thread when one thread is interrupted in the middle of a write, and Tandem
+     * interrupts its helper threads (lag sampler, lease heartbeat, watchers) when a stream or run ends, one of which
+     * may be writing to the store just then; every later write of the process then failed ("Writing to
+     * FileChannelImpl failed" at a pause, seen in SchemaChangeIT under load). The file is the same either way.
+     */
     static String url(Path dir) {
-        return "jdbc:h2:file:" + dir.resolve("store") + ";AUTO_SERVER=TRUE";
+        return "jdbc:h2:async:" + dir.resolve("store") + ";AUTO_SERVER=TRUE";
     }
 
     /**
@@ -111,7 +117,7 @@ final class EmbeddedStore {
 
     /** The URL of a reader's copy ({@link #copyForReading}): read-only. */
     static String readOnlyUrl(Path copy) {
-        return "jdbc:h2:file:" + copy.resolve("store") + ";ACCESS_MODE_DATA=r";
+        return "jdbc:h2:async:" + copy.resolve("store") + ";ACCESS_MODE_DATA=r";
     }
 
     static void deleteCopy(Path copy) {

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
 /**
  * Applies reduced changes to MySQL / MariaDB: deletes as {@code DELETE ... WHERE key IN (...)}, whole rows as
  * multi-row {@code INSERT ... ON DUPLICATE KEY UPDATE}, partial updates as one {@code UPDATE} per row, each value
- * bound as its column takes it ({@link MySqlInputs}), up to {@value #ROWS} rows (or about 4 MB) a statement. All of it idempotent. The
+ * bound as its column takes it ({@link MySqlInputs}), up to {@value #ROWS} rows (or about 4 MB) a statement. All of
+ * it idempotent. The
  * session is {@link MySqlSql#configureWriting}'s: strict, foreign-key checks off; triggers on the target fire (MySQL
  * cannot turn them off for a session).
  * <p>Hazard: {@code ON DUPLICATE KEY UPDATE} acts on a clash with any unique key, not only the primary key that

@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
  * {@code LOAD DATA} text for a MySQL / MariaDB one ({@link CopyFormat#MYSQL_TEXT}): the rows come from the server
  * {@value #FETCH} at a time (Connector/J's streaming result set) and leave in blocks of about {@value #BLOCK} bytes,
  * so neither a chunk nor a table is ever held. Each value is written in the form PostgreSQL reads for the type the
- * column maps to ({@link MySqlValues#of}), or in the server's own ({@link MySqlValues#loadData}); the range is read in one statement, InnoDB's consistent read.
+ * column maps to ({@link MySqlValues#of}), or in the server's own ({@link MySqlValues#loadData}); the range is read in
+ * one statement, InnoDB's consistent read.
  */
 final class MySqlChunkReader implements ChunkReader {
     static final int FETCH = 2_000;

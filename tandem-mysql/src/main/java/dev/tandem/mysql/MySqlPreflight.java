@@ -220,6 +220,29 @@ final class MySqlPreflight implements Preflight {
                     + "target.url (CREATE DATABASE " + elsewhere.get(0) + "; on the target if it does not exist)"));
             return;
         }
+        if (m.cdc().enabled() && m.phases().includes("cutover")) {
+            // after a cutover the rollback's reverse stream reads this server's binary log
+            List<String> missing = new ArrayList<>();
+            String logBin = variable(c, "log_bin");
+            if (!("ON".equalsIgnoreCase(logBin) || "1".equals(logBin))) {
+                missing.add("log_bin is off");
+            }
+            for (String[] want : new String[][] {{"binlog_format", "ROW"}, {"binlog_row_image", "FULL"}}) {
+                String v = variable(c, want[0]);
+                if (!want[1].equalsIgnoreCase(v)) {
+                    missing.add(want[0] + " is " + v + ", not " + want[1]);
+                }
+            }
+            if (missing.isEmpty()) {
+                out.add(Finding.ok("reverse_stream", "target", "the binary log is on, ROW, FULL: a rollback can stream "
+                        + "the target's writes back"));
+            } else {
+                out.add(Finding.warning("reverse_stream", "target", "a rollback streams the target's writes back from "
+                        + "its binary log, but " + String.join(", ", missing) + ": the cutover would stop at step "
+                        + "reverse", "on the target: log_bin = mysql-bin, binlog_format = ROW, binlog_row_image = FULL "
+                        + "and a server_id under [mysqld], then restart; the user needs REPLICATION SLAVE there too"));
+            }
+        }
         if (m.data().moves()) {
             String local = variable(c, "local_infile");
             if ("1".equals(local) || "ON".equalsIgnoreCase(local)) {

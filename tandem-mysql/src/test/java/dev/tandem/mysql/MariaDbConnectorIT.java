@@ -118,6 +118,15 @@ class MariaDbConnectorIT {
                 .as("the parent alone is fine").extracting(Finding::check).doesNotContain("binlog_cascade");
     }
 
+    /** cdc.apply: source_transactions needs a target that records its position per transaction: refused by plan. */
+    @Test
+    void refusesSourceTransactionsIntoMariaDb() {
+        PlanReport r = plan("good", "good-pw", "scope: {tables: [orders]}\ncdc: {method: binlog, apply: "
+                + "source_transactions}\n");
+        assertThat(r.target().findings()).filteredOn(f -> f.check().equals("built")).extracting(Finding::message)
+                .anyMatch(m -> m.startsWith("cdc.apply: 'source_transactions' records on the target"));
+    }
+
     private static PlanReport plan(String user, String password, String extra) {
         EmbeddedMariaDb db = SOURCE.server();
         String yaml = "id: mariadb-test\n"

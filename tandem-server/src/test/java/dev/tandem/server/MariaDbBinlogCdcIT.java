@@ -224,7 +224,7 @@ class MariaDbBinlogCdcIT {
         // no cutover for this pair yet: refused at its gate, before anything is frozen
         CliRun cut = CliRun.of(ENV, "cutover", "maria-binlog", "--store", store());
         assertThat(cut.exitCode()).as(cut.all()).isNotZero();
-        assertThat(cut.all()).contains("a cutover from MySQL/MariaDB is not built yet");
+        assertThat(cut.all()).contains("a cutover from mariadb into postgresql is not built yet");
 
         CliRun stop = CliRun.of(ENV, "stop", "maria-binlog", "--store", store());
         assertThat(stop.exitCode()).as(stop.all()).isZero();
@@ -258,7 +258,7 @@ class MariaDbBinlogCdcIT {
                 "INSERT INTO accounts SELECT seq, 0, CONCAT('a', seq) FROM seq_1_to_5000");
         Path manifest = manifest("killed-stream", "accounts", "manual");
         String store = dir.resolve("killed-store").toString();
-        MariaDbTransfers writer = new MariaDbTransfers(SOURCE.server(), 5000, "7, 'new'");
+        MariaDbTransfers writer = new MariaDbTransfers(SOURCE.server(), "accounts", 5000, "7, 'new'");
         Path log = dir.resolve("killed.log");
         Process first = ChildMigrate.start(manifest, store, log, ENV);
         StoreWait.phase(first, log, store, "killed-stream", Phase.CATCH_UP, true);

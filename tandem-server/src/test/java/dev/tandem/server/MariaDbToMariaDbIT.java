@@ -131,7 +131,8 @@ class MariaDbToMariaDbIT {
             i % 9 == 0 ? Double.MIN_VALUE : i % 9 == 1 ? -Double.MAX_VALUE : r.nextGaussian() * 1e12,
             i % 5 == 0 ? "pad  " : "c" + i, text(r, i), "Grüße " + i, i % 3 == 0 ? "tab\there\nnew\\line \0nul " + i
                 : "t" + i, new byte[] {(byte) i, 0, 9, 92}, bytes(r, r.nextInt(64)), i % 4 == 0 ? bytes(r, 3000) : null,
-            "{\"i\": " + i + ", \"s\": \"q\\\"t\", \"a\": [1.5, null]}", List.of("x", "y", "z").get(Math.floorMod(i, 3)),
+            "{\"i\": " + i + ", \"s\": \"q\\\"t\", \"a\": [1.5, null]}",
+            List.of("x", "y", "z").get(Math.floorMod(i, 3)),
             List.of("", "a", "a,c", "a,b,c").get(Math.floorMod(i, 4)), "2024-02-29 23:59:59." + (100000 + Math.floorMod(
                     i, 899999)), "2038-01-19 03:14:0" + Math.floorMod(i, 8) + ".123", "1000-01-0" + (1 + Math.floorMod(i,
                     9)), List.of("-838:59:59.000000", "838:59:59.999999", "00:00:00.000001", "-00:00:01.5")
@@ -282,6 +283,126 @@ class MariaDbToMariaDbIT {
         }
     }
 
+    /**
+     * Cutover and rollback MariaDB → MariaDB through the router, with the workload running throughout (REST control
+     * plane, {@link RoutedWorkload} through a {@code RoutingDataSource} over two HikariCP pools): writes frozen,
+     * lag 0, AUTO_INCREMENT set past the source's, the reverse stream from the target's binary log, the flip; more
+     * writes on the target; the rollback sets the source's AUTO_INCREMENT past the target's and flips back. Events
+     * get their ids from AUTO_INCREMENT on whichever side takes the write, so a counter left behind would collide.
+     * Ends with both sides compared row by row and the invariant sum(balance) - initial = count(events) on each.
+     */
+    @Test
+    void cutsOverAndRollsBackThroughTheRouterUnderWrites() throws Exception {
+        int accounts = 5_000;
+        SOURCE.server().execute("CREATE TABLE accounts (id bigint AUTO_INCREMENT PRIMARY KEY, balance bigint NOT NULL, "
+                        + "updated_at datetime(6) NOT NULL DEFAULT now(6))",
+                "INSERT INTO accounts (balance) SELECT 1000 FROM seq_1_to_" + accounts,
+                "CREATE TABLE events (id bigint AUTO_INCREMENT PRIMARY KEY, account_id bigint NOT NULL, "
+                        + "amount bigint NOT NULL, at datetime(6) NOT NULL DEFAULT now(6))",
+                "GRANT INSERT, UPDATE, DELETE ON tandem.* TO 'migrator'@'%'");
+        TARGET.server().execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'migrator'@'%'");
+        String admin = "admin-token-maria-cutover-0123456789";
+        String read = "read-token-maria-cutover-0123456789";
+        String routerToken = "router-token-maria-cutover-0123456789";
+        String one = "/api/v1/migrations/maria-cut";
+        try (InProcessServer server = new InProcessServer(dir.resolve("server-store"), Map.of("PW", PW,
+                "TANDEM_ADMIN_TOKEN", admin, "TANDEM_READ_TOKEN", read, "TANDEM_ROUTER_TOKEN", routerToken))) {
+            Api api = server.api;
+            Api.Response created = api.call("POST", "/api/v1/migrations", admin, "{\"id\": \"maria-cut\", "
+                    + "\"source\": {\"url\": \"" + SOURCE.server().jdbcUrl() + "\", \"user\": \"migrator\", "
+                    + "\"password\": \"${env:PW}\"},"
+                    + "\"target\": {\"url\": \"" + TARGET.server().jdbcUrl() + "\", \"user\": \"migrator\", "
+                    + "\"password\": \"${env:PW}\"},"
+                    + "\"scope\": {\"tables\": [\"accounts\", \"events\"]}, \"schema\": \"create\","
+                    + "\"data\": {\"chunk_rows\": 1000},"
+                    + "\"cdc\": {\"method\": \"binlog\", \"heartbeat_interval\": \"1s\"},"
+                    + "\"strategy\": {\"type\": \"big_bang\"}}");
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            try (com.zaxxer.hikari.HikariDataSource sourcePool = pool(SOURCE.server());
+                 com.zaxxer.hikari.HikariDataSource targetPool = pool(TARGET.server());
+                 dev.tandem.router.RoutingClient client = new dev.tandem.router.RoutingClient(
+                         java.net.URI.create(server.url()), "maria-cut", routerToken, "app-1", null);
+                 dev.tandem.router.RoutingDataSource router = dev.tandem.router.RoutingDataSource.following(
+                         sourcePool, targetPool, client)) {
+                client.start();
+                RoutedWorkload app = new RoutedWorkload(router, 4, accounts).start();
+                try {
+                    assertThat(api.call("POST", one + "/migrate", admin, null).status()).isEqualTo(202);
+                    api.await(one + "/status", read, 180, "catch_up", st -> st.path("phase").asText()
+                            .equals("catch_up"));
+                    api.await(one + "/status", read, 60, "the router is live", st -> st.path("routers").size() == 1);
+                    // the cutover gates: a finished clean verification (rows hashed by Tandem on both sides)
+                    assertThat(api.call("POST", one + "/verify", admin, null).status()).isEqualTo(202);
+                    api.await(one + "/runs", read, 180, "a verify run ended", d -> {
+                        for (JsonNode r : d.path("runs")) {
+                            if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")) {
+                                return true;
+                            }
+                        }
+                        return false;
+                    });
+                    long before = app.writes.get();
+                    Api.Response cut = api.call("POST", one + "/cutover", admin, null);
+                    assertThat(cut.status()).as(cut.toString()).isEqualTo(200);
+                    JsonNode report = cut.data().path("report");
+                    System.out.println("cutover report: " + report.toPrettyString());
+                    assertThat(report.path("outcome").asText()).as(report.toString()).isEqualTo("completed");
+                    long onTarget = router.stats().writesTarget();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (router.stats().writesTarget() < onTarget + 200) {
+                        assertThat(System.nanoTime()).as("writes on the target").isLessThan(deadline);
+                        Thread.sleep(100);
+                    }
+                    assertThat(app.writes.get()).isGreaterThan(before);
+                    api.await(one + "/lag", admin, 60, "the reverse stream's lag", d -> d.path("stream").asText()
+                            .equals("reverse") && d.path("lag").path("seconds").asDouble() < 5);
+
+                    Api.Response back = api.call("POST", one + "/rollback", admin, null);
+                    assertThat(back.status()).as(back.toString()).isEqualTo(200);
+                    System.out.println("rollback report: " + back.data().toPrettyString());
+                    assertThat(back.data().path("report").path("outcome").asText()).as(back.toString())
+                            .isEqualTo("completed");
+                    long onSource = router.stats().writesSource();
+                    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (router.stats().writesSource() < onSource + 200) {
+                        assertThat(System.nanoTime()).as("writes back on the source").isLessThan(deadline);
+                        Thread.sleep(100);
+                    }
+                } finally {
+                    Throwable failed = app.stopAndJoin();
+                    assertThat(failed).as("no transaction failed (other than by the freeze timeout)").isNull();
+                    System.out.printf("workload: %,d reads, %,d writes, %,d freeze timeouts; router %s%n",
+                            app.reads.get(), app.writes.get(), app.freezeTimeouts.get(), router.stats().snapshot());
+                }
+            }
+        }
+        for (EmbeddedMariaDb db : List.of(SOURCE.server(), TARGET.server())) {
+            try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT (SELECT SUM(balance) FROM accounts) - " + accounts + " * 1000 - (SELECT COUNT(*) FROM "
+                            + "events)")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as(db + ": sum(balance) - initial = count(events)").isZero();
+            }
+        }
+        // the target took writes only until the rollback: every one of them is on the source
+        long maxOnTarget;
+        try (Connection t = TARGET.server().connect(); Statement st = t.createStatement();
+             ResultSet rs = st.executeQuery("SELECT MAX(id) FROM events")) {
+            rs.next();
+            maxOnTarget = rs.getLong(1);
+        }
+        assertSame("events", "id <= " + maxOnTarget);
+    }
+
+    private static com.zaxxer.hikari.HikariDataSource pool(EmbeddedMariaDb db) {
+        com.zaxxer.hikari.HikariConfig c = new com.zaxxer.hikari.HikariConfig();
+        c.setJdbcUrl(db.jdbcUrl());
+        c.setUsername("migrator");
+        c.setPassword(PW);
+        c.setMaximumPoolSize(8);
+        return new com.zaxxer.hikari.HikariDataSource(c);
+    }
+
     /** The copy of every type again, before the stream, into a table the target loads by INSERT (local_infile OFF). */
     @Test
     void copiesEveryTypeByInsertWhenTheTargetForbidsLoadData() throws Exception {
@@ -316,13 +437,14 @@ class MariaDbToMariaDbIT {
      */
     @Test
     void resumesAfterKillDashNineDuringTheCopyAndDuringTheStream() throws Exception {
-        SOURCE.server().execute("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL, "
+        SOURCE.server().execute("CREATE TABLE wallets (id int PRIMARY KEY, balance bigint NOT NULL, "
                         + "note varchar(60), raw varbinary(16))",
-                "INSERT INTO accounts SELECT seq, 0, CONCAT('a', seq, REPEAT('.', seq % 50)), UNHEX(MD5(seq)) "
+                "INSERT INTO wallets SELECT seq, 0, CONCAT('a', seq, REPEAT('.', seq % 50)), UNHEX(MD5(seq)) "
                         + "FROM seq_1_to_300000");
-        Path manifest = manifest("killed", "[accounts]", "manual", 2000);
+        Path manifest = manifest("killed", "[wallets]", "manual", 2000);
         String store = dir.resolve("killed-store").toString();
-        try (MariaDbTransfers writer = new MariaDbTransfers(SOURCE.server(), 300_000, "7, 'new', UNHEX('0A5C')")) {
+        try (MariaDbTransfers writer = new MariaDbTransfers(SOURCE.server(), "wallets", 300_000,
+                "7, 'new', UNHEX('0A5C')")) {
             Path log1 = dir.resolve("killed-1.log");
             Process copying = ChildMigrate.start(manifest, store, log1, ENV);
             StoreWait.phase(copying, log1, store, "killed", Phase.BACKFILL, false);
@@ -342,7 +464,7 @@ class MariaDbToMariaDbIT {
         Files.writeString(manifest, Files.readString(manifest).replace("stop_when: manual", "stop_when: in_sync"));
         CliRun rerun = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store);
         assertThat(rerun.exitCode()).as(rerun.all()).isZero();
-        assertSame("accounts");
+        assertSame("wallets");
     }
 
     /**
@@ -350,6 +472,10 @@ class MariaDbToMariaDbIT {
      * ({@code CAST(... AS CHAR)}), floats as doubles, binaries and BITs as hex; generated columns left out.
      */
     private static void assertSame(String table) throws Exception {
+        assertSame(table, null);
+    }
+
+    private static void assertSame(String table, String where) throws Exception {
         List<String> exprs = new ArrayList<>();
         List<String> key = new ArrayList<>();
         try (Connection s = SOURCE.server().connect(); PreparedStatement ps = s.prepareStatement("SELECT COLUMN_NAME, "
@@ -375,7 +501,8 @@ class MariaDbToMariaDbIT {
                 }
             }
         }
-        String sql = "SELECT " + String.join(", ", exprs) + " FROM " + table + " ORDER BY " + String.join(", ", key);
+        String sql = "SELECT " + String.join(", ", exprs) + " FROM " + table + (where == null ? "" : " WHERE " + where)
+                + " ORDER BY " + String.join(", ", key);
         long rows = 0;
         long differing = 0;
         List<String> samples = new ArrayList<>();

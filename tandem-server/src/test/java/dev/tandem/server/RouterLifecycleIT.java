@@ -7,26 +7,17 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.router.RoutingClient;
 import dev.tandem.router.RoutingDataSource;
-import dev.tandem.router.TandemContext;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
 import dev.tandem.testkit.TableComparison;
 import java.net.URI;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLTransientException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,135 +72,6 @@ class RouterLifecycleIT {
         server.close();
     }
 
-    /** The application: N threads of mixed transactions through one DataSource, pausable. */
-    private static final class Workload {
-        final DataSource ds;
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicBoolean paused = new AtomicBoolean();
-        final AtomicLong reads = new AtomicLong();
-        final AtomicLong writes = new AtomicLong();
-        final AtomicLong freezeTimeouts = new AtomicLong();
-        final AtomicLong idle = new AtomicLong();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final List<Thread> threads = new ArrayList<>();
-
-        Workload(DataSource ds, int n) {
-            this.ds = ds;
-            for (int i = 0; i < n; i++) {
-                long seed = i;
-                Thread t = new Thread(() -> run(new Random(seed)), "app-" + i);
-                t.setDaemon(true);
-                threads.add(t);
-            }
-        }
-
-        Workload start() {
-            threads.forEach(Thread::start);
-            return this;
-        }
-
-        private void run(Random r) {
-            while (!stop.get() && failure.get() == null) {
-                if (paused.get()) {
-                    idle.incrementAndGet();
-                    sleep(5);
-                    continue;
-                }
-                sleep(3); // an application's think time: a few hundred transactions per second in all
-                long account = 1 + r.nextInt(ACCOUNTS);
-                TandemContext ctx = new TandemContext("user-" + account, null, null);
-                try {
-                    ctx.run(() -> {
-                        try {
-                            if (r.nextInt(10) < 6) {
-                                read(account);
-                            } else {
-                                write(account);
-                            }
-                        } catch (SQLException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
-                } catch (IllegalStateException e) {
-                    if (e.getCause() instanceof SQLTransientException t && t.getMessage().contains("frozen")) {
-                        freezeTimeouts.incrementAndGet();
-                    } else {
-                        failure.compareAndSet(null, e.getCause() != null ? e.getCause() : e);
-                    }
-                }
-            }
-        }
-
-        private void read(long account) throws SQLException {
-            try (Connection c = ds.getConnection()) {
-                c.setReadOnly(true);
-                try (PreparedStatement ps = c.prepareStatement("SELECT balance FROM accounts WHERE id = ?")) {
-                    ps.setLong(1, account);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new SQLException("account " + account + " is missing");
-                        }
-                    }
-                }
-            }
-            reads.incrementAndGet();
-        }
-
-        private void write(long account) throws SQLException {
-            try (Connection c = ds.getConnection()) {
-                c.setAutoCommit(false);
-                try (PreparedStatement up = c.prepareStatement("UPDATE accounts SET balance = balance + 1, "
-                        + "updated_at = now() WHERE id = ?");
-                     PreparedStatement ev = c.prepareStatement("INSERT INTO events (account_id, amount) "
-                             + "VALUES (?, 1)")) {
-                    up.setLong(1, account);
-                    if (up.executeUpdate() != 1) {
-                        throw new SQLException("account " + account + " not updated");
-                    }
-                    ev.setLong(1, account);
-                    ev.executeUpdate();
-                    c.commit();
-                } catch (SQLException e) {
-                    c.rollback();
-                    throw e;
-                }
-            }
-            writes.incrementAndGet();
-        }
-
-        /** Stops new transactions and waits until the running ones ended. */
-        void pause() {
-            paused.set(true);
-            long seen = idle.get();
-            while (idle.get() < seen + threads.size() * 2L) {
-                if (failure.get() != null) {
-                    throw new AssertionError("the workload failed", failure.get());
-                }
-                sleep(5);
-            }
-        }
-
-        void resume() {
-            paused.set(false);
-        }
-
-        Throwable stopAndJoin() throws InterruptedException {
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join(30_000);
-            }
-            return failure.get();
-        }
-
-        private static void sleep(long ms) {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     private static HikariDataSource pool(EmbeddedPostgres db) {
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(db.jdbcUrl());
@@ -238,7 +100,7 @@ class RouterLifecycleIT {
              RoutingClient client = new RoutingClient(URI.create(server.url()), "lifecycle", ROUTER, "app-1", null);
              RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, client)) {
             client.start();
-            Workload app = new Workload(router, 6).start();
+            RoutedWorkload app = new RoutedWorkload(router, 6, ACCOUNTS).start();
             try {
                 assertThat(api.call("POST", ONE + "/migrate", ADMIN, null).status()).isEqualTo(202);
                 api.await(ONE + "/status", READ, 180, "catch_up", s -> s.path("phase").asText().equals("catch_up"));
@@ -341,7 +203,7 @@ class RouterLifecycleIT {
     }
 
     /** Pauses the workload, waits for the stream, compares both tables row for row, resumes. */
-    private static void equalNow(Workload app, String stage) throws Exception {
+    private static void equalNow(RoutedWorkload app, String stage) throws Exception {
         app.pause();
         try {
             Converge.tables(SOURCE.server(), TARGET.server(), "public.accounts", "id");

@@ -128,6 +128,11 @@ final class Built {
         } else if (m.cdc().enabled() && target.changeApplier().isEmpty()) {
             gap(out, Role.TARGET, "target", "applying changes to " + engine + " is not built yet",
                     "migrate into PostgreSQL, or set cdc: {method: none}");
+        } else if (m.cdc().enabled() && m.cdc().apply() == Cdc.Apply.SOURCE_TRANSACTIONS
+                && target.changeApplier().flatMap(a -> a.appliedPositions()).isEmpty()) {
+            gap(out, Role.TARGET, "cdc.apply", "'source_transactions' records on the target, in each applied "
+                    + "transaction, how far the stream got; applying to " + engine + " cannot record that yet",
+                    "use cdc.apply: group_commit");
         } else if (source != null && mysqlFamily(engine) && !mysqlFamily(source.name())
                 && (m.data().moves() || m.cdc().enabled())) {
             gap(out, Role.TARGET, "target", "moving " + source.name() + " rows into " + engine + " needs the reverse "

@@ -148,12 +148,16 @@ public final class PhaseGates {
                     + "it with tandem stop or abort, and migrate with a manifest whose phases include cutover and "
                     + "cleanup", "cutover in phases", String.join(", ", m.phases().wire()));
         }
-        if (m.source() != null && Engine.ofUrl(m.source().url()).map(Engine::mysqlFamily).orElse(false)) {
-            throw new GateClosed("engines", "cannot cut migration " + r.id() + " over: a cutover from MySQL/MariaDB "
-                    + "is not built yet (the reverse stream into MySQL that a rollback needs, and the sequences set "
-                    + "past the source's); the target is kept in step until you end the migration. Stop the writers, "
-                    + "wait for lag 0 (or continuous.stop_when: in_sync) and point the application at the target "
-                    + "yourself", "a PostgreSQL source", Engine.ofUrl(m.source().url()).map(Engine::wire).orElse("?"));
+        Engine from = m.source() == null ? null : Engine.ofUrl(m.source().url()).orElse(null);
+        Engine to = m.target() == null ? null : Engine.ofUrl(m.target().url()).orElse(null);
+        if (from != null && from.mysqlFamily() && from != to) {
+            throw new GateClosed("engines", "cannot cut migration " + r.id() + " over: a cutover from " + from.wire()
+                    + " into " + (to == null ? "this target" : to.wire()) + " is not built yet (the reverse stream "
+                    + "into " + from.wire() + " that a rollback needs, and the sequences set past the source's); the "
+                    + "target is kept in step until you end the migration. Stop the writers, wait for lag 0 (or "
+                    + "continuous.stop_when: in_sync) and point the application at the target yourself",
+                    "a PostgreSQL source, or a target of the source's engine", from.wire() + " into "
+                    + (to == null ? "?" : to.wire()));
         }
         if (m.strategy() instanceof Strategy.TimeWindow w && !w.allows(Instant.now())) {
             throw new GateClosed("time_window", "cannot cut migration " + r.id() + " over: strategy time_window "

@@ -249,9 +249,11 @@ public final class Planner {
         }
         steps.add("Shift traffic through tandem-router (PATCH the strategy step by step): " + describe(m.strategy())
                 + (m.phases().includes("shadow") ? "" : "; no shadow phase (phases leave it out)"));
-        boolean mysqlSource = m.source() != null && Engine.ofUrl(m.source().url()).map(Engine::mysqlFamily)
-                .orElse(false);
-        steps.add((mysqlSource ? NOT_YET : "") + "Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, verify the rows applied "
+        Engine from = m.source() == null ? null : Engine.ofUrl(m.source().url()).orElse(null);
+        boolean notYet = from != null && from.mysqlFamily()
+                && from != (m.target() == null ? null : Engine.ofUrl(m.target().url()).orElse(null));
+        steps.add((notYet ? NOT_YET : "") + "Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, "
+                + "verify the rows applied "
                 + "since the last comparison, set sequences, open the reverse stream, flip routing to the target; a "
                 + "failing step puts routing back on the source. Then tandem cleanup, or tandem rollback");
         return steps;

@@ -84,16 +84,7 @@ final class MySqlToMySqlSchema implements SchemaCopier {
         freshStatistics(to);
         for (String qualified : sequences) {
             TableRef ref = TableRef.parse(qualified, null);
-            long next = Math.max(counter(from, ref), 1);
-            long current = counter(to, ref);
-            if (next > current) {
-                try (Statement st = to.createStatement()) {
-                    st.execute("ALTER TABLE " + MySqlSql.table(ref) + " AUTO_INCREMENT = " + next);
-                }
-                done.add(qualified + " AUTO_INCREMENT " + current + " -> " + next);
-            } else {
-                done.add(qualified + " AUTO_INCREMENT " + current + " (already past " + next + ")");
-            }
+            done.add(raiseAutoIncrement(to, ref, Math.max(counter(from, ref), 1)));
         }
         return done;
     }
@@ -107,7 +98,20 @@ final class MySqlToMySqlSchema implements SchemaCopier {
         }
     }
 
-    private static long counter(Connection c, TableRef t) throws SQLException {
+    /** Sets the table's AUTO_INCREMENT to {@code next} unless it is there already (never lowered); says which. */
+    static String raiseAutoIncrement(Connection c, TableRef ref, long next) throws SQLException {
+        long current = counter(c, ref);
+        if (next <= current) {
+            return ref.qualified() + " AUTO_INCREMENT " + current + " (already past " + next + ")";
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE " + MySqlSql.table(ref) + " AUTO_INCREMENT = " + next);
+        }
+        return ref.qualified() + " AUTO_INCREMENT " + current + " -> " + next;
+    }
+
+    /** The table's AUTO_INCREMENT (the next value it gives out), 0 when the table has none. */
+    static long counter(Connection c, TableRef t) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT AUTO_INCREMENT FROM information_schema.TABLES "
                 + "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
             ps.setString(1, t.schema());

@@ -287,29 +287,68 @@ final class MySqlToPostgresSchema implements SchemaCopier {
     private static void identities(Connection source, Connection target, TableInfo table, List<String> done)
             throws SQLException {
         for (ColumnInfo col : table.columns()) {
-            if (!col.identity()) {
-                continue;
+            if (col.identity()) {
+                done.add(identityPast(target, table.ref(), col.name(), autoIncrement(source, table.ref())));
             }
-            long next = 1;
-            try (PreparedStatement ps = source.prepareStatement("SELECT AUTO_INCREMENT FROM information_schema.TABLES "
-                    + "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
-                ps.setString(1, table.ref().schema());
-                ps.setString(2, table.ref().name());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        next = Math.max(1, rs.getLong(1));
-                    }
+        }
+    }
+
+    /** The identity columns, as {@code schema TAB table TAB column}: what a cutover or rollback moves on. */
+    @Override
+    public List<String> sequences(Connection c, List<TableInfo> tables) {
+        List<String> out = new ArrayList<>();
+        for (TableInfo t : tables) {
+            for (ColumnInfo col : t.columns()) {
+                if (col.identity()) {
+                    out.add(t.ref().schema() + "\t" + t.ref().name() + "\t" + col.name());
                 }
             }
-            String seq = "pg_get_serial_sequence(" + literal(table(table.ref())) + ", " + literal(col.name()) + ")";
-            String sql = "SELECT setval(s, GREATEST(" + next + ", (SELECT coalesce(max(" + quote(col.name())
-                    + ") + 1, 1) FROM " + table(table.ref()) + "), nextval(s)), false) FROM (SELECT " + seq
-                    + " AS s) q";
-            try (Statement st = target.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-                rs.next();
-                done.add("set the identity of " + table.ref() + "." + col.name() + " to continue at "
-                        + rs.getLong(1));
+        }
+        return out;
+    }
+
+    /**
+     * At a cutover ({@code to} is PostgreSQL): each identity set past the MySQL table's AUTO_INCREMENT and the largest
+     * value on the target. At a rollback ({@code to} is MySQL): each table's AUTO_INCREMENT set past the identity's
+     * next value and the largest value on PostgreSQL. Never lowered either way.
+     */
+    @Override
+    public List<String> syncSequences(Connection from, Connection to, List<String> sequences) throws SQLException {
+        boolean toPostgres = "PostgreSQL".equals(to.getMetaData().getDatabaseProductName());
+        List<String> done = new ArrayList<>();
+        for (String s : sequences) {
+            String[] p = s.split("\t", 3);
+            TableRef ref = new TableRef(p[0], p[1]);
+            if (toPostgres) {
+                done.add(identityPast(to, ref, p[2], autoIncrement(from, ref)));
+                continue;
             }
+            long next;
+            String seq = "pg_get_serial_sequence(" + literal(table(ref)) + ", " + literal(p[2]) + ")";
+            try (Statement st = from.createStatement(); ResultSet rs = st.executeQuery("SELECT GREATEST((SELECT "
+                    + "coalesce(max(" + quote(p[2]) + "), 0) + 1 FROM " + table(ref) + "), (SELECT CASE WHEN "
+                    + "last_value IS NULL THEN 1 ELSE last_value + 1 END FROM pg_sequences WHERE format('%I.%I', "
+                    + "schemaname, sequencename) = " + seq + "))")) {
+                rs.next();
+                next = rs.getLong(1);
+            }
+            done.add(MySqlToMySqlSchema.raiseAutoIncrement(to, ref, next));
+        }
+        return done;
+    }
+
+    private static long autoIncrement(Connection mysql, TableRef ref) throws SQLException {
+        return Math.max(1, MySqlToMySqlSchema.counter(mysql, ref));
+    }
+
+    /** Sets the identity of {@code column} to continue at {@code next} or later (never lower); says where. */
+    private static String identityPast(Connection pg, TableRef ref, String column, long next) throws SQLException {
+        String seq = "pg_get_serial_sequence(" + literal(table(ref)) + ", " + literal(column) + ")";
+        String sql = "SELECT setval(s, GREATEST(" + next + ", (SELECT coalesce(max(" + quote(column)
+                + ") + 1, 1) FROM " + table(ref) + "), nextval(s)), false) FROM (SELECT " + seq + " AS s) q";
+        try (Statement st = pg.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return "set the identity of " + ref + "." + column + " to continue at " + rs.getLong(1);
         }
     }
 

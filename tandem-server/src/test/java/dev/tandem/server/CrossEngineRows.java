@@ -57,10 +57,17 @@ final class CrossEngineRows {
     /** Rows that differ; the first few are printed. */
     static long differing(Connection s, Connection t, String table, String mariaOrder, String pgOrder,
                           List<Col> cols) throws Exception {
-        String ms = "SELECT " + String.join(", ", cols.stream().map(Col::maria).toList()) + " FROM " + table
+        return differing(s, t, table, null, mariaOrder, pgOrder, cols);
+    }
+
+    /** The rows both engines select with {@code where} (SQL both accept, or null for all). */
+    static long differing(Connection s, Connection t, String table, String where, String mariaOrder, String pgOrder,
+                          List<Col> cols) throws Exception {
+        String filter = where == null ? "" : " WHERE " + where;
+        String ms = "SELECT " + String.join(", ", cols.stream().map(Col::maria).toList()) + " FROM " + table + filter
                 + " ORDER BY " + mariaOrder;
         String ps = "SELECT " + String.join(", ", cols.stream().map(Col::pg).toList()) + " FROM tandem." + table
-                + " ORDER BY " + pgOrder;
+                + filter + " ORDER BY " + pgOrder;
         boolean auto = t.getAutoCommit();
         t.setAutoCommit(false);
         long differing = 0;

@@ -294,86 +294,15 @@ class MariaDbToMariaDbIT {
     @Test
     void cutsOverAndRollsBackThroughTheRouterUnderWrites() throws Exception {
         int accounts = 5_000;
-        SOURCE.server().execute("CREATE TABLE accounts (id bigint AUTO_INCREMENT PRIMARY KEY, balance bigint NOT NULL, "
-                        + "updated_at datetime(6) NOT NULL DEFAULT now(6))",
-                "INSERT INTO accounts (balance) SELECT 1000 FROM seq_1_to_" + accounts,
-                "CREATE TABLE events (id bigint AUTO_INCREMENT PRIMARY KEY, account_id bigint NOT NULL, "
-                        + "amount bigint NOT NULL, at datetime(6) NOT NULL DEFAULT now(6))",
+        SOURCE.server().execute(RoutedCutover.mariaDbTables(accounts));
+        SOURCE.server().execute(
                 "GRANT INSERT, UPDATE, DELETE ON tandem.* TO 'migrator'@'%'");
         TARGET.server().execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'migrator'@'%'");
-        String admin = "admin-token-maria-cutover-0123456789";
-        String read = "read-token-maria-cutover-0123456789";
-        String routerToken = "router-token-maria-cutover-0123456789";
-        String one = "/api/v1/migrations/maria-cut";
-        try (InProcessServer server = new InProcessServer(dir.resolve("server-store"), Map.of("PW", PW,
-                "TANDEM_ADMIN_TOKEN", admin, "TANDEM_READ_TOKEN", read, "TANDEM_ROUTER_TOKEN", routerToken))) {
-            Api api = server.api;
-            Api.Response created = api.call("POST", "/api/v1/migrations", admin, "{\"id\": \"maria-cut\", "
-                    + "\"source\": {\"url\": \"" + SOURCE.server().jdbcUrl() + "\", \"user\": \"migrator\", "
-                    + "\"password\": \"${env:PW}\"},"
-                    + "\"target\": {\"url\": \"" + TARGET.server().jdbcUrl() + "\", \"user\": \"migrator\", "
-                    + "\"password\": \"${env:PW}\"},"
-                    + "\"scope\": {\"tables\": [\"accounts\", \"events\"]}, \"schema\": \"create\","
-                    + "\"data\": {\"chunk_rows\": 1000},"
-                    + "\"cdc\": {\"method\": \"binlog\", \"heartbeat_interval\": \"1s\"},"
-                    + "\"strategy\": {\"type\": \"big_bang\"}}");
-            assertThat(created.status()).as(created.toString()).isEqualTo(201);
-            try (com.zaxxer.hikari.HikariDataSource sourcePool = pool(SOURCE.server());
-                 com.zaxxer.hikari.HikariDataSource targetPool = pool(TARGET.server());
-                 dev.tandem.router.RoutingClient client = new dev.tandem.router.RoutingClient(
-                         java.net.URI.create(server.url()), "maria-cut", routerToken, "app-1", null);
-                 dev.tandem.router.RoutingDataSource router = dev.tandem.router.RoutingDataSource.following(
-                         sourcePool, targetPool, client)) {
-                client.start();
-                RoutedWorkload app = new RoutedWorkload(router, 4, accounts).start();
-                try {
-                    assertThat(api.call("POST", one + "/migrate", admin, null).status()).isEqualTo(202);
-                    api.await(one + "/status", read, 180, "catch_up", st -> st.path("phase").asText()
-                            .equals("catch_up"));
-                    api.await(one + "/status", read, 60, "the router is live", st -> st.path("routers").size() == 1);
-                    // the cutover gates: a finished clean verification (rows hashed by Tandem on both sides)
-                    assertThat(api.call("POST", one + "/verify", admin, null).status()).isEqualTo(202);
-                    api.await(one + "/runs", read, 180, "a verify run ended", d -> {
-                        for (JsonNode r : d.path("runs")) {
-                            if (r.path("kind").asText().equals("verify") && r.path("status").asText().equals("ENDED")) {
-                                return true;
-                            }
-                        }
-                        return false;
-                    });
-                    long before = app.writes.get();
-                    Api.Response cut = api.call("POST", one + "/cutover", admin, null);
-                    assertThat(cut.status()).as(cut.toString()).isEqualTo(200);
-                    JsonNode report = cut.data().path("report");
-                    System.out.println("cutover report: " + report.toPrettyString());
-                    assertThat(report.path("outcome").asText()).as(report.toString()).isEqualTo("completed");
-                    long onTarget = router.stats().writesTarget();
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                    while (router.stats().writesTarget() < onTarget + 200) {
-                        assertThat(System.nanoTime()).as("writes on the target").isLessThan(deadline);
-                        Thread.sleep(100);
-                    }
-                    assertThat(app.writes.get()).isGreaterThan(before);
-                    api.await(one + "/lag", admin, 60, "the reverse stream's lag", d -> d.path("stream").asText()
-                            .equals("reverse") && d.path("lag").path("seconds").asDouble() < 5);
-
-                    Api.Response back = api.call("POST", one + "/rollback", admin, null);
-                    assertThat(back.status()).as(back.toString()).isEqualTo(200);
-                    System.out.println("rollback report: " + back.data().toPrettyString());
-                    assertThat(back.data().path("report").path("outcome").asText()).as(back.toString())
-                            .isEqualTo("completed");
-                    long onSource = router.stats().writesSource();
-                    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                    while (router.stats().writesSource() < onSource + 200) {
-                        assertThat(System.nanoTime()).as("writes back on the source").isLessThan(deadline);
-                        Thread.sleep(100);
-                    }
-                } finally {
-                    Throwable failed = app.stopAndJoin();
-                    assertThat(failed).as("no transaction failed (other than by the freeze timeout)").isNull();
-                    System.out.printf("workload: %,d reads, %,d writes, %,d freeze timeouts; router %s%n",
-                            app.reads.get(), app.writes.get(), app.freezeTimeouts.get(), router.stats().snapshot());
-                }
+        try (InProcessServer server = RoutedCutover.server(dir.resolve("server-store"), PW)) {
+            RoutedCutover.create(server, "maria-cut", SOURCE.server().jdbcUrl(), TARGET.server().jdbcUrl());
+            try (com.zaxxer.hikari.HikariDataSource sourcePool = RoutedCutover.pool(SOURCE.server().jdbcUrl(), PW);
+                 com.zaxxer.hikari.HikariDataSource targetPool = RoutedCutover.pool(TARGET.server().jdbcUrl(), PW)) {
+                RoutedCutover.cutOverAndRollBack(server, "maria-cut", sourcePool, targetPool, accounts);
             }
         }
         for (EmbeddedMariaDb db : List.of(SOURCE.server(), TARGET.server())) {
@@ -392,15 +321,6 @@ class MariaDbToMariaDbIT {
             maxOnTarget = rs.getLong(1);
         }
         assertSame("events", "id <= " + maxOnTarget);
-    }
-
-    private static com.zaxxer.hikari.HikariDataSource pool(EmbeddedMariaDb db) {
-        com.zaxxer.hikari.HikariConfig c = new com.zaxxer.hikari.HikariConfig();
-        c.setJdbcUrl(db.jdbcUrl());
-        c.setUsername("migrator");
-        c.setPassword(PW);
-        c.setMaximumPoolSize(8);
-        return new com.zaxxer.hikari.HikariDataSource(c);
     }
 
     /** The copy of every type again, before the stream, into a table the target loads by INSERT (local_infile OFF). */

@@ -150,13 +150,13 @@ public final class PhaseGates {
         }
         Engine from = m.source() == null ? null : Engine.ofUrl(m.source().url()).orElse(null);
         Engine to = m.target() == null ? null : Engine.ofUrl(m.target().url()).orElse(null);
-        if (from != null && from.mysqlFamily() && from != to) {
+        if (from != null && from.mysqlFamily() && from != to && to != Engine.POSTGRESQL) {
             throw new GateClosed("engines", "cannot cut migration " + r.id() + " over: a cutover from " + from.wire()
                     + " into " + (to == null ? "this target" : to.wire()) + " is not built yet (the reverse stream "
                     + "into " + from.wire() + " that a rollback needs, and the sequences set past the source's); the "
                     + "target is kept in step until you end the migration. Stop the writers, wait for lag 0 (or "
                     + "continuous.stop_when: in_sync) and point the application at the target yourself",
-                    "a PostgreSQL source, or a target of the source's engine", from.wire() + " into "
+                    "a PostgreSQL target, or one of the source's engine", from.wire() + " into "
                     + (to == null ? "?" : to.wire()));
         }
         if (m.strategy() instanceof Strategy.TimeWindow w && !w.allows(Instant.now())) {

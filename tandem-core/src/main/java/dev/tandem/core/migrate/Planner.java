@@ -250,8 +250,8 @@ public final class Planner {
         steps.add("Shift traffic through tandem-router (PATCH the strategy step by step): " + describe(m.strategy())
                 + (m.phases().includes("shadow") ? "" : "; no shadow phase (phases leave it out)"));
         Engine from = m.source() == null ? null : Engine.ofUrl(m.source().url()).orElse(null);
-        boolean notYet = from != null && from.mysqlFamily()
-                && from != (m.target() == null ? null : Engine.ofUrl(m.target().url()).orElse(null));
+        Engine to = m.target() == null ? null : Engine.ofUrl(m.target().url()).orElse(null);
+        boolean notYet = from != null && from.mysqlFamily() && from != to && to != Engine.POSTGRESQL;
         steps.add((notYet ? NOT_YET : "") + "Cut over (tandem cutover): freeze writes at the routers, wait for lag 0, "
                 + "verify the rows applied "
                 + "since the last comparison, set sequences, open the reverse stream, flip routing to the target; a "

@@ -2,7 +2,7 @@ package dev.tandem.bench;
 
 /**
  * Entry point: {@code Bench backfill ROWS PARALLELISM}, {@code Bench mariadb-copy ROWS PARALLELISM},
- * {@code Bench mariadb-mariadb ROWS PARALLELISM},
+ * {@code Bench mariadb-mariadb ROWS PARALLELISM}, {@code Bench binlog CHANGES},
  * {@code Bench cdc CHANGES},
  * {@code Bench verify ROWS PARALLELISM}, {@code Bench router} or {@code Bench cutover} (these two read
  * {@code tandem.bench.seconds}, {@code tandem.bench.tps}, {@code tandem.bench.threads}). Each benchmark measures
@@ -43,11 +43,12 @@ public final class Bench {
             case "verify" -> new VerifyBench(rows, parallelism).run();
             case "mariadb-copy" -> new MariaDbCopyBench(rows, parallelism).run();
             case "mariadb-mariadb" -> new MariaDbToMariaDbBench(rows, parallelism).run();
+            case "binlog" -> new BinlogApplyBench(rows).run();
             case "router" -> new RouterBench(number("seconds", 10), number("threads", 4)).run();
             case "cutover" -> new CutoverBench(number("tps", 3000), number("threads", 24)).run();
             default -> {
                 System.err.println("unknown benchmark '" + which + "'; known: backfill, cdc, verify, "
-                        + "mariadb-copy, mariadb-mariadb, router, cutover");
+                        + "mariadb-copy, mariadb-mariadb, binlog, router, cutover");
                 System.exit(2);
             }
         }

@@ -1,14 +1,10 @@
 package dev.tandem.bench;
 
-import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
 import dev.tandem.core.manifest.Secret;
-import dev.tandem.core.migrate.MigrationListener;
 import dev.tandem.core.migrate.MigrationOutcome;
-import dev.tandem.core.migrate.MigrationRunner;
-import dev.tandem.core.migrate.RunOptions;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.Connector;
@@ -16,7 +12,6 @@ import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ControlStore;
-import dev.tandem.core.store.Requests;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,30 +194,7 @@ final class CdcBench {
                 // continuous verification (every applied row read again on both sides)
                 "validation: {continuous: " + Boolean.getBoolean("tandem.bench.verify") + "}", "");
         ManifestDocument doc = new ManifestReader(env::get).document(yaml, "cdcbench", ManifestReader.Purpose.RUN);
-        Thread pauser = null;
-        if (pauseInCatchUp) {
-            pauser = new Thread(() -> {
-                try {
-                    while (store.migrations().find(ID).map(r -> r.status().phase() != Phase.CATCH_UP).orElse(true)) {
-                        Thread.sleep(50);
-                    }
-                    store.requests().request(ID, Requests.Kind.STOP, "bench");
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "bench-pauser");
-            pauser.setDaemon(true);
-            pauser.start();
-        }
-        MigrationOutcome outcome = new MigrationRunner(store, ConnectorRegistry.load(), MigrationListener.lines(
-                line -> { })).migrate(doc, new RunOptions(null, null, null, "bench"));
-        if (pauser != null) {
-            pauser.interrupt();
-        }
-        if (outcome.exitCode() != 0 && !(pauseInCatchUp && outcome.exitCode() == 130)) {
-            throw new IllegalStateException("the migration failed: " + outcome.message());
-        }
-        return outcome;
+        return BenchRuns.migrate(store, ID, doc, pauseInCatchUp);
     }
 
     /**

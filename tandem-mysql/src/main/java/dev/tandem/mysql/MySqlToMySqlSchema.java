@@ -90,7 +90,7 @@ final class MySqlToMySqlSchema implements SchemaCopier {
     }
 
     /** MySQL 8 caches information_schema's AUTO_INCREMENT for a day unless told not to; MariaDB has no cache. */
-    private static void freshStatistics(Connection c) {
+    static void freshStatistics(Connection c) {
         try (Statement st = c.createStatement()) {
             st.execute("SET SESSION information_schema_stats_expiry = 0");
         } catch (SQLException mariaDb) {

@@ -315,6 +315,7 @@ final class MySqlToPostgresSchema implements SchemaCopier {
     @Override
     public List<String> syncSequences(Connection from, Connection to, List<String> sequences) throws SQLException {
         boolean toPostgres = "PostgreSQL".equals(to.getMetaData().getDatabaseProductName());
+        MySqlToMySqlSchema.freshStatistics(toPostgres ? from : to);
         List<String> done = new ArrayList<>();
         for (String s : sequences) {
             String[] p = s.split("\t", 3);

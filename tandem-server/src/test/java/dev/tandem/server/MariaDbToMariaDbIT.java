@@ -302,7 +302,12 @@ class MariaDbToMariaDbIT {
             RoutedCutover.create(server, "maria-cut", SOURCE.server().jdbcUrl(), TARGET.server().jdbcUrl());
             try (com.zaxxer.hikari.HikariDataSource sourcePool = RoutedCutover.pool(SOURCE.server().jdbcUrl(), PW);
                  com.zaxxer.hikari.HikariDataSource targetPool = RoutedCutover.pool(TARGET.server().jdbcUrl(), PW)) {
-                RoutedCutover.cutOverAndRollBack(server, "maria-cut", sourcePool, targetPool, accounts);
+                // a rolled-back insert moves the source's AUTO_INCREMENT past every id it holds; after the cutover
+                // the target's counter is at or past it (the workload would hit a duplicate key otherwise)
+                JsonNode report = RoutedCutover.cutOverAndRollBack(server, "maria-cut", sourcePool, targetPool,
+                        accounts, () -> SOURCE.server().execute("START TRANSACTION",
+                        "INSERT INTO events (account_id, amount) SELECT 1, 0 FROM seq_1_to_1000", "ROLLBACK"));
+                assertThat(report.path("sequences").toString()).contains("tandem.events AUTO_INCREMENT");
             }
         }
         for (EmbeddedMariaDb db : List.of(SOURCE.server(), TARGET.server())) {

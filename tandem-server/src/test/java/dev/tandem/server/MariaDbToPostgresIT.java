@@ -343,7 +343,12 @@ class MariaDbToPostgresIT {
             try (com.zaxxer.hikari.HikariDataSource sourcePool = RoutedCutover.pool(SOURCE.server().jdbcUrl(), PW);
                  com.zaxxer.hikari.HikariDataSource targetPool = RoutedCutover.pool(TARGET.server().jdbcUrl()
                          + "?currentSchema=tandem", PW)) {
-                RoutedCutover.cutOverAndRollBack(server, "maria-pg-cut", sourcePool, targetPool, accounts);
+                // a rolled-back insert moves MariaDB's AUTO_INCREMENT past every id it holds: the cutover sets the
+                // identity past it
+                JsonNode report = RoutedCutover.cutOverAndRollBack(server, "maria-pg-cut", sourcePool, targetPool,
+                        accounts, () -> SOURCE.server().execute("START TRANSACTION",
+                        "INSERT INTO events (account_id, amount) SELECT 1, 0 FROM seq_1_to_1000", "ROLLBACK"));
+                assertThat(report.path("sequences").toString()).contains("set the identity of tandem.events.id");
             }
         }
         String invariant = "SELECT (SELECT SUM(balance) FROM tandem.accounts) - " + accounts + " * 1000 - (SELECT "

@@ -67,14 +67,19 @@ final class RoutedCutover {
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
     }
 
-    static void cutOverAndRollBack(InProcessServer server, String id, DataSource sourcePool, DataSource targetPool,
-                                   int accounts) throws Exception {
+    /**
+     * @param beforeCutover run once the migration streams, just before the cutover (with the workload running)
+     * @return the cutover's report
+     */
+    static JsonNode cutOverAndRollBack(InProcessServer server, String id, DataSource sourcePool, DataSource targetPool,
+                                       int accounts, Runnable beforeCutover) throws Exception {
         Api api = server.api;
         String one = "/api/v1/migrations/" + id;
         try (RoutingClient client = new RoutingClient(URI.create(server.url()), id, ROUTER, "app-1", null);
              RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, client)) {
             client.start();
             RoutedWorkload app = new RoutedWorkload(router, 4, accounts).start();
+            JsonNode report;
             try {
                 assertThat(api.call("POST", one + "/migrate", ADMIN, null).status()).isEqualTo(202);
                 api.await(one + "/status", READ, 180, "catch_up", st -> st.path("phase").asText().equals("catch_up"));
@@ -89,10 +94,11 @@ final class RoutedCutover {
                     }
                     return false;
                 });
+                beforeCutover.run();
                 long before = app.writes.get();
                 Api.Response cut = api.call("POST", one + "/cutover", ADMIN, null);
                 assertThat(cut.status()).as(cut.toString()).isEqualTo(200);
-                JsonNode report = cut.data().path("report");
+                report = cut.data().path("report");
                 System.out.println("cutover report: " + report.toPrettyString());
                 assertThat(report.path("outcome").asText()).as(report.toString()).isEqualTo("completed");
                 awaitWrites("writes on the target", () -> router.stats().writesTarget());
@@ -112,6 +118,7 @@ final class RoutedCutover {
                 System.out.printf("workload: %,d reads, %,d writes, %,d freeze timeouts; router %s%n",
                         app.reads.get(), app.writes.get(), app.freezeTimeouts.get(), router.stats().snapshot());
             }
+            return report;
         }
     }
 

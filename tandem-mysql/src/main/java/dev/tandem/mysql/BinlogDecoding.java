@@ -16,14 +16,19 @@ import com.github.shyiko.mysql.binlog.event.deserialization.XidEventDataDeserial
 import com.github.shyiko.mysql.binlog.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.Serializable;
+import java.time.DateTimeException;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * How the binlog client decodes events for a stream: dates and times as microseconds since the epoch, zero dates as
  * {@link Long#MIN_VALUE}, strings and binaries as bytes — and TIME columns decoded here, as signed microseconds:
  * the client's own decoding of a TIME into microseconds reads a negative value as a large positive one
- * ({@code -01:00:00} came back as {@code 1023:00:00}), and a MySQL TIME may be negative and beyond 24 h.
+ * ({@code -01:00:00} came back as {@code 1023:00:00}), and a MySQL TIME may be negative and beyond 24 h; and dates
+ * counted here in the proleptic Gregorian calendar, as MySQL counts them ({@link #unixMillis}).
  * Only the events a stream reads are decoded; the others arrive without data.
  */
 final class BinlogDecoding {
@@ -96,6 +101,30 @@ final class BinlogDecoding {
         return negative ? -total : total;
     }
 
+    /**
+     * A DATE or DATETIME cell's wall clock (UTC) as milliseconds since the epoch in the proleptic Gregorian calendar,
+     * or {@link Long#MIN_VALUE} for a zero date or a zero month or day (the client's invalid-date value). The client
+     * itself switches to {@link java.util.GregorianCalendar}'s Julian calendar before 1582-10-15, so
+     * {@code 1000-01-01} was streamed as {@code 1000-01-06}: a silent divergence, found by continuous verification
+     * of a MariaDB → MariaDB stream.
+     *
+     * @throws IllegalArgumentException for a date no calendar has (MySQL's ALLOW_INVALID_DATES, e.g. 2024-02-31),
+     *                                  rather than the day the client's lenient calendar would roll it to
+     */
+    static long unixMillis(int year, int month, int day, int hour, int minute, int second, int millis) {
+        if (month == 0 || day == 0) {
+            return Long.MIN_VALUE;
+        }
+        try {
+            return LocalDateTime.of(year, month, day, hour, minute, second).toEpochSecond(ZoneOffset.UTC) * 1000
+                    + millis;
+        } catch (DateTimeException e) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "the binary log holds the date "
+                    + "%04d-%02d-%02d, which no calendar has (MySQL's ALLOW_INVALID_DATES); correct it on the source",
+                    year, month, day), e);
+        }
+    }
+
     private static long bigEndian(byte[] b, int offset, int length) {
         long v = 0;
         for (int i = offset; i < offset + length; i++) {
@@ -114,6 +143,11 @@ final class BinlogDecoding {
         }
 
         @Override
+        protected Long asUnixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
+            return unixMillis(year, month, day, hour, minute, second, millis);
+        }
+
+        @Override
         protected Serializable deserializeTimeV2(int meta, ByteArrayInputStream in) throws IOException {
             return timeV2(meta, in.read(time2Length(meta)));
         }
@@ -125,6 +159,11 @@ final class BinlogDecoding {
         }
 
         @Override
+        protected Long asUnixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
+            return unixMillis(year, month, day, hour, minute, second, millis);
+        }
+
+        @Override
         protected Serializable deserializeTimeV2(int meta, ByteArrayInputStream in) throws IOException {
             return timeV2(meta, in.read(time2Length(meta)));
         }
@@ -133,6 +172,11 @@ final class BinlogDecoding {
     private static final class Delete extends DeleteRowsEventDataDeserializer {
         Delete(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
+        }
+
+        @Override
+        protected Long asUnixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
+            return unixMillis(year, month, day, hour, minute, second, millis);
         }
 
         @Override

@@ -20,7 +20,8 @@ import java.util.Locale;
  * A binlog row's cell as the text PostgreSQL reads for the type the column maps to
  * ({@code mysql-to-postgresql.tsv}), the same text {@link MySqlValues} writes for the copy (unescaped: a change
  * carries plain input text). The binlog client decodes with dates and times as microseconds since the epoch
- * (DATETIME as its wall clock in UTC, TIMESTAMP as the instant), zero dates as {@link Long#MIN_VALUE}, and strings
+ * (DATETIME as its wall clock in UTC, TIMESTAMP as the instant; proleptic Gregorian, {@link BinlogDecoding#unixMillis}),
+ * zero dates as {@link Long#MIN_VALUE}, and strings
  * and binaries as bytes, decoded here in the column's character set.
  */
 final class BinlogValues {
@@ -96,8 +97,7 @@ final class BinlogValues {
                     yield i <= 0 || i > members.size() ? "" : members.get(i - 1); // 0: MySQL's error value ''
                 }
                 case SET -> set(((Number) v).longValue(), members);
-                case DATE -> LocalDateTime.ofEpochSecond(Math.floorDiv(micros(v, where), 1_000_000L), 0,
-                        ZoneOffset.UTC).toLocalDate().toString();
+                case DATE -> wallClock(micros(v, where)).toLocalDate().toString();
                 case DATETIME -> DATETIME.format(wallClock(micros(v, where)));
                 case TIMESTAMP -> DATETIME.format(wallClock(micros(v, where))) + "+00";
                 case TIME -> time(micros(v, where));

@@ -244,16 +244,19 @@ final class MySqlChunkWriter implements ChunkWriter {
 
     /**
      * {@code none}: a row whose key exists is left as it is (the key set to itself, so no other column changes);
-     * {@code merge}: its copied columns are set to the loaded ones.
+     * {@code merge}: its copied columns are set to the loaded ones. The target's columns are named with their table:
+     * after {@code INSERT ... SELECT} from the load's temporary table, which has the same column names, a bare name is
+     * ambiguous ("Column 'id' in UPDATE is ambiguous").
      */
     static String onDuplicate(TableInfo target, List<String> columns, DataMovement.Replace mode) {
         List<String> key = target.keyColumns().stream().map(KeyColumn::name).toList();
         List<String> updated = columns.stream().filter(col -> !key.contains(col)).toList();
+        String table = MySqlSql.table(target.ref()) + ".";
         if (mode == DataMovement.Replace.NONE || updated.isEmpty()) {
-            String k = MySqlSql.quote(key.get(0));
+            String k = table + MySqlSql.quote(key.get(0));
             return " ON DUPLICATE KEY UPDATE " + k + " = " + k;
         }
-        return " ON DUPLICATE KEY UPDATE " + updated.stream().map(col -> MySqlSql.quote(col) + " = VALUES("
+        return " ON DUPLICATE KEY UPDATE " + updated.stream().map(col -> table + MySqlSql.quote(col) + " = VALUES("
                 + MySqlSql.quote(col) + ")").collect(Collectors.joining(", "));
     }
 }

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -21,6 +23,9 @@ import java.util.stream.Collectors;
  */
 final class MySqlRowReader implements RowReader {
     private static final int FETCH = 5_000;
+
+    private static final Pattern BITS = Pattern.compile("bit\\((\\d+)\\)");
+    private static final Pattern TIME = Pattern.compile("time(\\(\\d\\))?");
 
     @Override
     public void rows(Connection c, TableInfo table, List<String> columns, KeyRange range, RowSink sink)
@@ -40,14 +45,28 @@ final class MySqlRowReader implements RowReader {
     }
 
     /**
-     * The select list. The server prints a {@code FLOAT} in 6 significant digits in the text protocol, losing the
-     * value's last digits: it is selected as a double (exact) instead.
+     * The select list, each column in the form the other engine's reader returns for the type it maps to
+     * ({@code mysql-to-postgresql.tsv}), so that equal values hash equal across engines: the server prints a
+     * {@code FLOAT} in 6 significant digits in the text protocol, losing the value's last digits, so it is selected
+     * as a double (exact); a {@code BIT(n)} as its n binary digits (PostgreSQL's {@code bit(n)} text; the driver
+     * returns its bytes otherwise); a {@code YEAR} as its number (the driver returns a date); a {@code TIME} as the
+     * server's text (the driver cannot hold one that is negative or beyond 24 h).
      */
     private static String select(TableInfo table, List<String> columns) {
         return columns.stream().map(c -> {
             String type = table.column(c).map(ColumnInfo::nativeType).orElse("").toLowerCase(Locale.ROOT);
-            return type.startsWith("float") ? "(" + MySqlSql.quote(c) + " + 0E0) AS " + MySqlSql.quote(c)
-                    : MySqlSql.quote(c);
+            String col = MySqlSql.quote(c);
+            Matcher bits = BITS.matcher(type);
+            if (type.startsWith("float")) {
+                return "(" + col + " + 0E0) AS " + col;
+            } else if (bits.matches() && Integer.parseInt(bits.group(1)) > 1) {
+                return "LPAD(BIN(" + col + "), " + bits.group(1) + ", '0') AS " + col;
+            } else if (type.startsWith("year")) {
+                return "(" + col + " + 0) AS " + col;
+            } else if (TIME.matcher(type).matches()) {
+                return "CAST(" + col + " AS CHAR) AS " + col;
+            }
+            return col;
         }).collect(Collectors.joining(", "));
     }
 

@@ -79,4 +79,31 @@ class BinlogDecodingTest {
         assertThat(BinlogValues.members("enum('a','it''s','c,d')")).isEqualTo(List.of("a", "it's", "c,d"));
         assertThat(BinlogValues.members("set('x','y')")).isEqualTo(List.of("x", "y"));
     }
+
+    /**
+     * MySQL counts every date in the proleptic Gregorian calendar; the binlog client switched to the Julian one before
+     * 1582-10-15, so 1000-01-01 was streamed six days late.
+     */
+    @Test
+    void countsDatesBeforeTheGregorianReformAsMySqlDoes() {
+        long day = 86_400_000L;
+        assertThat(BinlogDecoding.unixMillis(1000, 1, 1, 0, 0, 0, 0))
+                .isEqualTo(java.time.LocalDate.of(1000, 1, 1).toEpochDay() * day);
+        assertThat(BinlogDecoding.unixMillis(1582, 10, 10, 12, 0, 1, 5))
+                .isEqualTo(java.time.LocalDate.of(1582, 10, 10).toEpochDay() * day + 43_201_005L);
+        assertThat(BinlogDecoding.unixMillis(2024, 2, 29, 23, 59, 59, 999))
+                .isEqualTo(java.time.LocalDate.of(2024, 3, 1).toEpochDay() * day - 1);
+        assertThat(BinlogDecoding.unixMillis(2024, 0, 10, 0, 0, 0, 0)).isEqualTo(Long.MIN_VALUE);
+        assertThat(BinlogDecoding.unixMillis(2024, 1, 0, 0, 0, 0, 0)).isEqualTo(Long.MIN_VALUE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BinlogDecoding.unixMillis(2024, 2, 31, 0, 0, 0, 0))
+                .hasMessageContaining("2024-02-31, which no calendar has");
+
+        dev.tandem.core.spi.ColumnInfo date = new dev.tandem.core.spi.ColumnInfo("d", "date", java.sql.Types.DATE,
+                true, null, false, false, false);
+        dev.tandem.core.spi.ColumnInfo datetime = new dev.tandem.core.spi.ColumnInfo("t", "datetime(6)",
+                java.sql.Types.TIMESTAMP, true, null, false, false, false);
+        long micros = BinlogDecoding.unixMillis(1000, 1, 9, 1, 2, 3, 456) * 1000 + 789;
+        assertThat(BinlogValues.of("d", date, null, true).text(micros)).isEqualTo("1000-01-09");
+        assertThat(BinlogValues.of("t", datetime, null, true).text(micros)).isEqualTo("1000-01-09 01:02:03.456789");
+    }
 }

@@ -6,7 +6,6 @@ import dev.tandem.core.lifecycle.MigrationState;
 import dev.tandem.core.store.AuditEntry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.DriftLog;
-import dev.tandem.core.store.RunRecord;
 import dev.tandem.testkit.DatabaseExtension;
 import dev.tandem.testkit.EmbeddedPostgres;
 import dev.tandem.testkit.TableComparison;
@@ -84,7 +83,7 @@ class ContinuousVerifyIT {
         StoreWait.catchUp(store(), ENV, ID, migrate);
         SourceWriter writer = new Writer().start();
         try (ControlStore cs = ControlStore.openExisting(store(), ENV::get)) {
-            long run = continuousRun(cs, ID);
+            long run = StoreWait.continuousRun(cs, ID);
             Thread.sleep(3000); // the writer and the verification run a while: no drift
 
             // 1. a row nobody writes, changed on the target: the background pass finds it
@@ -161,20 +160,11 @@ class ContinuousVerifyIT {
         try (ControlStore cs = ControlStore.openExisting(store(), ENV::get);
              Connection t = TARGET.server().connect("repaired", "migrator", PW);
              Statement st = t.createStatement()) {
-            long run = continuousRun(cs, id);
+            long run = StoreWait.continuousRun(cs, id);
             st.execute("UPDATE stock SET qty = 7 WHERE sku = 25000");
             st.execute("DELETE FROM stock WHERE sku = 26000");
             st.execute("INSERT INTO stock VALUES (900000, 'forged', 1, 1)");
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            Set<String> repaired = new TreeSet<>();
-            while (repaired.size() < 3 && System.nanoTime() < deadline) {
-                repaired.clear();
-                cs.drift().list(run).stream().filter(d -> d.repairedAt() != null)
-                        .forEach(d -> repaired.add(d.keyValues() + " " + d.kind().wire()));
-                assertThat(migrate).as("repaired drift does not abort").isNotDone();
-                Thread.sleep(100);
-            }
-            assertThat(repaired).containsExactlyInAnyOrder("[\"25000\"] mismatch", "[\"26000\"] missing_on_target",
+            assertThat(StoreWait.repairedDrift(cs, run, 3, migrate)).containsExactlyInAnyOrder("[\"25000\"] mismatch", "[\"26000\"] missing_on_target",
                     "[\"900000\"] extra_on_target");
             assertThat(cs.drift().list(run)).as("nothing else").hasSize(3);
         } finally {
@@ -190,20 +180,6 @@ class ContinuousVerifyIT {
              Connection t = TARGET.server().connect("repaired", "migrator", PW)) {
             TableComparison.assertEqual(s, t, "stock", "sku");
         }
-    }
-
-    /** The verify run of the continuous verification, once it exists. */
-    private static long continuousRun(ControlStore cs, String id) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            Optional<RunRecord> r = cs.runs().list(id).stream().filter(x -> x.kind() == RunRecord.Kind.VERIFY)
-                    .findFirst();
-            if (r.isPresent()) {
-                return r.get().runId();
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no continuous verification run within 60 s");
     }
 
     /** Seconds from {@code t0} until the drift of {@code key} is stored (fails after 2 minutes). */

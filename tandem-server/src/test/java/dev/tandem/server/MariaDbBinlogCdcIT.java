@@ -225,6 +225,13 @@ class MariaDbBinlogCdcIT {
         assertThat(stop.exitCode()).as(stop.all()).isZero();
         CliRun first = migrate.get(60, TimeUnit.SECONDS);
         assertThat(first.exitCode()).as(first.all()).isZero();
+        // continuous verification (across engines, over every mapped type) ran under the writer and the TRUNCATE and
+        // found nothing: no false drift, no failing comparison
+        assertThat(first.all()).contains("Verifying continuously").doesNotContain("continuous verification: ");
+        try (ControlStore cs = ControlStore.openReader(store(), Map.<String, String>of()::get)) {
+            long run = StoreWait.continuousRun(cs, "maria-binlog");
+            assertThat(cs.drift().list(run)).as("drift reported by continuous verification").isEmpty();
+        }
 
         // more writes while nothing streams: the restarted stream reads them from the stored position
         SOURCE.server().execute("UPDATE orders SET status = 'late' WHERE id % 89 = 0",
@@ -270,6 +277,70 @@ class MariaDbBinlogCdcIT {
                 .isZero();
         try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
             CrossEngineRows.assertEqual(s, t, "accounts", "id", "id", List.of(Col.same("id"), Col.same("balance"),
+                    Col.same("note")));
+        }
+    }
+
+    /**
+     * Continuous verification with a binlog source (rows read and hashed by Tandem on both sides, the rechecks fenced
+     * by binlog positions): under a writer, drift made on the target behind the stream's back — a row the writer
+     * leaves alone changed, one deleted, one forged, and a row a target trigger alters once as the stream applies it —
+     * is found and repaired by itself (validation.repair), nothing else is reported (drift_rows: 0 would abort on
+     * anything not repaired), and the tables end equal.
+     */
+    @Test
+    void verifiesContinuouslyAndRepairsDriftFromABinlogSource() throws Exception {
+        SOURCE.server().execute("CREATE TABLE cv_accounts (id int PRIMARY KEY, balance bigint NOT NULL, "
+                + "note varchar(40))", "INSERT INTO cv_accounts SELECT seq, 0, CONCAT('a', seq) FROM seq_1_to_20000");
+        String id = "binlog-verify";
+        Path manifest = dir.resolve(id + ".yaml");
+        Files.writeString(manifest, String.join("\n", "id: " + id,
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [cv_accounts]}", "schema: create", "data: {chunk_rows: 4000, parallelism: 2}",
+                "cdc: {method: binlog, heartbeat_interval: 1s}", "continuous: {enabled: true, stop_when: manual}",
+                "validation: {continuous: true, repair: true, rows_per_second: 20000}",
+                "abort_thresholds: {drift_rows: 0}", ""), StandardCharsets.UTF_8);
+        String store = dir.resolve("verify-store").toString();
+        CompletableFuture<CliRun> migrate = CompletableFuture.supplyAsync(() ->
+                CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store));
+        StoreWait.catchUp(store, ENV, id, migrate);
+        // the writer touches ids up to 18,000; 18,001..20,000 are left alone
+        MariaDbTransfers writer = new MariaDbTransfers(SOURCE.server(), "cv_accounts", 15_000, "7, 'new'");
+        try (ControlStore cs = ControlStore.openExisting(store, ENV::get)) {
+            long run = StoreWait.continuousRun(cs, id);
+            TARGET.server().execute("CREATE TABLE public.corrupt_once (x int)", "INSERT INTO public.corrupt_once VALUES (1)",
+                    "CREATE FUNCTION corrupt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id = 19999 AND "
+                            + "EXISTS (SELECT 1 FROM public.corrupt_once) THEN DELETE FROM public.corrupt_once; "
+                            + "NEW.balance := NEW.balance + 1; END IF; RETURN NEW; END $$",
+                    "CREATE TRIGGER corrupt BEFORE INSERT OR UPDATE ON tandem.cv_accounts FOR EACH ROW EXECUTE FUNCTION "
+                            + "corrupt()",
+                    "ALTER TABLE tandem.cv_accounts ENABLE ALWAYS TRIGGER corrupt", // fires for the stream's writes too
+                    "UPDATE tandem.cv_accounts SET balance = 99 WHERE id = 19000",
+                    "DELETE FROM tandem.cv_accounts WHERE id = 19500",
+                    "INSERT INTO tandem.cv_accounts VALUES (900000, 1, 'forged')");
+            SOURCE.server().execute("UPDATE cv_accounts SET balance = 12345 WHERE id = 19999");
+            long injected = System.nanoTime();
+            assertThat(StoreWait.repairedDrift(cs, run, 4, migrate)).containsExactlyInAnyOrder("[\"19000\"] mismatch", "[\"19500\"] missing_on_target",
+                    "[\"900000\"] extra_on_target", "[\"19999\"] mismatch");
+            System.out.printf("binlog source: 4 drifting rows found and repaired %.2f s after they were made%n",
+                    (System.nanoTime() - injected) / 1e9);
+            Thread.sleep(2000); // the writer and the verification go on a while: still nothing else
+            assertThat(cs.drift().list(run)).as("nothing else").hasSize(4);
+        } finally {
+            writer.close();
+        }
+        assertThat(writer.transfers.get()).isGreaterThan(100);
+        CliRun stop = CliRun.of(ENV, "stop", id, "--store", store);
+        assertThat(stop.exitCode()).as(stop.all()).isZero();
+        CliRun stopped = migrate.get(2, TimeUnit.MINUTES);
+        assertThat(stopped.exitCode()).as(stopped.all()).isZero();
+        assertThat(stopped.all()).contains("Verifying continuously");
+        Files.writeString(manifest, Files.readString(manifest).replace("stop_when: manual", "stop_when: in_sync"));
+        CliRun finish = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store);
+        assertThat(finish.exitCode()).as(finish.all()).isZero();
+        try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
+            CrossEngineRows.assertEqual(s, t, "cv_accounts", "id", "id", List.of(Col.same("id"), Col.same("balance"),
                     Col.same("note")));
         }
     }

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code cdc.apply: source_transactions} through the CLI: a writer moves money between accounts on the source (every
  * transaction keeps the total balance, and the transfer log's sum equal to a running total in another table); every
- * 40th transaction touches 5,001 rows, more than one apply batch. From the end of the backfill on, a reader on the
+ * 200th transaction touches 5,001 rows, more than one apply batch. From the end of the backfill on, a reader on the
  * target checks both invariants in one snapshot, again and again, while the migrating process is killed (kill -9)
  * and restarted twice: it must never see a state the source did not have, neither a transaction split over batches
  * nor one applied again after a restart over newer rows. At the end the tables are equal.
@@ -182,7 +182,7 @@ class SourceTransactionsIT {
         }
     }
 
-    /** Transfers: small ones between two accounts, and every 40th one from 5,000 accounts to a 5,001st. */
+    /** Transfers: small ones between two accounts, and every 200th one from 5,000 accounts to a 5,001st. */
     private static final class Writer implements Runnable {
         final AtomicBoolean stop = new AtomicBoolean();
         final AtomicLong ops = new AtomicLong();
@@ -196,7 +196,7 @@ class SourceTransactionsIT {
                 c.setAutoCommit(false);
                 while (!stop.get()) {
                     long n = ops.incrementAndGet();
-                    if (n % 40 == 0) {
+                    if (n % 200 == 0) {
                         int from = 1 + r.nextInt(ACCOUNTS - 5001);
                         int to = from + 5000;
                         st.execute("UPDATE accounts SET balance = balance - 1 WHERE id BETWEEN " + from + " AND "

@@ -2,7 +2,9 @@ package dev.tandem.server;
 
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.store.ControlStore;
+import dev.tandem.core.store.RunRecord;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -79,5 +81,39 @@ final class StoreWait {
                 Thread.sleep(100);
             }
         }
+    }
+
+    /** The verify run of the continuous verification, once it exists. */
+    static long continuousRun(ControlStore cs, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Optional<RunRecord> r = cs.runs().list(id).stream().filter(x -> x.kind() == RunRecord.Kind.VERIFY)
+                    .findFirst();
+            if (r.isPresent()) {
+                return r.get().runId();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no continuous verification run within 60 s");
+    }
+
+    /**
+     * Waits (up to 2 minutes) until {@code count} drifting rows of the verify run {@code run} are repaired, failing if
+     * {@code migrate} ends first; returns them as "key kind" (e.g. {@code ["42"] mismatch}).
+     */
+    static java.util.Set<String> repairedDrift(ControlStore cs, long run, int count, CompletableFuture<CliRun> migrate)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        java.util.Set<String> repaired = new java.util.TreeSet<>();
+        while (repaired.size() < count && System.nanoTime() < deadline) {
+            repaired.clear();
+            cs.drift().list(run).stream().filter(d -> d.repairedAt() != null)
+                    .forEach(d -> repaired.add(d.keyValues() + " " + d.kind().wire()));
+            if (migrate.isDone()) {
+                throw new AssertionError("migrate ended (repaired drift must not abort): " + migrate.join().all());
+            }
+            Thread.sleep(100);
+        }
+        return repaired;
     }
 }

@@ -32,6 +32,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -46,24 +48,31 @@ import java.util.stream.Stream;
  * {@code real} / MySQL {@code FLOAT} as a float, other floating types as a double (Java's shortest round-trip
  * text); booleans {@code t}/{@code f} ({@code BIT(1)} and {@code tinyint(1)} included); dates, times and
  * timestamps in ISO 8601, a timestamp with a time zone as its UTC time (so PostgreSQL {@code timestamptz} compares
- * with a MySQL {@code DATETIME} holding UTC, as migrations map them); bytes as {@code \x} and hex. Per column pair,
+ * with a MySQL {@code DATETIME} holding UTC, as migrations map them); bytes as {@code \x} and hex; a bit string of
+ * more than one bit as its binary digits. Per column pair,
  * from both sides' declared types: a fixed-width {@code char(n)} on either side is compared without trailing
  * spaces (PostgreSQL pads them, MySQL strips them), JSON on either side is compared parsed with its keys sorted,
  * a {@code uuid} on either side in lower case, a single-precision float on either side as a float (MySQL prints a
- * {@code FLOAT} with 6 digits only, so its reader selects it as a double, exact, which this rounds back). The
+ * {@code FLOAT} with 6 digits only, so its reader selects it as a double, exact, which this rounds back), a MySQL
+ * {@code TIME} or a PostgreSQL {@code interval} on either side as a signed span ({@link #duration}). The
  * encoded texts are also what a repair writes to the target, and
  * PostgreSQL reads each of them back as the same value.
  */
 public final class CanonicalChecksums implements Checksums {
     /** How a column pair's values are normalised beyond their JDBC type. */
     public enum Norm {
-        AS_READ, TRIM_PAD, JSON, LOWER, FLOAT4
+        AS_READ, TRIM_PAD, JSON, LOWER, FLOAT4, DURATION
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ISO_LOCAL_DATE_TIME;
     private static final HexFormat HEX = HexFormat.of();
+    /** A MySQL time type's name: {@code time} or {@code time(n)} (not {@code timestamp}). */
+    private static final Pattern TIME = Pattern.compile("time(\\(\\d\\))?");
+    /** [N day[s]] [-]H:MM[:SS[.f]] */
+    private static final Pattern SPAN = Pattern.compile(
+            "(?:([-+]?\\d+) days? )?(-)?(\\d+):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,6}))?)?");
 
     private final RowReader reader;
     private final Map<TableRef, Map<String, Norm>> norms;
@@ -87,6 +96,8 @@ public final class CanonicalChecksums implements Checksums {
             } else if (types.stream().anyMatch(t -> t.equals("real") || t.equals("float4") || t.equals("float")
                     || t.startsWith("float(") && !t.startsWith("float(53"))) {
                 out.put(c, Norm.FLOAT4);
+            } else if (types.stream().anyMatch(t -> t.equals("interval") || TIME.matcher(t).matches())) {
+                out.put(c, Norm.DURATION);
             } else if (types.stream().anyMatch(t -> t.equals("bpchar") || t.startsWith("character(")
                     || t.startsWith("char(") || t.equals("character") || t.equals("char"))) {
                 out.put(c, Norm.TRIM_PAD);
@@ -233,6 +244,7 @@ public final class CanonicalChecksums implements Checksums {
                 case JSON -> json(v);
                 case LOWER -> v.stripTrailing().toLowerCase(Locale.ROOT);
                 case FLOAT4 -> float4(v);
+                case DURATION -> duration(v);
                 case AS_READ -> v;
             };
         }
@@ -243,8 +255,7 @@ public final class CanonicalChecksums implements Checksums {
         switch (type) {
             case Types.BOOLEAN, Types.BIT -> {
                 if (type == Types.BIT && typeName.contains("bit") && rs.getMetaData().getPrecision(i) > 1) {
-                    byte[] b = rs.getBytes(i);
-                    return b == null ? null : "\\x" + HEX.formatHex(b);
+                    return rs.getString(i); // a bit string's binary digits
                 }
                 boolean b = rs.getBoolean(i);
                 return rs.wasNull() ? null : b ? "t" : "f";
@@ -307,6 +318,30 @@ public final class CanonicalChecksums implements Checksums {
         } catch (SQLException | RuntimeException e) {
             return text;
         }
+    }
+
+    /**
+     * A span of hours, minutes and seconds — a MySQL {@code TIME} (which may be negative or beyond 24 h), the
+     * PostgreSQL {@code interval} it maps to, or a time of day — as {@code [-]H:MM:SS.ffffff}. PostgreSQL prints an
+     * interval's fraction without trailing zeros and may count whole days ({@code 1 day 02:00:00}); Java prints a time
+     * of day without zero seconds ({@code 12:00}). An interval of months or years, which no TIME holds, stays as it
+     * was printed.
+     */
+    static String duration(String text) {
+        Matcher m = SPAN.matcher(text.trim());
+        if (!m.matches()) {
+            return text;
+        }
+        long days = m.group(1) == null ? 0 : Long.parseLong(m.group(1));
+        String frac = m.group(6) == null ? "" : m.group(6);
+        long micros = ((Long.parseLong(m.group(3)) * 60 + Long.parseLong(m.group(4))) * 60
+                + (m.group(5) == null ? 0 : Long.parseLong(m.group(5)))) * 1_000_000L
+                + Long.parseLong((frac + "000000").substring(0, 6));
+        long total = days * 86_400_000_000L + (m.group(2) == null ? micros : -micros);
+        long abs = Math.abs(total);
+        long seconds = abs / 1_000_000L;
+        return String.format(Locale.ROOT, "%s%d:%02d:%02d.%06d", total < 0 ? "-" : "", seconds / 3600,
+                seconds / 60 % 60, seconds % 60, abs % 1_000_000L);
     }
 
     /** A single-precision value, whichever precision it was read in. */

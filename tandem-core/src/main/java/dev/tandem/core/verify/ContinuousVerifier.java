@@ -109,8 +109,9 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
         this.caughtUp = caughtUp;
         this.rowsPerSecond = m.validation().rowsPerSecond();
         this.say = say;
-        this.sourceSums = source.checksums().orElseThrow();
-        this.targetSums = target.checksums().orElseThrow();
+        PairChecksums sums = PairChecksums.of(source, target, this.jobs.values());
+        this.sourceSums = sums.source();
+        this.targetSums = sums.target();
         this.repairer = m.validation().repair() ? target.changeApplier() : Optional.empty();
         this.applied = new AppliedRows(this.jobs.keySet());
         this.pass = new FullPass(this.jobs, new ChunkPlanner(source.keySampler().orElseThrow(), m.data().chunkRows()),
@@ -121,16 +122,12 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
     }
 
     /**
-     * Whether both sides can compute checksums the same way (same engine); when not, continuous verification is
-     * off and {@code why} says so.
+     * Why continuous verification cannot run between these sides ({@link PairChecksums#whyNot}); empty when it can:
+     * in the databases for the same engine, else over rows read and hashed by Tandem (each difference compared again
+     * by key before it counts, as always).
      */
     public static Optional<String> whyNot(Connector source, Connector target) {
-        if (source.checksums().isEmpty() || target.checksums().isEmpty() || !source.name().equals(target.name())) {
-            return Optional.of("continuous verification compares inside the databases, which needs the same engine "
-                    + "with checksum support on both sides (" + source.name() + " to " + target.name() + " is not "
-                    + "supported yet)");
-        }
-        return Optional.empty();
+        return PairChecksums.whyNot(source, target);
     }
 
     /** Stores the verify run this verification records its drift under and starts the thread. */

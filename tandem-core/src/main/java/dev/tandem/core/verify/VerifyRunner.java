@@ -10,9 +10,7 @@ import dev.tandem.core.spi.Checksums;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.spi.Role;
-import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.TableInfo;
-import dev.tandem.core.spi.TableRef;
 import dev.tandem.core.store.ChunkRecord;
 import dev.tandem.core.store.ChunkStatus;
 import dev.tandem.core.store.ControlStore;
@@ -22,7 +20,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,7 +72,7 @@ public final class VerifyRunner {
         Tables sides = Tables.of(registry, m);
         try {
             Map<String, TableJob> jobs = sides.compareJobs();
-            Sums sums = sums(sides, jobs);
+            PairChecksums sums = sums(sides, jobs);
             String migrationId = store.migrations().find(m.id()).isPresent() ? m.id() : null;
             CaughtUp caughtUp = StreamFence.of(store, m, sides.source()).orElse(null);
             if (caughtUp != null && caughtUp.notRunning().isPresent()) {
@@ -141,20 +138,20 @@ public final class VerifyRunner {
         return out;
     }
 
-    /** Both sides' checksums: in the databases when both are the same engine with checksums, else Tandem's own. */
-    private record Sums(Checksums source, Checksums target, boolean inDatabase) {
-    }
-
-    private Sums sums(Tables sides, Map<String, TableJob> jobs) {
+    /** Both sides' checksums ({@link PairChecksums}); says how they compare when not in the databases. */
+    private PairChecksums sums(Tables sides, Map<String, TableJob> jobs) {
         Connector source = sides.source();
         Connector target = sides.target();
-        if (source.name().equals(target.name()) && source.checksums().isPresent()
-                && target.checksums().isPresent()) {
-            return new Sums(source.checksums().get(), target.checksums().get(), true);
+        Optional<String> why = PairChecksums.whyNot(source, target);
+        if (why.isPresent()) {
+            throw TandemException.badInput("verify cannot compare these sides: " + why.get());
         }
-        say.accept("Comparing " + source.name() + " with " + target.name() + ": rows read from both and hashed by "
-                + "Tandem over type-normalised values; differing rows are compared again by key");
-        return new Sums(canonical(source, jobs, true), canonical(target, jobs, false), false);
+        PairChecksums sums = PairChecksums.of(source, target, jobs.values());
+        if (!sums.inDatabase()) {
+            say.accept("Comparing " + source.name() + " with " + target.name() + ": rows read from both and hashed by "
+                    + "Tandem over type-normalised values; differing rows are compared again by key");
+        }
+        return sums;
     }
 
     private static ChangeApplier repairer(Connector target, Options opts) {
@@ -180,7 +177,7 @@ public final class VerifyRunner {
      * What every chunk worker shares: the jobs, both sides with their checksums, the stream to wait for (null: none),
      * the repairer (null: no repair), the per-table counts and where drift goes.
      */
-    private record ChunkWork(Map<String, TableJob> jobs, Tables sides, Sums sums, CaughtUp caughtUp,
+    private record ChunkWork(Map<String, TableJob> jobs, Tables sides, PairChecksums sums, CaughtUp caughtUp,
                              ChangeApplier repairer, Map<String, VerifyReport.Tally> tallies, DriftRecorder drift) {
     }
 
@@ -227,7 +224,7 @@ public final class VerifyRunner {
      * the equal tables with their row counts; they get one chunk each, PASS. Only unequal tables (and those the
      * database cannot scan that way) are planned into chunks, for the chunk workers to find the differing rows.
      */
-    private Map<String, Long> wholeTables(Map<String, TableJob> jobs, Tables sides, Sums sums)
+    private Map<String, Long> wholeTables(Map<String, TableJob> jobs, Tables sides, PairChecksums sums)
             throws SQLException, InterruptedException {
         ExecutorService targetSide = targetThread();
         Map<String, Long> equal = new LinkedHashMap<>();
@@ -263,7 +260,7 @@ public final class VerifyRunner {
     private void worker(ChunkWork work, long runId, ConcurrentLinkedQueue<ChunkRecord> queue, AtomicBoolean failed,
                         VerifyProgress progress) throws SQLException, InterruptedException {
         ExecutorService targetSide = targetThread();
-        Sums sums = work.sums();
+        PairChecksums sums = work.sums();
         try (Connection s = connect(work.sides().source(), Role.SOURCE);
              Connection t = connect(work.sides().target(), Role.TARGET)) {
             if (work.repairer() != null) {
@@ -382,21 +379,5 @@ public final class VerifyRunner {
         byKeyNow.forEach(d -> differing.add(d.key()));
         tally.matching += onSourceHere.stream().filter(k -> !differing.contains(k)).count();
         return byKeyNow.stream().filter(d -> d.sourceHash() == null || onSourceHere.contains(d.key())).toList();
-    }
-
-    /**
-     * Tandem's own checksums over one side's rows, normalised per column pair (both sides must encode a pair's
-     * values alike, so the normalisations come from both tables' declared types).
-     */
-    private static Checksums canonical(Connector c, Map<String, TableJob> jobs, boolean sourceSide) {
-        RowReader reader = c.rowReader().orElseThrow(() -> TandemException.badInput("verify cannot read rows from "
-                + "the " + (sourceSide ? "source" : "target") + " (" + c.name() + ") to compare them across engines "
-                + "yet"));
-        Map<TableRef, Map<String, CanonicalChecksums.Norm>> norms = new HashMap<>();
-        for (TableJob job : jobs.values()) {
-            norms.put(sourceSide ? job.source().ref() : job.target().ref(),
-                    CanonicalChecksums.norms(job.source(), job.target(), job.columns()));
-        }
-        return new CanonicalChecksums(reader, norms);
     }
 }

@@ -32,6 +32,28 @@ class CanonicalChecksumsTest {
         assertThat(CanonicalChecksums.norms(mysql, pg, List.of("x"))).isEmpty();
     }
 
+    /**
+     * A MySQL TIME and the PostgreSQL interval it maps to print the same span differently (found by continuous
+     * verification of a MariaDB → PostgreSQL stream: every row with a TIME column reported as drift).
+     */
+    @Test
+    void aTimeAndAnIntervalHoldingTheSameSpanEncodeAlike() {
+        TableInfo mysql = table("id bigint", "tm time", "tf time(6)", "at timestamp(3)", "dt datetime");
+        TableInfo pg = table("id bigint", "tm interval", "tf interval", "at timestamptz", "dt timestamp");
+        assertThat(CanonicalChecksums.norms(mysql, pg, List.of("tm", "tf", "at", "dt")))
+                .containsExactly(java.util.Map.entry("tm", Norm.DURATION), java.util.Map.entry("tf", Norm.DURATION));
+        // MySQL CAST(... AS CHAR) on the left, PostgreSQL's interval (or Java's time of day) on the right
+        String[][] same = {{"838:59:59.000000", "838:59:59"}, {"-838:59:59.999999", "-838:59:59.999999"},
+            {"-00:00:01.500000", "-00:00:01.5"}, {"00:00:00.000001", "00:00:00.000001"}, {"12:00:00", "12:00"},
+            {"26:00:00", "1 day 02:00:00"}, {"-26:00:00", "-1 days -02:00:00"}, {"00:00:00", "00:00:00"}};
+        for (String[] pair : same) {
+            assertThat(CanonicalChecksums.duration(pair[0])).as(pair[0]).isEqualTo(CanonicalChecksums.duration(pair[1]));
+        }
+        assertThat(CanonicalChecksums.duration("-00:00:01.5")).isEqualTo("-0:00:01.500000");
+        assertThat(CanonicalChecksums.duration("12:00:00")).isNotEqualTo(CanonicalChecksums.duration("12:00:01"));
+        assertThat(CanonicalChecksums.duration("1 mon 2 days")).isEqualTo("1 mon 2 days");
+    }
+
     private static TableInfo table(String... columns) {
         List<ColumnInfo> cols = Arrays.stream(columns).map(c -> {
             String[] nt = c.split(" ", 2);

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
 /**
  * What a MySQL or MariaDB endpoint needs. As a source: SELECT on the tables, and for binlog capture log_bin on,
  * binlog_format ROW, binlog_row_image FULL, a server_id, and REPLICATION SLAVE plus REPLICATION CLIENT (MariaDB:
- * BINLOG MONITOR). As a target: CREATE, or the tables with INSERT, UPDATE, DELETE and SELECT.
+ * BINLOG MONITOR); into PostgreSQL, no zero dates in the rows ({@link MySqlProfile}). As a target: CREATE, or the tables
+ * with INSERT, UPDATE, DELETE and SELECT.
  */
 final class MySqlPreflight implements Preflight {
     private final Flavor flavor;
@@ -78,6 +79,9 @@ final class MySqlPreflight implements Preflight {
             for (TableInfo t : request.sourceTables()) {
                 mapping(t, out);
             }
+        }
+        if (toPostgres && m.data().moves()) {
+            MySqlProfile.zeroDates(c, flavor, request.sourceTables(), out);
         }
         if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
             for (TableInfo t : request.sourceTables()) {

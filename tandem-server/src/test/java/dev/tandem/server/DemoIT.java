@@ -81,6 +81,50 @@ class DemoIT {
         noStreamThreadsLeft();
     }
 
+    /**
+     * {@code ./tandem demo --source mariadb}, through the launcher a user runs (the jar leaves MariaDB's binaries out;
+     * the launcher adds them from the local Maven repository): the shop on MariaDB into PostgreSQL through the type
+     * mapping, the binary log streamed while the shop writes through the router, canary reads, the cutover, the
+     * reverse stream (PostgreSQL's logical replication applied into MariaDB) bringing the source level, the cleanup;
+     * every table then compared across the engines column by column (the testkit's CrossEngineComparison, nothing
+     * Tandem computes).
+     */
+    @Test
+    void theLauncherRunsTheDemoFromMariaDb() throws Exception {
+        Path launcher = Path.of("..", "tandem").toAbsolutePath().normalize();
+        assertThat(launcher).exists();
+        Path log = dir.resolve("maria.log");
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "demo", "--dir", dir.toString(), "--source",
+                "mariadb").redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("TANDEM_JAVA_OPTS", "-Xmx256m");
+        Process p = pb.start();
+        assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("demo finished").isTrue();
+        String out = Files.readString(log);
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("moving a shop database from MariaDB to PostgreSQL", "22,000 rows in 5 tables",
+                "Ready: every check passed", "created table shop.orders", "every chunk PASS",
+                "(a position in the binary log; nothing is created on the source)", "Verifying continuously (run ",
+                "Migration shop-demo: paused (phase catch_up). streaming stopped by tandem stop",
+                "(demo: tandem cutover shop-demo --server http://127.0.0.1:", "a rollback now would lose nothing",
+                "Migration shop-demo: completed (phase cleanup)", "0 writes waited longer than the freeze timeout");
+        assertThat(out).containsPattern("verify: run [0-9]+ compared [0-9,]+ rows in [0-9.]+ s: no drift");
+        assertThat(out).containsPattern("canary 75% .*: lookups [0-9]+ on the source, [1-9][0-9]* on the target");
+        assertThat(out).containsPattern("cutover: writes frozen [0-9]+ ms; write pause over [0-9]+ blocked "
+                + "transactions: p50 [0-9]+ ms, p99 [0-9]+ ms, max [0-9]+ ms; 0 over the freeze timeout");
+        assertThat(out).containsPattern("\\(demo: [1-9][0-9]* writes on the target in 3 s");
+        for (String table : List.of("customers", "products", "orders", "order_items", "inventory")) {
+            assertThat(out).containsPattern("shop\\." + table + " +[0-9,]+ rows on the source, +[0-9,]+ on the "
+                    + "target, equal row for row");
+        }
+        assertThat(out).doesNotContain("DRIFT").doesNotContain("ABORTING").doesNotContain("rows differ")
+                .doesNotContain("WARN").doesNotContain("ERROR").doesNotContain("src-").doesNotContain("dst-");
+        assertThat(Files.readString(dir.resolve("manifest.yaml"))).contains("jdbc:mariadb://", "method: binlog");
+
+        CliRun bad = CliRun.of(Map.of(), "demo", "--dir", dir.toString(), "--source", "oracle");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("--source oracle is not a demo source; use postgresql or mariadb");
+    }
+
     /** When the demo returns, every stream it opened is closed: no engine or lag sampler of it keeps polling. */
     private static void noStreamThreadsLeft() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -102,6 +102,10 @@ class LivePatchIT {
             JsonNode firing = api.await(ONE + "/status", READ, 20, "the new rule firing",
                     d -> d.path("alerts").toString().contains("\"shadow_reads_differ\""));
             assertThat(firing.path("alerts").toString()).contains("shadow_mismatch_rate=0.25");
+            // the new shadow sample is a new validation: verification starts again under it (at the migration's next
+            // turn; two PATCHes within one turn are taken as one, the latest)
+            api.await(ONE + "/runs", READ, 20, "a verify run under the sampled validation",
+                    d -> verifyRuns(d).size() == 2);
 
             // a new validation: continuous verification starts again under it
             Api.Response validation = api.call("PATCH", ONE, ADMIN, "{\"validation\": {\"continuous\": true, "

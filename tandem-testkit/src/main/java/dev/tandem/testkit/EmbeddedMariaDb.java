@@ -25,7 +25,7 @@ import java.util.Properties;
  * runs as root the server is told {@code --user=root} (MariaDB refuses root otherwise). The binaries are unpacked once
  * into {@code <java.io.tmpdir>/tandem-embedded/}; each server gets a fresh data directory, deleted on close.
  */
-public final class EmbeddedMariaDb implements AutoCloseable {
+public final class EmbeddedMariaDb implements EmbeddedDatabase {
     public static final String ROOT = "root";
 
     private final Builder config;

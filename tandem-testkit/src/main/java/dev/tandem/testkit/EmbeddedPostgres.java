@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * {@code nobody} (see {@link OsUser}). {@link #close()} stops the server and deletes its directory; a shutdown hook
  * does the same if the JVM exits first.
  */
-public final class EmbeddedPostgres implements AutoCloseable {
+public final class EmbeddedPostgres implements EmbeddedDatabase {
     public static final String SUPERUSER = "postgres";
 
     private final Builder config;

@@ -6,6 +6,7 @@ import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.Phase;
 import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.DataMovement;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.SchemaMode;
@@ -52,9 +53,11 @@ final class SchemaStep {
         }
         if (p0.isPresent()) {
             String every = m.cdc().pollInterval().toString().substring(2).toLowerCase(Locale.ROOT);
+            boolean binlog = Engine.of(ctx.source().name()).map(Engine::mysqlFamily).orElse(false);
             ctx.say("Opened the change stream " + Streams.name(m.id(), StreamDirection.FORWARD) + " at " + p0.get()
                     + (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN ? " (polling " + m.cdc().timestampColumn()
                     + " every " + every + "; nothing is created on the source)"
+                    : binlog ? " (a position in the binary log; nothing is created on the source)"
                     : " (publication and logical replication slot on the source)") + ", before any row is copied");
         }
     }

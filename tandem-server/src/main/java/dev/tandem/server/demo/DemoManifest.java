@@ -12,16 +12,17 @@ public final class DemoManifest {
     }
 
     /**
+     * @param source   the source, which says its URL, tables and change capture
      * @param stopWhen {@code manual} (stream until tandem stop) or {@code in_sync} (finish once the target holds
      *                 everything the source committed)
      */
-    public static String yaml(String sourceUrl, String targetUrl, String stopWhen) {
+    static String yaml(DemoSource source, String targetUrl, String stopWhen) {
         return String.join("\n", List.of(
                 "# Written by `tandem demo`. Passwords come from the environment, never from this file.",
                 "id: " + ID,
-                "description: Move the demo shop from one PostgreSQL to another",
+                "description: Move the demo shop from " + source.engine() + " to PostgreSQL",
                 "source:",
-                "  url: " + sourceUrl,
+                "  url: " + source.jdbcUrl(),
                 "  user: " + DemoShop.MIGRATOR,
                 "  password: ${env:" + SOURCE_PASSWORD_ENV + "}",
                 "target:",
@@ -29,13 +30,13 @@ public final class DemoManifest {
                 "  user: " + DemoShop.MIGRATOR,
                 "  password: ${env:" + TARGET_PASSWORD_ENV + "}",
                 "scope:",
-                "  tables: [" + String.join(", ", DemoShop.TABLES) + "]",
+                "  tables: [" + String.join(", ", source.scope()) + "]",
                 "schema: create",
                 "data: {type: scan, replace: replace, chunk_rows: 2000, parallelism: 2, rows_per_second: 10000}",
                 "migration:",
                 "  type: incremental",
                 "  initial_load: {enabled: true}",
-                "  cdc: {method: logical_replication, heartbeat_interval: 1s}",
+                "  cdc: {method: " + source.cdcMethod() + ", heartbeat_interval: 1s}",
                 "  conflict_resolution: source_wins",
                 "  continuous: {enabled: true, stop_when: " + stopWhen + "}",
                 "strategy:",

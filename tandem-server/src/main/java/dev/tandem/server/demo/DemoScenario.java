@@ -1,6 +1,5 @@
 package dev.tandem.server.demo;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestReader;
@@ -34,8 +33,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * {@code tandem demo}, the project's main job on an embedded default: starts a PostgreSQL source and target on this
- * machine, fills the source with a small shop, writes the manifest it uses, plans the migration exactly as
+ * {@code tandem demo}, the project's main job on an embedded default: starts a source (PostgreSQL, or MariaDB with
+ * {@code --source mariadb}: {@link DemoSource}) and a PostgreSQL target on this machine, fills the source with a small shop, writes the manifest it uses, plans the migration exactly as
  * {@code tandem plan} would, and migrates it under live traffic that goes through the routing DataSource, following a
  * control plane started in this process. Run 1 copies, streams, verifies ({@link DemoOperator}) and is stopped; run 2
  * resumes the stream while the operator steps the canary, cuts over and cleans up (or rolls back); then every table
@@ -58,8 +57,9 @@ public final class DemoScenario {
      * @param dir      where the manifest and the control store go
      * @param rollback after the cutover, roll back instead of the cleanup
      * @param scale    multiplies the sample data
+     * @param source   the source's engine: {@code postgresql} or {@code mariadb}
      */
-    public record Settings(Path dir, boolean rollback, int scale) {
+    public record Settings(Path dir, boolean rollback, int scale, String source) {
     }
 
     private final Settings settings;
@@ -76,17 +76,19 @@ public final class DemoScenario {
 
     /** The whole demo; returns its exit code. */
     public int run() throws IOException {
-        out.println("Tandem demo: moving a shop database from one PostgreSQL to another, on this machine.");
+        boolean maria = settings.source().equals("mariadb");
+        out.println("Tandem demo: moving a shop database from " + (maria ? "MariaDB to PostgreSQL"
+                : "one PostgreSQL to another") + ", on this machine.");
         out.println();
         String sourcePassword = "src-" + UUID.randomUUID();
         String targetPassword = "dst-" + UUID.randomUUID();
-        try (EmbeddedPostgres source = step("Starting the source PostgreSQL",
-                () -> EmbeddedPostgres.builder().database(DemoShop.DATABASE).start(), pg -> "port " + pg.port());
+        try (DemoSource source = step("Starting the source " + (maria ? "MariaDB" : "PostgreSQL"),
+                () -> DemoSource.start(settings.source()), db -> "port " + db.port());
              EmbeddedPostgres target = step("Starting the target PostgreSQL",
                      () -> EmbeddedPostgres.builder().database(DemoShop.DATABASE).start(), pg -> "port " + pg.port())) {
             step("Creating the shop on the source", () -> {
-                DemoShop.populateSource(source, settings.scale(), sourcePassword);
-                return DemoShop.rowCounts(source);
+                source.populate(settings.scale(), sourcePassword);
+                return source.rowCounts();
             }, counts -> String.format(Locale.ROOT, "%,d rows in %d tables",
                     counts.values().stream().mapToLong(Long::longValue).sum(), counts.size()));
             step("Creating the migration user on the target", () -> {
@@ -96,7 +98,7 @@ public final class DemoScenario {
 
             Files.createDirectories(settings.dir());
             Path manifestFile = settings.dir().resolve("manifest.yaml");
-            Files.writeString(manifestFile, DemoManifest.yaml(source.jdbcUrl(), target.jdbcUrl(), "manual"));
+            Files.writeString(manifestFile, DemoManifest.yaml(source, target.jdbcUrl(), "manual"));
             out.println("Wrote the manifest to " + manifestFile);
             out.println();
 
@@ -125,7 +127,7 @@ public final class DemoScenario {
     }
 
     /** The databases and files of one demo. */
-    private record Stage(EmbeddedPostgres source, EmbeddedPostgres target, Path manifestFile, Path storeDir,
+    private record Stage(DemoSource source, EmbeddedPostgres target, Path manifestFile, Path storeDir,
                          Map<String, String> env) {
     }
 
@@ -138,8 +140,8 @@ public final class DemoScenario {
         try (ControlStore store = ControlStore.open(stage.storeDir().toString(), demoEnv::get);
              ApiServer server = new ApiServer(store, demoEnv, Tokens.load(null, demoEnv), false)
                      .start("127.0.0.1", 0);
-             HikariDataSource sourcePool = appPool(stage.source());
-             HikariDataSource targetPool = appPool(stage.target());
+             HikariDataSource sourcePool = stage.source().appPool();
+             HikariDataSource targetPool = DemoSource.targetPool(stage.target(), stage.source().targetSchema());
              RoutingClient routing = new RoutingClient(URI.create("http://127.0.0.1:" + server.port()),
                      DemoManifest.ID, demoEnv.get("TANDEM_ROUTER_TOKEN"), "shop-app-1", null);
              RoutingDataSource router = RoutingDataSource.following(sourcePool, targetPool, routing)) {
@@ -150,7 +152,8 @@ public final class DemoScenario {
                     + "migration's");
             out.println("routing state; it sends about 100 transactions/s (half lookups, half writes) during the "
                     + "whole migration.");
-            DemoWorkload workload = new DemoWorkload(router, settings.scale(), 100).start();
+            DemoWorkload workload = new DemoWorkload(router, settings.scale(), 100, stage.source().statusCast())
+                    .start();
             DemoOperator operator = new DemoOperator(store, new ApiClient(url, demoEnv.get("TANDEM_ADMIN_TOKEN")), out);
             try {
                 MigrationOutcome first = firstRun(stage, store, operator, routing);
@@ -192,7 +195,7 @@ public final class DemoScenario {
         AtomicReference<String> operatorFailure = new AtomicReference<>();
         Thread steps = new Thread(() -> {
             try {
-                operator.secondRun(router, workload, stage.source(), stage.target(), settings.rollback());
+                operator.secondRun(router, workload, () -> level(stage), settings.rollback());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException | SQLException e) {
@@ -221,20 +224,20 @@ public final class DemoScenario {
                         + "longer than the freeze timeout.%n", workload.transactions(), workload.reads(),
                 workload.writes(), workload.freezeTimeouts());
         try (Connection s = stage.source().connect(); Connection t = stage.target().connect()) {
-            return settings.rollback() ? compareNewOrders(s, t) : compareAll(s, t);
+            return settings.rollback() ? compareNewOrders(stage.source(), s, t) : compareAll(stage.source(), s, t);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot compare the demo's tables: " + e.getMessage(), e);
         }
     }
 
     /** After a rollback the source took writes again; the target's new orders must all be on it. */
-    private int compareNewOrders(Connection s, Connection t) throws SQLException {
-        long newest = newestOrder(t);
-        for (String[] table : new String[][] {{"public.orders", "id", "id"},
-                {"public.order_items", "order_id, line_no", "order_id"}}) {
-            TableComparison.Result r = TableComparison.compare(s, t, table[0], table[1], table[2] + " BETWEEN "
+    private int compareNewOrders(DemoSource source, Connection s, Connection t) throws SQLException {
+        long newest = newestOrder(t, source.targetSchema());
+        for (String[] table : new String[][] {{"orders", "id"}, {"order_items", "order_id"}}) {
+            TableComparison.Result r = source.compare(s, t, table[0], table[1] + " BETWEEN "
                     + DemoWorkload.NEW_ORDERS + " AND " + newest);
-            out.printf(Locale.ROOT, "  %-20s %,8d new rows on the target, %s%n", table[0], r.targetRows(),
+            out.printf(Locale.ROOT, "  %-20s %,8d new rows on the target, %s%n", source.targetSchema() + "."
+                    + table[0], r.targetRows(),
                     r.equal() ? "all on the source, equal row for row" : r.differing() + " rows differ or are "
                             + "missing on the source: that is a bug in Tandem; please report it");
             if (!r.equal()) {
@@ -244,11 +247,12 @@ public final class DemoScenario {
         return 0;
     }
 
-    private int compareAll(Connection s, Connection t) throws SQLException {
-        for (Map.Entry<String, String> e : DemoShop.KEYS.entrySet()) {
-            TableComparison.Result r = TableComparison.compare(s, t, e.getKey(), e.getValue(), null);
-            out.printf(Locale.ROOT, "  %-20s %,8d rows on the source, %,8d on the target, %s%n", e.getKey(),
-                    r.sourceRows(), r.targetRows(), r.equal() ? "equal row for row" : r.differing()
+    private int compareAll(DemoSource source, Connection s, Connection t) throws SQLException {
+        for (String table : DemoShop.KEYS.keySet()) {
+            TableComparison.Result r = source.compare(s, t, table, null);
+            out.printf(Locale.ROOT, "  %-20s %,8d rows on the source, %,8d on the target, %s%n",
+                    source.targetSchema() + "." + table, r.sourceRows(), r.targetRows(), r.equal() ? "equal row for row"
+                            : r.differing()
                             + " rows differ: that is a bug in Tandem; please report it");
             if (!r.equal()) {
                 return 1;
@@ -263,23 +267,24 @@ public final class DemoScenario {
         return outcome.exitCode() != 0 ? outcome.exitCode() : 1;
     }
 
-    private static long newestOrder(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM "
-                + "orders")) {
-            rs.next();
-            return rs.getLong(1);
+    /** Source and target hold the same rows: every table compared row by row. */
+    private static boolean level(Stage stage) throws SQLException {
+        try (Connection s = stage.source().connect(); Connection t = stage.target().connect()) {
+            for (String table : DemoShop.KEYS.keySet()) {
+                if (!stage.source().compare(s, t, table, null).equal()) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
-    /** The shop application's own pool on one database (as its superuser: it owns its data). */
-    private static HikariDataSource appPool(EmbeddedPostgres db) {
-        HikariConfig c = new HikariConfig();
-        c.setJdbcUrl(db.jdbcUrl());
-        c.setUsername(EmbeddedPostgres.SUPERUSER);
-        c.setPassword(db.superuserPassword());
-        c.setMaximumPoolSize(4);
-        c.setPoolName("shop-" + db.port());
-        return new HikariDataSource(c);
+    private static long newestOrder(Connection c, String schema) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM "
+                + schema + ".orders")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     private static ManifestDocument read(Stage stage) {

@@ -1,5 +1,6 @@
 package dev.tandem.server.demo;
 
+import dev.tandem.testkit.EmbeddedMariaDb;
 import dev.tandem.testkit.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,22 +10,23 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The demo's data: a small shop (customers, products, orders, order items, inventory) with identity, uuid, composite
- * and text keys, jsonb, arrays, an enum, bytea and numerics, owned by an application role; and a least-privilege
- * migration user on each side, created the way an operator would.
+ * and text keys, jsonb, arrays, an enum, bytea and numerics, owned by an application role — or, on MariaDB, the same
+ * shop in MySQL types (AUTO_INCREMENT, json, enum, set, blob, datetime(6)); and a least-privilege migration user on each
+ * side, created the way an operator would.
  */
 public final class DemoShop {
     public static final String DATABASE = "shop";
     public static final String MIGRATOR = "tandem_migrator";
-    /** Each table with its key, as an ORDER BY list, for the demo's row-for-row comparison. */
+    /** Each table (unqualified) with its key, as an ORDER BY list, for the demo's row-for-row comparison. */
     public static final Map<String, String> KEYS = keys();
-
-    public static final String[] TABLES = {"public.customers", "public.products", "public.orders",
-            "public.order_items", "public.inventory"};
 
     private DemoShop() {
     }
@@ -56,12 +58,35 @@ public final class DemoShop {
                 "GRANT SET ON PARAMETER session_replication_role TO " + MIGRATOR);
     }
 
-    /** Exact row counts per table, for the demo's summary. */
-    public static Map<String, Long> rowCounts(EmbeddedPostgres db) {
+    /**
+     * The shop on MariaDB, and the migration user with what a binlog migration into PostgreSQL needs: SELECT on the
+     * shop, REPLICATION SLAVE and BINLOG MONITOR to read the binary log; and, for the reverse stream that keeps the
+     * source current after the cutover (a rollback loses nothing), INSERT, UPDATE and DELETE on the shop.
+     */
+    public static void populateMariaDbSource(EmbeddedMariaDb source, int scale, String migratorPassword) {
+        String sql = resource("shop-mariadb.sql")
+                .replace("{{customers}}", String.valueOf(1_000 * scale))
+                .replace("{{products}}", String.valueOf(500 * scale))
+                .replace("{{orders}}", String.valueOf(5_000 * scale));
+        List<String> statements = new ArrayList<>();
+        for (String statement : sql.split(";\\s*\\n")) {
+            String body = statement.lines().filter(l -> !l.startsWith("--")).collect(Collectors.joining("\n")).strip();
+            if (!body.isEmpty()) {
+                statements.add(body);
+            }
+        }
+        statements.add("CREATE USER '" + MIGRATOR + "'@'%' IDENTIFIED BY '" + migratorPassword + "'");
+        statements.add("GRANT SELECT, INSERT, UPDATE, DELETE ON " + DATABASE + ".* TO '" + MIGRATOR + "'@'%'");
+        statements.add("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '" + MIGRATOR + "'@'%'");
+        source.execute(statements.toArray(String[]::new));
+    }
+
+    /** Exact row counts per table of {@code db}, each named with {@code prefix} (e.g. {@code public.}). */
+    static Map<String, Long> rowCounts(DemoSource db, String prefix) {
         Map<String, Long> out = new LinkedHashMap<>();
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            for (String t : TABLES) {
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + t)) {
+            for (String t : KEYS.keySet()) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + prefix + t)) {
                     rs.next();
                     out.put(t, rs.getLong(1));
                 }
@@ -74,11 +99,11 @@ public final class DemoShop {
 
     private static Map<String, String> keys() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("public.customers", "id");
-        m.put("public.products", "id");
-        m.put("public.orders", "id");
-        m.put("public.order_items", "order_id, line_no");
-        m.put("public.inventory", "sku");
+        m.put("customers", "id");
+        m.put("products", "id");
+        m.put("orders", "id");
+        m.put("order_items", "order_id, line_no");
+        m.put("inventory", "sku");
         return m;
     }
 

@@ -34,6 +34,7 @@ public final class DemoWorkload {
     private final DataSource app;
     private final int scale;
     private final int rate;
+    private final String statusCast;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong transactions = new AtomicLong();
     private final AtomicLong reads = new AtomicLong();
@@ -43,10 +44,15 @@ public final class DemoWorkload {
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final List<Thread> threads = new ArrayList<>();
 
-    public DemoWorkload(DataSource app, int scale, int rate) {
+    /**
+     * @param statusCast the cast an order's new status is written with ({@code ::order_status} for PostgreSQL's enum
+     *                   type; none where the column is text or a MySQL ENUM, which take the text as it is)
+     */
+    public DemoWorkload(DataSource app, int scale, int rate, String statusCast) {
         this.app = app;
         this.scale = scale;
         this.rate = rate;
+        this.statusCast = statusCast;
     }
 
     /** Starts the traffic's threads. */
@@ -117,22 +123,21 @@ public final class DemoWorkload {
                 switch (r.nextInt(4)) {
                     case 0 -> {
                         long id = NEW_ORDERS + newOrders.incrementAndGet();
-                        st.execute("INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (" + id
-                                + ", " + customer + ", 'new', 0, now())");
+                        st.execute("INSERT INTO orders (id, customer_id, status, total, placed_at, updated_at) "
+                                + "VALUES (" + id + ", " + customer + ", 'new', 0, now(), now())");
                         st.execute("INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price) "
-                                + "SELECT " + id + ", 1, id, 2, price FROM products ORDER BY random() LIMIT 1");
+                                + "SELECT " + id + ", 1, id, 2, price FROM products WHERE sku = '" + sku(r) + "'");
                         st.execute("UPDATE orders SET total = (SELECT sum(quantity * unit_price) FROM order_items "
                                 + "WHERE order_id = " + id + ") WHERE id = " + id);
                     }
                     case 1 -> st.execute("UPDATE orders SET status = CASE status WHEN 'new' THEN 'paid' "
-                            + "ELSE 'shipped' END::order_status, updated_at = now() WHERE id = " + order);
+                            + "ELSE 'shipped' END" + statusCast + ", updated_at = now() WHERE id = " + order);
                     case 2 -> {
                         st.execute("DELETE FROM order_items WHERE order_id = " + order + " AND line_no = 3");
                         st.execute("UPDATE orders SET status = 'cancelled', updated_at = now() WHERE id = " + order);
                     }
                     default -> st.execute("UPDATE inventory SET quantity = quantity + " + (r.nextInt(11) - 5)
-                            + ", last_updated = now() WHERE sku = (SELECT sku FROM inventory ORDER BY random() "
-                            + "LIMIT 1)");
+                            + ", last_updated = now() WHERE sku = '" + sku(r) + "'");
                 }
                 c.commit();
             } catch (SQLException e) {
@@ -141,6 +146,14 @@ public final class DemoWorkload {
             }
         }
         writes.incrementAndGet();
+    }
+
+    /**
+     * A product's SKU, chosen here: SQL both engines run (MariaDB cannot update a table it selects from in a
+     * subquery, and orders randomly by RAND(), not random()).
+     */
+    private String sku(Random r) {
+        return String.format(java.util.Locale.ROOT, "SKU-%05d", 1 + r.nextInt(500 * scale));
     }
 
     /** Stops the traffic and waits for the transactions in flight. */

@@ -54,7 +54,7 @@ SELECT 'customer' || g || '@example.com', 'Customer ' || g, (ARRAY['US', 'DE', '
   FROM generate_series(1, {{customers}}) g;
 
 INSERT INTO products (id, sku, title, price, tags, image)
-SELECT md5('product' || g)::uuid, 'SKU-' || lpad(g::text, 5, '0'), 'Product ' || g, (g % 200) + 0.99,
+SELECT md5('product' || g)::uuid, 'SKU-' || lpad(g::text, greatest(5, length(g::text)), '0'), 'Product ' || g, (g % 200) + 0.99,
        ARRAY['tag' || g % 7, 'tag' || g % 11], CASE WHEN g % 10 = 0 THEN decode(md5(g::text), 'hex') END
   FROM generate_series(1, {{products}}) g;
 
@@ -68,7 +68,7 @@ SELECT o, l, md5('product' || (1 + (o * 7 + l) % {{products}}))::uuid, 1 + (o + 
   FROM generate_series(1, {{orders}}) o, generate_series(1, 3) l;
 
 INSERT INTO inventory (sku, warehouse, quantity)
-SELECT 'SKU-' || lpad(g::text, 5, '0'), (ARRAY['berlin', 'osaka', 'reno'])[1 + g % 3], g % 97
+SELECT 'SKU-' || lpad(g::text, greatest(5, length(g::text)), '0'), (ARRAY['berlin', 'osaka', 'reno'])[1 + g % 3], g % 97
   FROM generate_series(1, {{products}}) g;
 
 ALTER TABLE customers OWNER TO shop_owner;

@@ -103,17 +103,23 @@ final class StoreWait {
      */
     static java.util.Set<String> repairedDrift(ControlStore cs, long run, int count, CompletableFuture<CliRun> migrate)
             throws InterruptedException {
+        return drift(cs, run, count, migrate, true);
+    }
+
+    /** As {@link #repairedDrift}, counting every drifting row stored, repaired or not. */
+    static java.util.Set<String> drift(ControlStore cs, long run, int count, CompletableFuture<CliRun> migrate,
+                                       boolean repairedOnly) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        java.util.Set<String> repaired = new java.util.TreeSet<>();
-        while (repaired.size() < count && System.nanoTime() < deadline) {
-            repaired.clear();
-            cs.drift().list(run).stream().filter(d -> d.repairedAt() != null)
-                    .forEach(d -> repaired.add(d.keyValues() + " " + d.kind().wire()));
+        java.util.Set<String> found = new java.util.TreeSet<>();
+        while (found.size() < count && System.nanoTime() < deadline) {
+            found.clear();
+            cs.drift().list(run).stream().filter(d -> !repairedOnly || d.repairedAt() != null)
+                    .forEach(d -> found.add(d.keyValues() + " " + d.kind().wire()));
             if (migrate.isDone()) {
-                throw new AssertionError("migrate ended (repaired drift must not abort): " + migrate.join().all());
+                throw new AssertionError("migrate ended: " + migrate.join().all());
             }
             Thread.sleep(100);
         }
-        return repaired;
+        return found;
     }
 }

@@ -308,7 +308,8 @@ public final class DemoScenario {
         out.println("resume from the confirmed position), verification (tandem verify, lag-aware, and continuous");
         out.println("verification of every applied row), the REST control plane, and the routing DataSource the");
         out.println("shop's traffic went through: canary steps, the cutover with its write pause, the reverse stream,");
-        out.println("and the cleanup (run the demo with --rollback to see the rollback instead).");
+        out.println(settings.rollback() ? "and the rollback (run the demo without --rollback to see the cleanup "
+                + "instead)." : "and the cleanup (run the demo with --rollback to see the rollback instead).");
         out.println("Still to come in Tandem (not done by this demo yet):");
         out.println("  - dashboard");
         out.println();

@@ -2,6 +2,7 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.ChangeCapture;
 import dev.tandem.core.spi.TableInfo;
@@ -38,10 +39,13 @@ final class BinlogChangeCapture implements ChangeCapture {
     private final Flavor flavor;
     private final BinlogChangeLog log = new BinlogChangeLog();
     private final BinlogFences fences = new BinlogFences();
+    private final ColumnTypes.ZeroDates zeroDates;
 
-    BinlogChangeCapture(Endpoint endpoint, Flavor flavor) {
+    /** @param zeroDates what a zero date in the log becomes for the target ({@link BinlogValues}) */
+    BinlogChangeCapture(Endpoint endpoint, Flavor flavor, ColumnTypes.ZeroDates zeroDates) {
         this.endpoint = endpoint;
         this.flavor = flavor;
+        this.zeroDates = zeroDates;
     }
 
     @Override
@@ -137,7 +141,7 @@ final class BinlogChangeCapture implements ChangeCapture {
                     e.getMessage()), e);
         }
         try {
-            return BinlogStream.start(endpoint, spec, from, charsets, flavor == Flavor.MARIADB, fences);
+            return BinlogStream.start(endpoint, spec, from, charsets, flavor == Flavor.MARIADB, zeroDates, fences);
         } catch (IOException e) {
             throw new TandemException(ErrorCode.SOURCE, "cannot read the binary log from " + from + ": "
                     + endpoint.scrub(String.valueOf(e.getMessage())), e);
@@ -145,7 +149,7 @@ final class BinlogChangeCapture implements ChangeCapture {
     }
 
     private Connection connect() throws SQLException {
-        return new MySqlConnector(endpoint, flavor).connect();
+        return new MySqlConnector(endpoint, flavor, ColumnTypes.DEFAULT).connect();
     }
 
     /**

@@ -25,7 +25,8 @@ import java.util.Map;
 
 /**
  * How the binlog client decodes events for a stream: dates and times as microseconds since the epoch, zero dates as
- * {@link Long#MIN_VALUE}, strings and binaries as bytes — and TIME columns decoded here, as signed microseconds:
+ * a {@link ZeroDate} holding their text, strings and binaries as bytes — and TIME columns decoded here, as signed
+ * microseconds:
  * the client's own decoding of a TIME into microseconds reads a negative value as a large positive one
  * ({@code -01:00:00} came back as {@code 1023:00:00}), and a MySQL TIME may be negative and beyond 24 h; and dates
  * counted here in the proleptic Gregorian calendar, as MySQL counts them ({@link #unixMillis}).
@@ -36,6 +37,16 @@ final class BinlogDecoding {
     private static final long TIMEF_OFS = 0x800000000000L;
 
     private BinlogDecoding() {
+    }
+
+    /**
+     * A DATE, DATETIME or TIMESTAMP cell that is a zero date, or has a zero month or day, which no calendar counts:
+     * its text as MySQL prints it (a MySQL target takes it back as it is). A DATETIME's fraction is kept to the
+     * millisecond only (the client hands no more of an invalid date over).
+     */
+    record ZeroDate(String text) implements Serializable {
+        /** A TIMESTAMP's zero: it is stored as 0 seconds since the epoch, which no real TIMESTAMP is. */
+        static final ZeroDate TIMESTAMP = new ZeroDate("0000-00-00 00:00:00");
     }
 
     static EventDeserializer deserializer() {
@@ -125,6 +136,42 @@ final class BinlogDecoding {
         }
     }
 
+    /**
+     * The date parts of what the three row deserializers decode: {@link #unixMillis}, and the zero date the client
+     * hands over as its invalid-date value turned into a {@link ZeroDate} with its text (the client has no hook between
+     * the parts and the value, so the parts of the last invalid date are kept here; a deserializer decodes on one
+     * thread). The client reads a TIMESTAMP's zero as the epoch (1970-01-01 00:00:00 UTC): streamed, it arrived as that
+     * instant on PostgreSQL, a silent change; it is a {@link ZeroDate} too. The three deserializers below repeat the
+     * same one-line overrides: the client's decoding hooks are protected methods of each one's base class, with no
+     * place to install them once.
+     */
+    private static final class Dates {
+        private static final Long INVALID = Long.MIN_VALUE;
+        private String lastInvalid;
+
+        Long unixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
+            long t = unixMillis(year, month, day, hour, minute, second, millis);
+            if (t == Long.MIN_VALUE) {
+                lastInvalid = String.format(Locale.ROOT, "%04d-%02d-%02d %02d:%02d:%02d", year, month, day, hour,
+                        minute, second) + (millis == 0 ? "" : String.format(Locale.ROOT, ".%03d", millis));
+            }
+            return t;
+        }
+
+        Serializable date(Serializable v) {
+            return INVALID.equals(v) ? new ZeroDate(lastInvalid.substring(0, 10)) : v;
+        }
+
+        Serializable datetime(Serializable v) {
+            return INVALID.equals(v) ? new ZeroDate(lastInvalid) : v;
+        }
+
+        /** Microseconds since the epoch under one second: the zero TIMESTAMP (the earliest real one is 1 s). */
+        static Serializable timestamp(Serializable v) {
+            return v instanceof Long micros && micros >= 0 && micros < 1_000_000L ? ZeroDate.TIMESTAMP : v;
+        }
+    }
+
     private static long bigEndian(byte[] b, int offset, int length) {
         long v = 0;
         for (int i = offset; i < offset + length; i++) {
@@ -138,13 +185,40 @@ final class BinlogDecoding {
     }
 
     private static final class Write extends WriteRowsEventDataDeserializer {
+        private final Dates dates = new Dates();
+
         Write(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
         }
 
         @Override
         protected Long asUnixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
-            return unixMillis(year, month, day, hour, minute, second, millis);
+            return dates.unixTime(year, month, day, hour, minute, second, millis);
+        }
+
+        @Override
+        protected Serializable deserializeDate(ByteArrayInputStream in) throws IOException {
+            return dates.date(super.deserializeDate(in));
+        }
+
+        @Override
+        protected Serializable deserializeDatetime(ByteArrayInputStream in) throws IOException {
+            return dates.datetime(super.deserializeDatetime(in));
+        }
+
+        @Override
+        protected Serializable deserializeDatetimeV2(int meta, ByteArrayInputStream in) throws IOException {
+            return dates.datetime(super.deserializeDatetimeV2(meta, in));
+        }
+
+        @Override
+        protected Serializable deserializeTimestamp(ByteArrayInputStream in) throws IOException {
+            return Dates.timestamp(super.deserializeTimestamp(in));
+        }
+
+        @Override
+        protected Serializable deserializeTimestampV2(int meta, ByteArrayInputStream in) throws IOException {
+            return Dates.timestamp(super.deserializeTimestampV2(meta, in));
         }
 
         @Override
@@ -154,13 +228,40 @@ final class BinlogDecoding {
     }
 
     private static final class Update extends UpdateRowsEventDataDeserializer {
+        private final Dates dates = new Dates();
+
         Update(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
         }
 
         @Override
         protected Long asUnixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
-            return unixMillis(year, month, day, hour, minute, second, millis);
+            return dates.unixTime(year, month, day, hour, minute, second, millis);
+        }
+
+        @Override
+        protected Serializable deserializeDate(ByteArrayInputStream in) throws IOException {
+            return dates.date(super.deserializeDate(in));
+        }
+
+        @Override
+        protected Serializable deserializeDatetime(ByteArrayInputStream in) throws IOException {
+            return dates.datetime(super.deserializeDatetime(in));
+        }
+
+        @Override
+        protected Serializable deserializeDatetimeV2(int meta, ByteArrayInputStream in) throws IOException {
+            return dates.datetime(super.deserializeDatetimeV2(meta, in));
+        }
+
+        @Override
+        protected Serializable deserializeTimestamp(ByteArrayInputStream in) throws IOException {
+            return Dates.timestamp(super.deserializeTimestamp(in));
+        }
+
+        @Override
+        protected Serializable deserializeTimestampV2(int meta, ByteArrayInputStream in) throws IOException {
+            return Dates.timestamp(super.deserializeTimestampV2(meta, in));
         }
 
         @Override
@@ -170,13 +271,40 @@ final class BinlogDecoding {
     }
 
     private static final class Delete extends DeleteRowsEventDataDeserializer {
+        private final Dates dates = new Dates();
+
         Delete(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
         }
 
         @Override
         protected Long asUnixTime(int year, int month, int day, int hour, int minute, int second, int millis) {
-            return unixMillis(year, month, day, hour, minute, second, millis);
+            return dates.unixTime(year, month, day, hour, minute, second, millis);
+        }
+
+        @Override
+        protected Serializable deserializeDate(ByteArrayInputStream in) throws IOException {
+            return dates.date(super.deserializeDate(in));
+        }
+
+        @Override
+        protected Serializable deserializeDatetime(ByteArrayInputStream in) throws IOException {
+            return dates.datetime(super.deserializeDatetime(in));
+        }
+
+        @Override
+        protected Serializable deserializeDatetimeV2(int meta, ByteArrayInputStream in) throws IOException {
+            return dates.datetime(super.deserializeDatetimeV2(meta, in));
+        }
+
+        @Override
+        protected Serializable deserializeTimestamp(ByteArrayInputStream in) throws IOException {
+            return Dates.timestamp(super.deserializeTimestamp(in));
+        }
+
+        @Override
+        protected Serializable deserializeTimestampV2(int meta, ByteArrayInputStream in) throws IOException {
+            return Dates.timestamp(super.deserializeTimestampV2(meta, in));
         }
 
         @Override

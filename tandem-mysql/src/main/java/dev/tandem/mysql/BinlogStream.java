@@ -10,6 +10,7 @@ import com.github.shyiko.mysql.binlog.event.RotateEventData;
 import com.github.shyiko.mysql.binlog.event.TableMapEventData;
 import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
 import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.spi.Change;
 import dev.tandem.core.spi.ChangeCapture.ChangeStream;
@@ -69,6 +70,7 @@ final class BinlogStream implements ChangeStream {
     private final Map<String, List<BinlogValues.Cell>> cells = new HashMap<>();
     private final Map<String, Charset> charsets;
     private final boolean mariaDb;
+    private final ColumnTypes.ZeroDates zeroDates;
     private final Map<Long, String> tableIds = new HashMap<>();
     private final java.util.Set<String> announced = new java.util.HashSet<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -80,11 +82,12 @@ final class BinlogStream implements ChangeStream {
     private Instant committedAt;
 
     private BinlogStream(Endpoint endpoint, StreamSpec spec, BinlogPosition from, Map<String, Charset> charsets,
-                         boolean mariaDb, BinlogFences fences) {
+                         boolean mariaDb, ColumnTypes.ZeroDates zeroDates, BinlogFences fences) {
         this.spec = spec;
         this.fences = fences;
         this.charsets = charsets;
         this.mariaDb = mariaDb;
+        this.zeroDates = zeroDates;
         this.queue = new ArrayBlockingQueue<>(Math.max(64, spec.maxBatch() * 2));
         spec.tables().forEach(t -> tables.put(t.ref().qualified(), t));
         URI uri = URI.create(endpoint.url().substring(endpoint.url().indexOf(':') + 1));
@@ -125,8 +128,9 @@ final class BinlogStream implements ChangeStream {
     }
 
     static BinlogStream start(Endpoint endpoint, StreamSpec spec, BinlogPosition from, Map<String, Charset> charsets,
-                              boolean mariaDb, BinlogFences fences) throws IOException {
-        BinlogStream s = new BinlogStream(endpoint, spec, from, charsets, mariaDb, fences);
+                              boolean mariaDb, ColumnTypes.ZeroDates zeroDates, BinlogFences fences)
+            throws IOException {
+        BinlogStream s = new BinlogStream(endpoint, spec, from, charsets, mariaDb, zeroDates, fences);
         s.delivery.start();
         // the start is a transaction's end the target holds: fences up to it are passed (an idle source sends no
         // event before its first heartbeat), and a fence the previous stream of this capture passed is not taken
@@ -331,7 +335,7 @@ final class BinlogStream implements ChangeStream {
             List<BinlogValues.Cell> out = new ArrayList<>();
             for (ColumnInfo col : t.columns()) {
                 out.add(BinlogValues.of(table + "." + col.name(), col, charsets.get(table + "." + col.name()),
-                        mariaDb));
+                        mariaDb, zeroDates));
             }
             return out;
         });

@@ -1,6 +1,7 @@
 package dev.tandem.mysql;
 
 import com.github.shyiko.mysql.binlog.event.deserialization.json.JsonBinary;
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.ColumnInfo;
 import java.io.IOException;
 import java.io.Serializable;
@@ -21,8 +22,8 @@ import java.util.Locale;
  * ({@code mysql-to-postgresql.tsv}), the same text {@link MySqlValues} writes for the copy (unescaped: a change
  * carries plain input text). The binlog client decodes with dates and times as microseconds since the epoch
  * (DATETIME as its wall clock in UTC, TIMESTAMP as the instant; proleptic Gregorian, {@link BinlogDecoding#unixMillis}),
- * zero dates as {@link Long#MIN_VALUE}, and strings
- * and binaries as bytes, decoded here in the column's character set.
+ * zero dates as a {@link BinlogDecoding.ZeroDate} — written, refused or NULL by {@code schema.zero_dates}, as the
+ * copy does ({@link MySqlValues}) — and strings and binaries as bytes, decoded here in the column's character set.
  */
 final class BinlogValues {
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -41,9 +42,12 @@ final class BinlogValues {
 
     /**
      * @param charset the column's character set (null for a column that holds none)
-     * @param mariaDb MariaDB writes JSON as text (a checked LONGTEXT), MySQL in its binary form
+     * @param mariaDb   MariaDB writes JSON as text (a checked LONGTEXT), MySQL in its binary form
+     * @param zeroDates what a zero date becomes: its text (a MySQL target), NULL, or the stream's stop, naming the
+     *                  column
      */
-    static Cell of(String where, ColumnInfo column, Charset charset, boolean mariaDb) {
+    static Cell of(String where, ColumnInfo column, Charset charset, boolean mariaDb,
+                   ColumnTypes.ZeroDates zeroDates) {
         String type = column.nativeType().toLowerCase(Locale.ROOT);
         String base = type.replaceAll("[ (].*", "");
         boolean unsigned = type.contains("unsigned");
@@ -82,6 +86,15 @@ final class BinlogValues {
             if (v == null) {
                 return null;
             }
+            if (v instanceof BinlogDecoding.ZeroDate zero) {
+                return switch (zeroDates) {
+                    case KEEP -> zero.text();
+                    case AS_NULL -> null;
+                    case REFUSE -> throw new IllegalArgumentException(where + " was written with the zero date '"
+                            + zero.text() + "', which PostgreSQL has no value for; set it to NULL or a real date on "
+                            + "the source, or write schema.zero_dates: as_null to stream zero dates as NULL");
+                };
+            }
             return switch (kind) {
                 case SIGNED, YEAR -> v.toString();
                 case UNSIGNED -> unsigned((Number) v, width);
@@ -106,12 +119,10 @@ final class BinlogValues {
     }
 
     private static long micros(Serializable v, String where) {
-        long m = ((Number) v).longValue();
-        if (m == Long.MIN_VALUE) {
-            throw new IllegalArgumentException(where + " was written with a zero date ('0000-00-00'), which "
-                    + "PostgreSQL has no value for; set it to NULL or a real date on the source");
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException(where + ": the binary log holds " + v + " for a date or time");
         }
-        return m;
+        return n.longValue();
     }
 
     private static LocalDateTime wallClock(long micros) {

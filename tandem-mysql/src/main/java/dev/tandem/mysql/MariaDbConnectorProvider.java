@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.Connector;
@@ -43,6 +44,11 @@ public final class MariaDbConnectorProvider implements ConnectorProvider {
 
     @Override
     public Connector create(Endpoint endpoint) {
-        return new MySqlConnector(endpoint, Flavor.MARIADB);
+        return create(endpoint, ColumnTypes.DEFAULT.towards(null));
+    }
+
+    @Override
+    public Connector create(Endpoint endpoint, ColumnTypes types) {
+        return new MySqlConnector(endpoint, Flavor.MARIADB, types);
     }
 }

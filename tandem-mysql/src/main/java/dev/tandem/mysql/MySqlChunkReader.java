@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.BlockStream;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.ColumnInfo;
@@ -27,6 +28,13 @@ final class MySqlChunkReader implements ChunkReader {
     static final int FETCH = 2_000;
     static final int BLOCK = 256 * 1024;
 
+    private final ColumnTypes.ZeroDates zeroDates;
+
+    /** @param zeroDates what a zero date becomes in PostgreSQL's form ({@code schema.zero_dates}) */
+    MySqlChunkReader(ColumnTypes.ZeroDates zeroDates) {
+        this.zeroDates = zeroDates;
+    }
+
     @Override
     public List<CopyFormat> formats(TableInfo table) {
         return List.of(CopyFormat.MYSQL_TEXT, CopyFormat.POSTGRES_TEXT);
@@ -44,7 +52,7 @@ final class MySqlChunkReader implements ChunkReader {
             ColumnInfo col = table.column(name).orElseThrow(() -> new SQLException("no column " + name + " in "
                     + table.ref()));
             values.add(format == CopyFormat.MYSQL_TEXT ? MySqlValues.loadData(table.ref(), col)
-                    : MySqlValues.of(table.ref(), col));
+                    : MySqlValues.of(table.ref(), col, zeroDates));
         }
         List<String> params = new ArrayList<>();
         String sql = "SELECT " + values.stream().map(MySqlValues.Value::select).collect(Collectors.joining(", "))

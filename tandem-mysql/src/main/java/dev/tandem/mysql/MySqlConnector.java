@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.spi.ChangeApplier;
@@ -29,10 +30,13 @@ final class MySqlConnector implements Connector {
     private final Endpoint endpoint;
     private final Flavor flavor;
     private final MySqlIntrospector introspector;
+    /** How values leaving this server are written for the other side (resolved: {@link ColumnTypes#towards}). */
+    private final ColumnTypes types;
 
-    MySqlConnector(Endpoint endpoint, Flavor flavor) {
+    MySqlConnector(Endpoint endpoint, Flavor flavor, ColumnTypes types) {
         this.endpoint = endpoint;
         this.flavor = flavor;
+        this.types = types;
         this.introspector = new MySqlIntrospector(flavor);
     }
 
@@ -77,7 +81,7 @@ final class MySqlConnector implements Connector {
 
     @Override
     public Optional<ChangeCapture> changeCapture() {
-        return Optional.of(new BinlogChangeCapture(endpoint, flavor));
+        return Optional.of(new BinlogChangeCapture(endpoint, flavor, types.zeroDatesOrRefuse()));
     }
 
     @Override
@@ -87,7 +91,7 @@ final class MySqlConnector implements Connector {
 
     @Override
     public Optional<ChunkReader> chunkReader() {
-        return Optional.of(new MySqlChunkReader());
+        return Optional.of(new MySqlChunkReader(types.zeroDatesOrRefuse()));
     }
 
     /**
@@ -98,7 +102,7 @@ final class MySqlConnector implements Connector {
     public Optional<SchemaCopier> schemaCopier(String targetConnector) {
         Engine target = Engine.of(targetConnector).orElse(null);
         if (target == Engine.POSTGRESQL) {
-            return Optional.of(new MySqlToPostgresSchema());
+            return Optional.of(new MySqlToPostgresSchema(types));
         }
         return targetConnector.equals(flavor.connectorName) ? Optional.of(new MySqlToMySqlSchema()) : Optional.empty();
     }
@@ -115,6 +119,6 @@ final class MySqlConnector implements Connector {
 
     @Override
     public Optional<RowReader> rowReader() {
-        return Optional.of(new MySqlRowReader());
+        return Optional.of(new MySqlRowReader(types.zeroDatesOrRefuse()));
     }
 }

@@ -2,6 +2,8 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.ColumnTypes;
+import dev.tandem.core.manifest.DidYouMean;
 import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
@@ -75,13 +77,16 @@ final class MySqlPreflight implements Preflight {
                     + ";"));
         }
         boolean toPostgres = m.target() != null && Engine.ofUrl(m.target().url()).orElse(null) == Engine.POSTGRESQL;
+        if (toPostgres) {
+            chosenColumns(m.types(), request.sourceTables(), out);
+        }
         if (m.schema() == SchemaMode.CREATE && toPostgres) {
             for (TableInfo t : request.sourceTables()) {
-                mapping(t, out);
+                mapping(t, m.types(), out);
             }
         }
         if (toPostgres && m.data().moves()) {
-            MySqlProfile.zeroDates(c, flavor, request.sourceTables(), out);
+            MySqlProfile.zeroDates(c, flavor, request.sourceTables(), m.types().zeroDatesOrRefuse(), out);
         }
         if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
             for (TableInfo t : request.sourceTables()) {
@@ -161,12 +166,15 @@ final class MySqlPreflight implements Preflight {
     }
 
     /**
-     * How {@code schema: create} makes each column on PostgreSQL ({@link TypeMapping#MYSQL_TO_POSTGRESQL}): a type no
-     * rule maps, or one a rule refuses, and a generated column (whose MySQL expression is not translated) are errors;
-     * a mapping that may change or refuse values is a warning naming what to check.
+     * How {@code schema: create} makes each column on PostgreSQL ({@link TypeMapping#MYSQL_TO_POSTGRESQL}, or the type
+     * {@code schema.columns} chose among the rule's): one line per table naming each column's type on both sides; a
+     * type no rule maps, one a rule refuses, a choice the rule does not offer, and a generated column (whose MySQL
+     * expression is not translated) are errors; a mapping that may change or refuse values is a warning naming what
+     * to check. Under {@code schema.zero_dates: as_null} a NOT NULL date column is made without NOT NULL.
      */
-    private static void mapping(TableInfo t, List<Finding> out) {
+    private static void mapping(TableInfo t, ColumnTypes types, List<Finding> out) {
         String name = t.ref().qualified();
+        List<String> line = new ArrayList<>();
         for (ColumnInfo col : t.columns()) {
             if (col.generated()) {
                 out.add(Finding.error("column_type", name, "column " + col.name() + " is generated; schema: create "
@@ -175,15 +183,56 @@ final class MySqlPreflight implements Preflight {
                         + "out (scope.exclude)"));
                 continue;
             }
-            TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType());
+            Optional<ColumnTypes.Column> chosen = types.column(t.ref().schema(), t.ref().name(), col.name());
+            TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType(),
+                    chosen.map(ColumnTypes.Column::type).orElse(null));
             if (!mapped.mapped()) {
                 out.add(Finding.error("column_type", name, "column " + col.name() + " is " + col.nativeType()
-                        + ", which has no PostgreSQL type here", mapped.note()));
-            } else if (!mapped.note().isEmpty()) {
+                        + (mapped.chosen() ? ", and schema.columns chose " + chosen.get().type() + " for it"
+                        : ", which has no PostgreSQL type here"), mapped.note()));
+                continue;
+            }
+            line.add(col.name() + " " + col.nativeType() + " → " + mapped.target() + (mapped.chosen() ? " (chosen)"
+                    : ""));
+            if (!mapped.note().isEmpty()) {
                 out.add(Finding.warning("type_mapping", name, "column " + col.name() + ": " + col.nativeType()
                         + " becomes " + mapped.target() + "; " + mapped.note(), "check the column's values before "
-                        + "the copy; a value PostgreSQL cannot take fails its chunk, naming the column"));
+                        + "the copy; a value PostgreSQL cannot take fails its chunk, naming the column"
+                        + (mapped.choices().size() > 1 ? ", or choose another type for it in schema.columns ("
+                        + String.join(", ", mapped.choices().subList(1, mapped.choices().size())) + ")" : "")));
             }
+            if (types.zeroDatesOrRefuse() == ColumnTypes.ZeroDates.AS_NULL && !col.nullable()
+                    && MySqlToPostgresSchema.dated(col)) {
+                out.add(Finding.warning("type_mapping", name, "column " + col.name() + " is NOT NULL on the source "
+                        + "but is made without NOT NULL: schema.zero_dates: as_null writes its zero dates as NULL",
+                        "after the cutover, once no zero date is left: ALTER TABLE " + name + " ALTER COLUMN "
+                                + col.name() + " SET NOT NULL;"));
+            }
+        }
+        if (!line.isEmpty()) {
+            out.add(Finding.ok("type_mapping", name, String.join(", ", line)));
+        }
+    }
+
+    /**
+     * Each {@code schema.columns} entry must name a column of a table in scope: one that names none would change
+     * nothing, silently.
+     */
+    private static void chosenColumns(ColumnTypes types, List<TableInfo> tables, List<Finding> out) {
+        for (int i = 0; i < types.columns().size(); i++) {
+            ColumnTypes.Column c = types.columns().get(i);
+            boolean found = tables.stream().anyMatch(t -> (c.table().equals(t.ref().name())
+                    || c.table().equals(t.ref().qualified())) && t.column(c.column()).isPresent());
+            if (found) {
+                continue;
+            }
+            List<String> known = new ArrayList<>();
+            tables.forEach(t -> t.columns().forEach(col -> known.add(t.ref().qualified() + "." + col.name())));
+            String path = "schema.columns[" + i + "]";
+            out.add(Finding.error("column_type", path, path + ": '" + c.table() + "." + c.column() + "' names no "
+                    + "column of a table in scope", DidYouMean.closest(c.table() + "." + c.column(), known)
+                    .map(k -> "did you mean " + k + "?").orElse("name a table in scope (schema.table or table) and "
+                            + "one of its columns, or remove the entry")));
         }
     }
 

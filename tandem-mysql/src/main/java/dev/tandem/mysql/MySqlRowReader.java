@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.KeyRange;
@@ -26,6 +27,14 @@ final class MySqlRowReader implements RowReader {
 
     private static final Pattern BITS = Pattern.compile("bit\\((\\d+)\\)");
     private static final Pattern TIME = Pattern.compile("time(\\(\\d\\))?");
+    private static final Pattern DATED = Pattern.compile("(date|datetime|timestamp)(\\(\\d\\))?");
+
+    private final ColumnTypes.ZeroDates zeroDates;
+
+    /** @param zeroDates how zero dates were written to the other side ({@code schema.zero_dates}) */
+    MySqlRowReader(ColumnTypes.ZeroDates zeroDates) {
+        this.zeroDates = zeroDates;
+    }
 
     @Override
     public void rows(Connection c, TableInfo table, List<String> columns, KeyRange range, RowSink sink)
@@ -50,9 +59,11 @@ final class MySqlRowReader implements RowReader {
      * {@code FLOAT} in 6 significant digits in the text protocol, losing the value's last digits, so it is selected
      * as a double (exact); a {@code BIT(n)} as its n binary digits (PostgreSQL's {@code bit(n)} text; the driver
      * returns its bytes otherwise); a {@code YEAR} as its number (the driver returns a date); a {@code TIME} as the
-     * server's text (the driver cannot hold one that is negative or beyond 24 h).
+     * server's text (the driver cannot hold one that is negative or beyond 24 h); a {@code tinyint(1)} as its number
+     * (the driver returns a boolean: 5 read as true; {@code CanonicalChecksums} compares it with a PostgreSQL boolean
+     * as t/f, with a smallint as the number); a zero date as NULL where {@code schema.zero_dates: as_null} wrote it so.
      */
-    private static String select(TableInfo table, List<String> columns) {
+    private String select(TableInfo table, List<String> columns) {
         return columns.stream().map(c -> {
             String type = table.column(c).map(ColumnInfo::nativeType).orElse("").toLowerCase(Locale.ROOT);
             String col = MySqlSql.quote(c);
@@ -65,6 +76,10 @@ final class MySqlRowReader implements RowReader {
                 return "(" + col + " + 0) AS " + col;
             } else if (TIME.matcher(type).matches()) {
                 return "CAST(" + col + " AS CHAR) AS " + col;
+            } else if (type.equals("tinyint(1)")) {
+                return "(" + col + " + 0) AS " + col;
+            } else if (DATED.matcher(type).matches() && zeroDates == ColumnTypes.ZeroDates.AS_NULL) {
+                return "IF(MONTH(" + col + ") = 0 OR DAYOFMONTH(" + col + ") = 0, NULL, " + col + ") AS " + col;
             }
             return col;
         }).collect(Collectors.joining(", "));

@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.SchemaCopier;
@@ -24,7 +25,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code schema: create} from MySQL / MariaDB onto PostgreSQL: each table made in a schema named like the source
- * database, every column in the type {@link TypeMapping#MYSQL_TO_POSTGRESQL} gives it, NOT NULL, literal and
+ * database, every column in the type {@link TypeMapping#MYSQL_TO_POSTGRESQL} gives it (or the one {@code schema.columns}
+ * chose among the rule's), NOT NULL (but not on a date column whose zero dates become NULL), literal and
  * CURRENT_TIMESTAMP defaults, AUTO_INCREMENT as an identity column (set past the source's AUTO_INCREMENT after the
  * data); after the data the secondary and unique indexes and the foreign keys between tables in scope. What has no
  * PostgreSQL equivalent is said, never silently dropped: a column type no rule maps (or one a rule refuses) and a
@@ -39,6 +41,19 @@ final class MySqlToPostgresSchema implements SchemaCopier {
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?");
     private static final Pattern CURRENT = Pattern.compile("(?i)current_timestamp(\\(\\d?\\))?|now\\(\\d?\\)");
     private static final Pattern QUOTED = Pattern.compile("'((?:[^'\\\\]|'')*)'");
+    private static final Set<String> DATED = Set.of("date", "datetime", "timestamp");
+
+    private final ColumnTypes types;
+
+    /** @param types the manifest's choices, resolved towards PostgreSQL ({@link ColumnTypes#towards}) */
+    MySqlToPostgresSchema(ColumnTypes types) {
+        this.types = types;
+    }
+
+    /** A DATE, DATETIME or TIMESTAMP column: one that may hold zero dates. */
+    static boolean dated(ColumnInfo col) {
+        return DATED.contains(col.nativeType().toLowerCase(Locale.ROOT).replaceAll("[ (].*", ""));
+    }
 
     /** Whether a column's values may order differently on the two engines (text under a collation). */
     static boolean collated(String nativeType) {
@@ -81,14 +96,15 @@ final class MySqlToPostgresSchema implements SchemaCopier {
         return done;
     }
 
-    private static String column(TableRef table, ColumnInfo col, List<String> done) throws SQLException {
+    private String column(TableRef table, ColumnInfo col, List<String> done) throws SQLException {
         String where = table.qualified() + "." + col.name();
         if (col.generated()) {
             throw new SQLException(where + " is a generated column, whose MySQL expression schema: create does not "
                     + "translate; create the table on the target yourself (with the expression in PostgreSQL) and set "
                     + "schema: existing");
         }
-        TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType());
+        TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType(), types.column(
+                table.schema(), table.name(), col.name()).map(ColumnTypes.Column::type).orElse(null));
         if (!mapped.mapped()) {
             throw new SQLException(where + " is " + col.nativeType() + ": " + mapped.note());
         }
@@ -104,7 +120,9 @@ final class MySqlToPostgresSchema implements SchemaCopier {
                         + "PostgreSQL reads the same way; set it on the target if it matters)");
             }
         }
-        if (!col.nullable()) {
+        if (!col.nullable() && dated(col) && types.zeroDatesOrRefuse() == ColumnTypes.ZeroDates.AS_NULL) {
+            done.add("made " + where + " without NOT NULL (schema.zero_dates: as_null writes its zero dates as NULL)");
+        } else if (!col.nullable()) {
             sql.append(" NOT NULL");
         }
         return sql.toString();

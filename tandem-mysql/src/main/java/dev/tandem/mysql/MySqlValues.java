@@ -1,5 +1,6 @@
 package dev.tandem.mysql;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.TableRef;
 import java.sql.ResultSet;
@@ -30,7 +31,8 @@ final class MySqlValues {
 
     private enum Kind { RAW, TEXT, DOUBLE, FLOAT, BYTES, BIT, DATE, DATETIME, TIMESTAMP }
 
-    static Value of(TableRef table, ColumnInfo column) throws SQLException {
+    /** @param zeroDates what a zero date becomes ({@code schema.zero_dates}): NULL, or the chunk's failure */
+    static Value of(TableRef table, ColumnInfo column, ColumnTypes.ZeroDates zeroDates) throws SQLException {
         String type = column.nativeType().toLowerCase(Locale.ROOT);
         String base = type.replaceAll("[ (].*", "");
         Kind kind = switch (base) {
@@ -67,9 +69,9 @@ final class MySqlValues {
                     case FLOAT, DOUBLE -> floating(rs, i, out);
                     case BYTES -> bytes(rs.getBytes(i), out);
                     case BIT -> bit(rs.getBytes(i), bits, out);
-                    case DATE, DATETIME -> raw(checkDate(rs.getString(i), where), out);
+                    case DATE, DATETIME -> raw(checkDate(rs.getString(i), where, zeroDates), out);
                     case TIMESTAMP -> {
-                        String s = checkDate(rs.getString(i), where);
+                        String s = checkDate(rs.getString(i), where, zeroDates);
                         if (s == null) {
                             out.append("\\N");
                         } else {
@@ -217,16 +219,25 @@ final class MySqlValues {
 
     /**
      * A zero date ({@code 0000-00-00}, or a zero month or day, which MySQL accepts without NO_ZERO_DATE /
-     * NO_ZERO_IN_DATE) has no PostgreSQL value: the chunk fails naming the column, rather than a made-up date.
+     * NO_ZERO_IN_DATE) has no PostgreSQL value: NULL where {@code schema.zero_dates: as_null} says so, else the
+     * chunk fails naming the column, rather than a made-up date.
      */
-    private static String checkDate(String s, String where) throws SQLException {
-        boolean zero = s != null && (s.startsWith("0000")
-                || s.length() >= 10 && (s.startsWith("00", 5) || s.startsWith("00", 8)));
-        if (zero) {
-            throw new SQLException(where + " holds the zero date '" + s + "', which PostgreSQL has no value for; "
-                    + "set it to NULL or a real date on the source (UPDATE ... WHERE " + where.substring(
-                    where.lastIndexOf('.') + 1) + " = '" + s + "'), or leave the table out (scope.exclude)");
+    private static String checkDate(String s, String where, ColumnTypes.ZeroDates zeroDates) throws SQLException {
+        if (!zeroDate(s) || zeroDates == ColumnTypes.ZeroDates.KEEP) {
+            return s;
         }
-        return s;
+        if (zeroDates == ColumnTypes.ZeroDates.AS_NULL) {
+            return null;
+        }
+        throw new SQLException(where + " holds the zero date '" + s + "', which PostgreSQL has no value for; "
+                + "set it to NULL or a real date on the source (UPDATE ... WHERE " + where.substring(
+                where.lastIndexOf('.') + 1) + " = '" + s + "'), write schema.zero_dates: as_null to copy zero dates "
+                + "as NULL, or leave the table out (scope.exclude)");
+    }
+
+    /** Whether a date's text is a zero date, or has a zero month or day ({@code 0000} alone: a zero year's start). */
+    static boolean zeroDate(String s) {
+        return s != null && (s.startsWith("0000-00") || s.length() >= 10 && (s.startsWith("00", 5)
+                || s.startsWith("00", 8)));
     }
 }

@@ -1,7 +1,9 @@
 package dev.tandem.mysql;
 
+import static dev.tandem.core.manifest.ColumnTypes.ZeroDates.REFUSE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +105,24 @@ class BinlogDecodingTest {
         dev.tandem.core.spi.ColumnInfo datetime = new dev.tandem.core.spi.ColumnInfo("t", "datetime(6)",
                 java.sql.Types.TIMESTAMP, true, null, false, false, false);
         long micros = BinlogDecoding.unixMillis(1000, 1, 9, 1, 2, 3, 456) * 1000 + 789;
-        assertThat(BinlogValues.of("d", date, null, true).text(micros)).isEqualTo("1000-01-09");
-        assertThat(BinlogValues.of("t", datetime, null, true).text(micros)).isEqualTo("1000-01-09 01:02:03.456789");
+        assertThat(BinlogValues.of("d", date, null, true, REFUSE).text(micros)).isEqualTo("1000-01-09");
+        assertThat(BinlogValues.of("t", datetime, null, true, REFUSE).text(micros)).isEqualTo("1000-01-09 01:02:03.456789");
+    }
+
+    /** A zero date in the log is written as it was (a MySQL target), as NULL, or stops the stream naming the column. */
+    @Test
+    void writesAZeroDateByTheChosenPolicy() {
+        dev.tandem.core.spi.ColumnInfo ts = new dev.tandem.core.spi.ColumnInfo("ts", "timestamp", java.sql.Types.TIMESTAMP,
+                true, null, false, false, false);
+        BinlogDecoding.ZeroDate zero = new BinlogDecoding.ZeroDate("2024-00-10 00:00:00");
+        assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.KEEP).text(zero))
+                .isEqualTo("2024-00-10 00:00:00");
+        assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.AS_NULL).text(zero)).isNull();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BinlogValues.of("k.ts", ts, null, true, REFUSE)
+                .text(BinlogDecoding.ZeroDate.TIMESTAMP)).hasMessage("k.ts was written with the zero date "
+                + "'0000-00-00 00:00:00', which PostgreSQL has no value for; set it to NULL or a real date on the "
+                + "source, or write schema.zero_dates: as_null to stream zero dates as NULL");
+        assertThat(BinlogValues.of("k.ts", ts, null, true, REFUSE).text(1_000_000L))
+                .isEqualTo("1970-01-01 00:00:01.000000+00");
     }
 }

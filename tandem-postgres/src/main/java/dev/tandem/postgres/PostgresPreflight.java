@@ -3,6 +3,7 @@ package dev.tandem.postgres;
 import dev.tandem.core.cdc.Streams;
 import dev.tandem.core.cdc.TimestampColumnCapture;
 import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.MigrationType;
@@ -269,7 +270,8 @@ final class PostgresPreflight implements Preflight {
         // A table this migration created may still lack its primary key: it is built after the data.
         boolean mysqlSource = m.source() != null && Engine.ofUrl(m.source().url()).map(Engine::mysqlFamily)
                 .orElse(false);
-        compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE), mysqlSource, out);
+        compatible(source, existing.get(), !(request.resuming() && m.schema() == SchemaMode.CREATE),
+                mysqlSource ? m.types() : null, out);
         return true;
     }
 
@@ -291,13 +293,16 @@ final class PostgresPreflight implements Preflight {
         }
     }
 
-    /** An existing target table must have every source column and a key on the source's chunk key columns. */
     /**
-     * @param mysqlSource the source is MySQL or MariaDB: its column types are held against the PostgreSQL type they map
-     *                    to ({@link TypeMapping#MYSQL_TO_POSTGRESQL}), and a lossy or risky mapping is a warning
+     * An existing target table must have every source column and a key on the source's chunk key columns.
+     *
+     * @param mysqlTypes for a MySQL or MariaDB source (else null), the manifest's type choices: its column types are
+     *                   held against the PostgreSQL type they map to ({@link TypeMapping#MYSQL_TO_POSTGRESQL}, or the
+     *                   one {@code schema.columns} chose among the rule's), and a lossy or risky mapping is a warning
      */
-    private static void compatible(TableInfo source, TableInfo target, boolean needKey, boolean mysqlSource,
+    private static void compatible(TableInfo source, TableInfo target, boolean needKey, ColumnTypes mysqlTypes,
                                    List<Finding> out) {
+        boolean mysqlSource = mysqlTypes != null;
         String name = target.ref().qualified();
         List<String> missingColumns = source.columns().stream().map(col -> col.name())
                 .filter(n -> target.column(n).isEmpty()).toList();
@@ -313,10 +318,13 @@ final class PostgresPreflight implements Preflight {
             }
             String needed = col.nativeType();
             if (mysqlSource) {
-                TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType());
+                TypeMapping.Mapped mapped = TypeMapping.MYSQL_TO_POSTGRESQL.map(col.nativeType(), mysqlTypes.column(
+                        source.ref().schema(), source.ref().name(), col.name()).map(ColumnTypes.Column::type)
+                        .orElse(null));
                 if (!mapped.mapped()) {
                     out.add(Finding.error("target_column_type", name, "column " + col.name() + " is "
-                            + col.nativeType() + " on the source, which this version does not map to PostgreSQL",
+                            + col.nativeType() + " on the source, " + (mapped.chosen() ? "and schema.columns chose a "
+                            + "type its rule does not offer" : "which this version does not map to PostgreSQL"),
                             mapped.note()));
                     continue;
                 }

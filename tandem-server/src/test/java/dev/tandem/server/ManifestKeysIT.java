@@ -73,6 +73,9 @@ class ManifestKeysIT {
                 "interlays[].endpoint", "description", "strategy.read_percentage", "strategy.write_mode.mode",
                 "strategy.write_mode.policy", "strategy.write_mode.write_percentage", "data.type", "failure_handling",
                 "id");
+        works(SERVER + "MariaDbBinlogCdcIT", "theManifestsTypeChoicesHoldForTheCopyTheStreamAndVerification",
+                "schema.mode", "schema.zero_dates", "schema.columns[].table", "schema.columns[].column",
+                "schema.columns[].type");
         works(SERVER + "SourceTransactionsIT", "theTargetOnlyEverShowsSourceStatesAcrossBatchesAndKills", "cdc.apply");
         works(CORE + "manifest/ManifestReaderTest", "readsSeed000sConflictOverridesAndAlertRule",
                 "cdc.conflict_resolution");
@@ -169,7 +172,13 @@ class ManifestKeysIT {
                 new Refusal("target.url", "cdc: {method: none}\nschema: existing", pg, maria,
                         "target: moving postgresql rows into mariadb needs the reverse type mapping"),
                 new Refusal("schema", "cdc: {method: none}\nschema: create", pg, maria,
-                        "schema: 'create' cannot create postgresql tables on mariadb yet"));
+                        "schema: 'create' cannot create postgresql tables on mariadb yet"),
+                new Refusal("schema.zero_dates", "schema: {mode: create, zero_dates: as_null}", pg, pg,
+                        "schema.zero_dates: 'as_null' says what MySQL/MariaDB zero dates become, and a postgresql "
+                                + "source has none"),
+                new Refusal("schema.columns[].type", "schema: {mode: create, columns: [{table: accounts, column: "
+                        + "balance, type: numeric}]}", pg, pg, "schema.columns: chooses PostgreSQL types for "
+                        + "MySQL/MariaDB columns, but this migration goes from postgresql to postgresql"));
     }
 
     @TempDir

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
@@ -342,6 +343,152 @@ class MariaDbBinlogCdcIT {
         try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
             CrossEngineRows.assertEqual(s, t, "cv_accounts", "id", "id", List.of(Col.same("id"), Col.same("balance"),
                     Col.same("note")));
+        }
+    }
+
+    /**
+     * The manifest's type choices ({@code schema.zero_dates: as_null}, {@code schema.columns}) hold alike for the
+     * schema made, the copy, the binlog stream, plan's profile and Tandem's own comparison of the two sides: a
+     * {@code tinyint(1)} holding 5 and -3 kept as a smallint, JSON kept as json (its text exactly), a char(4) as
+     * character(4), and every zero date — a zero month or day, and a zero TIMESTAMP, which the binlog client read as
+     * 1970-01-01 — written as NULL by the copy and by the stream under a concurrent writer that writes them. Ends with
+     * {@code tandem verify} (no drift) and the test's own row-by-row comparison.
+     */
+    @Test
+    void theManifestsTypeChoicesHoldForTheCopyTheStreamAndVerification() throws Exception {
+        SOURCE.server().execute("CREATE TABLE chosen (id int PRIMARY KEY, flag tinyint(1), d date NOT NULL, "
+                + "dt datetime(3), ts timestamp NULL DEFAULT NULL, js json, c char(4), n int)");
+        String insert = "INSERT INTO chosen VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+        try (Connection c = SOURCE.server().connect(); PreparedStatement ps = c.prepareStatement(insert)) {
+            c.createStatement().execute("SET SESSION sql_mode = '', time_zone = '+00:00'");
+            for (int i = 0; i < 3_000; i++) {
+                chosenRow(ps, i);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        String id = "maria-chosen";
+        Path manifest = dir.resolve(id + ".yaml");
+        Files.writeString(manifest, String.join("\n", "id: " + id,
+                "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
+                "scope: {tables: [chosen]}",
+                "schema:", "  mode: create", "  zero_dates: as_null", "  columns:",
+                "    - {table: chosen, column: flag, type: smallint}",
+                "    - {table: tandem.chosen, column: js, type: json}",
+                "    - {table: chosen, column: c, type: char(4)}",
+                "data: {chunk_rows: 500, parallelism: 2}", "cdc: {method: binlog, heartbeat_interval: 1s}",
+                "continuous: {enabled: true, stop_when: manual}", ""), StandardCharsets.UTF_8);
+        CliRun plan = CliRun.of(ENV, "plan", "-f", manifest.toString());
+        assertThat(plan.exitCode()).as(plan.all()).isZero();
+        assertThat(plan.all()).contains("flag tinyint(1) → smallint (chosen)", "js json → json (chosen)",
+                "c char(4) → character(4) (chosen)", "column d holds 300 zero dates ('0000-00-00', or a zero month or "
+                        + "day), copied and streamed as NULL (schema.zero_dates: as_null)",
+                "column d is NOT NULL on the source but is made without NOT NULL");
+        // a choice the rule does not offer, and a column that is not there: refused before anything is made
+        Path wrong = dir.resolve(id + "-wrong.yaml");
+        Files.writeString(wrong, Files.readString(manifest).replace("type: smallint", "type: text")
+                .replace("column: c,", "column: cc,"));
+        CliRun refused = CliRun.of(ENV, "plan", "-f", wrong.toString());
+        assertThat(refused.exitCode()).as(refused.all()).isEqualTo(4);
+        assertThat(refused.all()).contains("column flag is tinyint(1), and schema.columns chose text for it",
+                "a tinyint(1) column may be made as boolean, smallint, integer, bigint, not text",
+                "schema.columns[2]: 'chosen.cc' names no column of a table in scope");
+
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong ops = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread writing = new Thread(() -> {
+            Random r = new Random(5);
+            try (Connection c = SOURCE.server().connect(); PreparedStatement ps = c.prepareStatement(insert);
+                 Statement st = c.createStatement()) {
+                st.execute("SET SESSION sql_mode = '', time_zone = '+00:00'");
+                for (int i = 10_000; !stop.get(); i++) {
+                    int k = r.nextInt(3_000);
+                    switch (i % 5) {
+                        case 0, 1 -> {
+                            chosenRow(ps, i);
+                            ps.executeUpdate();
+                        }
+                        case 2 -> st.executeUpdate("UPDATE chosen SET d = '0000-00-00', ts = '0000-00-00 00:00:00', "
+                                + "flag = 7, js = '{\"u\":  " + i + "}' WHERE id = " + k);
+                        case 3 -> st.executeUpdate("UPDATE chosen SET d = '2024-06-0" + (1 + i % 9) + "', dt = "
+                                + "'2024-00-05 10:00:00', ts = '2024-06-01 10:00:00', flag = -1 WHERE id = " + k);
+                        default -> st.executeUpdate("DELETE FROM chosen WHERE id = " + k);
+                    }
+                    ops.incrementAndGet();
+                    Thread.sleep(3);
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "chosen-writer");
+        writing.start();
+        String store = dir.resolve("chosen-store").toString();
+        CompletableFuture<CliRun> migrate = CompletableFuture.supplyAsync(() ->
+                CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store));
+        StoreWait.catchUp(store, ENV, id, migrate);
+        Thread.sleep(3000); // the writer goes on while the stream applies
+        stop.set(true);
+        writing.join();
+        assertThat(failure.get()).isNull();
+        assertThat(ops.get()).isGreaterThan(200);
+        assertThat(CliRun.of(ENV, "stop", id, "--store", store).exitCode()).isZero();
+        CliRun first = migrate.get(2, TimeUnit.MINUTES);
+        assertThat(first.exitCode()).as(first.all()).isZero();
+        assertThat(first.all()).contains("Verifying continuously").doesNotContain("continuous verification: ");
+        try (ControlStore cs = ControlStore.openReader(store, Map.<String, String>of()::get)) {
+            assertThat(cs.drift().list(StoreWait.continuousRun(cs, id))).as("drift seen by continuous verification")
+                    .isEmpty();
+        }
+        Files.writeString(manifest, Files.readString(manifest).replace("stop_when: manual", "stop_when: in_sync"));
+        CliRun finish = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store);
+        assertThat(finish.exitCode()).as(finish.all()).isZero();
+        CliRun verify = CliRun.of(ENV, "verify", "-f", manifest.toString(), "--store", store);
+        assertThat(verify.exitCode()).as("Tandem's comparison through the same choices: " + verify.all()).isZero();
+
+        try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
+            s.createStatement().execute("SET time_zone = '+00:00'");
+            String dNull = "IF(MONTH(d) = 0 OR DAYOFMONTH(d) = 0, NULL, d)";
+            String dtNull = "IF(MONTH(dt) = 0 OR DAYOFMONTH(dt) = 0, NULL, dt)";
+            String tsNull = "IF(MONTH(ts) = 0 OR DAYOFMONTH(ts) = 0, NULL, ts)";
+            CrossEngineRows.assertEqual(s, t, "chosen", "id", "id", List.of(Col.same("id"),
+                    new Col("CAST(flag AS SIGNED)", "flag", As.TEXT), new Col("CAST(" + dNull + " AS CHAR)",
+                            "d::text", As.TEXT), new Col("DATE_FORMAT(" + dtNull + ", '%Y-%m-%d %H:%i:%s.%f')",
+                            "to_char(dt, 'YYYY-MM-DD HH24:MI:SS.US')", As.TEXT),
+                    new Col("CAST(UNIX_TIMESTAMP(" + tsNull + ") AS SIGNED)", "extract(epoch FROM ts)::bigint",
+                            As.TEXT), new Col("js", "js::text", As.TEXT), new Col("c", "c::text", As.TEXT),
+                    Col.same("n")));
+            assertThat(Long.parseLong(single(t, "SELECT count(*) FROM tandem.chosen WHERE d IS NULL")))
+                    .as("zero dates arrived, as NULL").isGreaterThan(100);
+            assertThat(Long.parseLong(single(t, "SELECT count(*) FROM tandem.chosen WHERE ts IS NULL AND flag = 7")))
+                    .as("zero TIMESTAMPs the stream wrote, as NULL").isPositive();
+            assertThat(Long.parseLong(single(t, "SELECT count(*) FROM tandem.chosen WHERE flag NOT IN (0, 1)")))
+                    .as("tinyint(1) values a boolean could not hold").isGreaterThan(100);
+            assertThat(single(t, "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN "
+                    + "attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid "
+                    + "= 'tandem.chosen'::regclass AND attname IN ('flag', 'd', 'js', 'c')"))
+                    .as("made as chosen; d without NOT NULL").isEqualTo("flag smallint, d date, js json, c character(4)");
+        }
+    }
+
+    /** Row {@code i} of {@code chosen}: every 10th with a zero date of some kind, flags a boolean cannot hold. */
+    private static void chosenRow(PreparedStatement ps, int i) throws SQLException {
+        ps.setInt(1, i);
+        ps.setInt(2, List.of(0, 1, 5, -3, 1).get(i % 5));
+        ps.setString(3, i % 10 == 0 ? List.of("0000-00-00", "2024-00-10", "2024-03-00").get(i / 10 % 3)
+                : "2024-01-" + (10 + i % 19));
+        ps.setString(4, i % 10 == 1 ? "0000-00-00 00:00:00" : "2023-05-06 07:08:09." + (100 + i % 900));
+        ps.setString(5, i % 10 == 2 ? "0000-00-00 00:00:00" : i % 10 == 3 ? null : "2025-02-03 04:05:06");
+        ps.setString(6, "{\"b\": " + i + ",  \"a\": [1, 2]}");
+        ps.setString(7, "c" + i % 37);
+        ps.setInt(8, i);
+    }
+
+    private static String single(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 

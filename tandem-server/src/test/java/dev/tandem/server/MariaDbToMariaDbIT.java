@@ -163,7 +163,10 @@ class MariaDbToMariaDbIT {
         return (n % 3 == 0 ? Character.toUpperCase(c) : c) + "-" + n;
     }
 
-    /** Writes on the source until stopped: inserts, updates (a key too), deletes, in multi-statement transactions. */
+    /**
+     * Writes on the source until stopped: inserts, updates (a key too, zero dates too), deletes, in multi-statement
+     * transactions.
+     */
     private static final class Writer implements Runnable {
         final AtomicBoolean stop = new AtomicBoolean();
         final AtomicLong ops = new AtomicLong();
@@ -176,10 +179,11 @@ class MariaDbToMariaDbIT {
         public void run() {
             try (Connection c = SOURCE.server().connect(); Statement st = c.createStatement();
                  PreparedStatement k = c.prepareStatement("INSERT INTO kinds" + KIND_INSERT)) {
+                st.execute("SET SESSION sql_mode = 'STRICT_TRANS_TABLES'"); // strict, zero dates allowed
                 c.setAutoCommit(false);
                 while (!stop.get()) {
                     int i = r.nextInt(100_000);
-                    switch (r.nextInt(7)) {
+                    switch (r.nextInt(8)) {
                         case 0 -> {
                             kind(k, r, nextKind++);
                             k.executeUpdate();
@@ -195,6 +199,10 @@ class MariaDbToMariaDbIT {
                                 + "NULL, " + i + ".25, 'w\\\\" + i + "', UNHEX('00FF'), NOW(6))");
                         case 5 -> st.executeUpdate("UPDATE orders SET amount = amount + 1, note = NULL "
                                 + "WHERE id % 89 = " + i % 89 + " LIMIT 3");
+                        // zero dates, a zero month or day, a zero TIMESTAMP: the stream keeps each as it is
+                        case 6 -> st.executeUpdate("UPDATE kinds SET dd = IF(id % 2 = 0, '0000-00-00', '2024-00-10'), "
+                                + "dt = IF(id % 3 = 0, '2024-07-00 01:02:03.5', '0000-00-00 00:00:00'), "
+                                + "ts = '0000-00-00 00:00:00' WHERE id % 101 = " + i % 101 + " LIMIT 3");
                         default -> {
                             st.executeUpdate("INSERT INTO tags VALUES ('" + tag(nextTag++) + "', " + i + ")");
                             st.executeUpdate("DELETE FROM orders WHERE id % 307 = " + i % 307 + " LIMIT 1");

@@ -12,6 +12,8 @@ import java.util.Optional;
  * context names one of them (the router's {@code TandemContext.feature}); every other request stays on the source
  * until the cutover. {@code interlays} are seed 002's interlays by endpoint: routing layers (tandem-router instances,
  * by router id) that must be live and following the migration before a cutover may start.
+ * <p>{@code types} are the choices of {@code schema:} written as a map beyond its {@code mode}: what MySQL zero dates
+ * become and a column's PostgreSQL type instead of the type mapping's rule.
  */
 public record Manifest(
         String id,
@@ -20,6 +22,7 @@ public record Manifest(
         Endpoint target,
         Scope scope,
         SchemaMode schema,
+        ColumnTypes types,
         MigrationType type,
         DataMovement data,
         Cdc cdc,

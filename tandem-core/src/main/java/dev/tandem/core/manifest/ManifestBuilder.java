@@ -33,6 +33,8 @@ final class ManifestBuilder {
             "overlap_window", "apply", "conflict_resolution", "reconnect_timeout", "on_schema_change",
             "schema_check_interval");
     static final Set<String> CONTINUOUS = keys("enabled", "stop_when");
+    static final Set<String> SCHEMA = keys("mode", "zero_dates", "columns");
+    static final Set<String> SCHEMA_COLUMN = keys("table", "column", "type");
 
     private final Reading reading;
     /** Source and target are required (a run), not only allowed (a draft). */
@@ -81,7 +83,9 @@ final class ManifestBuilder {
                     "point target at the new database");
         }
         Scope scope = scope(root);
-        SchemaMode schema = root.enumOf("schema", SchemaMode.class, SchemaMode.CREATE);
+        SchemaSection schemaSection = schema(root);
+        SchemaMode schema = schemaSection.mode();
+        ColumnTypes types = schemaSection.types();
 
         Phases phases = phases(root);
         Section migration = root.section("migration", "write migration: as a map (seed 000's block)", MIGRATION);
@@ -119,7 +123,8 @@ final class ManifestBuilder {
         List<String> apis = resources(tree, root, "apis", "id");
         List<String> interlays = resources(tree, root, "interlays", "endpoint");
         root.finish();
-        return new Manifest(id, description, source, target, scope, schema, type, data, cdc, conflicts, continuous,
+        return new Manifest(id, description, source, target, scope, schema, types, type, data, cdc, conflicts,
+                continuous,
                 strategy, validation, abort, failure, alerting, phases, apis, interlays);
     }
 
@@ -324,6 +329,61 @@ final class ManifestBuilder {
         }
         s.finish();
         return new Scope(tables, include, exclude);
+    }
+
+    /**
+     * {@code schema: create} (or {@code existing}), or {@code schema: {mode, zero_dates, columns: [{table, column,
+     * type}]}}. YAML reads {@code zero_dates: null} as no value at all, so an explicit null is said, not taken for
+     * the default.
+     */
+    private SchemaSection schema(Section root) {
+        JsonNode v = root.get("schema");
+        if (v == null) {
+            return new SchemaSection(SchemaMode.CREATE, ColumnTypes.DEFAULT);
+        }
+        if (v.isTextual()) {
+            return new SchemaSection(root.enumValue("schema", v, SchemaMode.class, SchemaMode.CREATE),
+                    ColumnTypes.DEFAULT);
+        }
+        Section s = Section.of(v, "schema", reading, "write schema: create, or {mode: create, zero_dates: as_null, "
+                + "columns: [{table, column, type}]}", SCHEMA);
+        SchemaMode mode = s.enumOf("mode", SchemaMode.class, SchemaMode.CREATE);
+        ColumnTypes.ZeroDates zeroDates = null;
+        if (v.isObject() && v.has("zero_dates") && v.get("zero_dates").isNull()) {
+            s.skip("zero_dates");
+            reading.problem(s.pathOf("zero_dates"), "null", "is YAML's empty value, not a choice",
+                    "write zero_dates: as_null to write zero dates as NULL, or refuse (the default into PostgreSQL)");
+        } else {
+            zeroDates = s.enumOf("zero_dates", ColumnTypes.ZeroDates.class, null);
+        }
+        List<ColumnTypes.Column> columns = new ArrayList<>();
+        List<JsonNode> list = s.list("columns");
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; list != null && i < list.size(); i++) {
+            String p = s.pathOf("columns") + "[" + i + "]";
+            Section c = Section.of(list.get(i), p, reading, "write {table, column, type}", SCHEMA_COLUMN);
+            String table = c.requiredText("table", "name the column's table: schema.table or table");
+            String column = c.requiredText("column", "name the column as the source has it");
+            String type = c.requiredText("type", "write the PostgreSQL type to make the column as, such as smallint");
+            c.finish();
+            if (table != null && (table.split("\\.", -1).length > 2 || table.startsWith(".") || table.endsWith("."))) {
+                reading.problem(c.pathOf("table"), "'" + table + "'", "is not a table name", "write schema.table or "
+                        + "table");
+                continue;
+            }
+            if (table != null && column != null && !seen.add(table + "\0" + column)) {
+                reading.problem(p, "'" + table + "." + column + "'", "is listed twice", "keep one entry per column");
+                continue;
+            }
+            if (table != null && column != null && type != null) {
+                columns.add(new ColumnTypes.Column(table, column, type.trim()));
+            }
+        }
+        s.finish();
+        return new SchemaSection(mode, new ColumnTypes(zeroDates, columns));
+    }
+
+    private record SchemaSection(SchemaMode mode, ColumnTypes types) {
     }
 
     private Cdc cdc(Section s, MigrationType declaredType, Endpoint source, Phases phases) {

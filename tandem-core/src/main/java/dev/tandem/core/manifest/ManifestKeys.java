@@ -37,6 +37,12 @@ public final class ManifestKeys {
                     under(out, "conflict_resolution.overrides[]", ConflictSection.OVERRIDE);
                 }
                 case "continuous" -> under(out, top, ManifestBuilder.CONTINUOUS);
+                case "schema" -> {
+                    out.add("schema"); // schema: create | existing
+                    under(out, top, ManifestBuilder.SCHEMA);
+                    out.remove("schema.columns"); // its entries, below
+                    under(out, "schema.columns[]", ManifestBuilder.SCHEMA_COLUMN);
+                }
                 case "strategy" -> {
                     out.add("strategy.type");
                     PolicySections.STRATEGY_PARAMS.values().forEach(ps -> under(out, top, ps));

@@ -3,6 +3,7 @@ package dev.tandem.core.migrate;
 import dev.tandem.core.manifest.AlertCondition;
 import dev.tandem.core.manifest.Alerting;
 import dev.tandem.core.manifest.Cdc;
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.ConflictResolution;
 import dev.tandem.core.manifest.DataMovement;
 import dev.tandem.core.manifest.Engine;
@@ -55,7 +56,40 @@ final class Built {
         if (target != null) {
             targetSide(m, source, target, out);
         }
+        if (source != null && target != null) {
+            columnTypes(m, Engine.of(source.name()).orElse(null), Engine.of(target.name()).orElse(null), out);
+        }
         return out;
+    }
+
+    /**
+     * {@code schema.zero_dates} and {@code schema.columns} are choices of the MySQL / MariaDB → PostgreSQL type
+     * mapping: between other engines they would change nothing, so they are refused there rather than ignored. A
+     * MySQL-family target keeps zero dates as they are; PostgreSQL has none to keep.
+     */
+    private static void columnTypes(Manifest m, Engine source, Engine target, List<Gap> out) {
+        ColumnTypes t = m.types();
+        boolean mysqlToPostgres = source != null && source.mysqlFamily() && target == Engine.POSTGRESQL;
+        if (!t.columns().isEmpty() && !mysqlToPostgres) {
+            gap(out, Role.TARGET, "schema.columns", "chooses PostgreSQL types for MySQL/MariaDB columns, but this "
+                    + "migration goes from " + wire(source) + " to " + wire(target) + ", where columns keep the "
+                    + "source's types", "leave schema.columns out");
+        }
+        if (t.zeroDates() == null) {
+            return;
+        }
+        String value = "'" + Enums.wire(t.zeroDates()) + "'";
+        if (source == null || !source.mysqlFamily()) {
+            gap(out, Role.SOURCE, "schema.zero_dates", value + " says what MySQL/MariaDB zero dates become, and a "
+                    + (source == null ? "" : source.wire() + " ") + "source has none", "leave schema.zero_dates out");
+        } else if (target != null && target.mysqlFamily() && t.zeroDates() != ColumnTypes.ZeroDates.KEEP) {
+            gap(out, Role.TARGET, "schema.zero_dates", value + " is not built for a " + target.wire() + " target, "
+                    + "which keeps zero dates as the source has them", "leave schema.zero_dates out (or write keep)");
+        } else if (target == Engine.POSTGRESQL && t.zeroDates() == ColumnTypes.ZeroDates.KEEP) {
+            gap(out, Role.TARGET, "schema.zero_dates", "'keep' cannot be done: PostgreSQL has no zero date",
+                    "write as_null (a zero date is written as NULL) or refuse (the default: the copy or the stream "
+                            + "stops, naming the column)");
+        }
     }
 
     private static void manifestOnly(Manifest m, List<Gap> out) {
@@ -144,6 +178,10 @@ final class Built {
                     + "type mapping (" + source.name() + " to MySQL), which is not built yet", "migrate between "
                     + "MySQL/MariaDB servers, or from MySQL/MariaDB into PostgreSQL");
         }
+    }
+
+    private static String wire(Engine e) {
+        return e == null ? "an engine without a type mapping" : e.wire();
     }
 
     private static boolean mysqlFamily(String connector) {

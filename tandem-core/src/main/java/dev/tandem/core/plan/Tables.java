@@ -2,6 +2,8 @@ package dev.tandem.core.plan;
 
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
+import dev.tandem.core.manifest.Endpoint;
+import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.spi.ChunkReader;
 import dev.tandem.core.spi.ChunkWriter;
@@ -43,7 +45,9 @@ public final class Tables {
 
     public static Connector connector(ConnectorRegistry registry, Manifest m, Role role) {
         try {
-            return registry.select(role == Role.SOURCE ? m.source() : m.target(), role.wire());
+            Endpoint peer = role == Role.SOURCE ? m.target() : m.source();
+            return registry.select(role == Role.SOURCE ? m.source() : m.target(), role.wire(),
+                    m.types().towards(peer == null ? null : Engine.ofUrl(peer.url()).orElse(null)));
         } catch (SQLException e) {
             throw new TandemException(role == Role.SOURCE ? ErrorCode.SOURCE : ErrorCode.TARGET, "cannot connect to "
                     + "the " + role.wire() + ": " + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package dev.tandem.core.spi;
 
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
@@ -35,4 +36,13 @@ public interface ConnectorProvider {
     java.util.List<String> urlPrefixes();
 
     Connector create(Endpoint endpoint);
+
+    /**
+     * A connector whose values, leaving this endpoint for the other side of a migration, follow {@code types}
+     * ({@link ColumnTypes#towards}: resolved for the other side's engine). Default: {@link #create(Endpoint)}, for an
+     * engine whose values need no choice.
+     */
+    default Connector create(Endpoint endpoint, ColumnTypes types) {
+        return create(endpoint);
+    }
 }

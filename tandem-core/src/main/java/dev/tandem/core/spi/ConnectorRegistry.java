@@ -1,6 +1,7 @@
 package dev.tandem.core.spi;
 
 import dev.tandem.core.error.TandemException;
+import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.manifest.Endpoint;
 import dev.tandem.core.manifest.JdbcUrls;
 import java.sql.Connection;
@@ -47,6 +48,11 @@ public final class ConnectorRegistry {
      * @throws SQLException    when the server had to be asked and could not be reached
      */
     public Connector select(Endpoint endpoint, String at) throws SQLException {
+        return select(endpoint, at, ColumnTypes.DEFAULT.towards(null));
+    }
+
+    /** {@link #select(Endpoint, String)}, the connector's values following {@code types} (already resolved). */
+    public Connector select(Endpoint endpoint, String at, ColumnTypes types) throws SQLException {
         List<ConnectorProvider> candidates = candidates(endpoint.url());
         if (candidates.isEmpty()) {
             TreeSet<String> prefixes = new TreeSet<>();
@@ -55,16 +61,16 @@ public final class ConnectorRegistry {
                     + "use a URL starting with " + String.join(", ", prefixes));
         }
         if (candidates.size() == 1) {
-            return candidates.get(0).create(endpoint);
+            return candidates.get(0).create(endpoint, types);
         }
-        Connector first = candidates.get(0).create(endpoint);
+        Connector first = candidates.get(0).create(endpoint, types);
         try (Connection c = first.connect()) {
             for (ConnectorProvider p : candidates) {
                 if (p.handlesServer(c.getMetaData())) {
-                    return p == candidates.get(0) ? first : p.create(endpoint);
+                    return p == candidates.get(0) ? first : p.create(endpoint, types);
                 }
             }
         }
-        return candidates.get(candidates.size() - 1).create(endpoint);
+        return candidates.get(candidates.size() - 1).create(endpoint, types);
     }
 }

@@ -17,6 +17,10 @@ import java.util.regex.Pattern;
  * regular expression over the source's type, the target's type, and what is lossy or risky about it), read once.
  * The first rule whose expression matches the whole type wins. A rule may refuse a type (target {@code -}); a type
  * no rule matches is unknown. Both are said as such, never guessed.
+ * <p>A rule may also list the other types a user may choose for such a column ({@code schema.columns}): each takes the
+ * very text the copy and the stream write for the rule's own type (a {@code tinyint(1)} is written as its digits,
+ * which a boolean and a smallint both read), so a choice changes the column's definition and how the two sides are
+ * compared, never the values written. A type outside that list is refused, naming the list.
  */
 public final class TypeMapping {
     /** MySQL and MariaDB ({@code COLUMN_TYPE}) to PostgreSQL ({@code format_type}). */
@@ -24,8 +28,16 @@ public final class TypeMapping {
 
     private final List<Rule> rules;
 
-    private record Rule(Pattern source, String target, String note) {
+    private record Rule(Pattern source, String target, String note, List<String> alternatives) {
     }
+
+    /** How users write some PostgreSQL types, as {@code format_type} writes them. */
+    private static final List<String[]> ALIASES = List.of(new String[] {"int2", "smallint"},
+            new String[] {"int4", "integer"}, new String[] {"int", "integer"}, new String[] {"int8", "bigint"},
+            new String[] {"bool", "boolean"}, new String[] {"float4", "real"},
+            new String[] {"float8", "double precision"}, new String[] {"double", "double precision"});
+    private static final Pattern VARCHAR = Pattern.compile("varchar\\((\\d+)\\)");
+    private static final Pattern CHAR = Pattern.compile("(?:char|character|bpchar)\\((\\d+)\\)");
 
     /**
      * What a source type becomes.
@@ -33,9 +45,15 @@ public final class TypeMapping {
      * @param source  the source's type, as the source wrote it
      * @param target  the target's type, or null when the type is refused or unknown
      * @param note    what is lossy or risky (empty when every value arrives unchanged); for a refused or unknown
-     *                type, why and what to do
+     *                type, or a choice outside the rule's, why and what to do
+     * @param chosen  the target was chosen in the manifest ({@code schema.columns}), not given by the rule
+     * @param choices the types the column may be made as: the rule's first, then its alternatives
      */
-    public record Mapped(String source, String target, String note) {
+    public record Mapped(String source, String target, String note, boolean chosen, List<String> choices) {
+        public Mapped {
+            choices = List.copyOf(choices);
+        }
+
         public boolean mapped() {
             return target != null;
         }
@@ -51,17 +69,62 @@ public final class TypeMapping {
             Matcher m = r.source.matcher(t);
             if (m.matches()) {
                 if (r.target.equals("-")) {
-                    return new Mapped(sourceType, null, r.note);
+                    return new Mapped(sourceType, null, r.note, false, List.of());
                 }
-                String target = r.target;
-                for (int g = m.groupCount(); g >= 1; g--) {
-                    target = target.replace("$" + g, m.group(g) == null ? "" : m.group(g));
-                }
-                return new Mapped(sourceType, target, r.note);
+                List<String> choices = new ArrayList<>();
+                choices.add(substitute(r.target, m));
+                r.alternatives.forEach(a -> choices.add(substitute(a, m)));
+                return new Mapped(sourceType, choices.get(0), r.note, false, choices);
             }
         }
         return new Mapped(sourceType, null, "no rule maps " + sourceType + "; leave the table out (scope.exclude) or "
-                + "change the column's type");
+                + "change the column's type", false, List.of());
+    }
+
+    /**
+     * What a source type becomes when the manifest chose {@code chosen} for the column ({@code schema.columns}):
+     * the chosen type when the rule lists it (as {@code format_type} writes it, whatever alias was written), else
+     * not mapped, with the choices in the note. Null {@code chosen}: {@link #map(String)}.
+     */
+    public Mapped map(String sourceType, String chosen) {
+        Mapped rule = map(sourceType);
+        if (chosen == null || !rule.mapped()) {
+            return rule;
+        }
+        String wanted = canonical(chosen);
+        if (!rule.choices().contains(wanted)) {
+            return new Mapped(sourceType, null, "a " + sourceType + " column may be made as " + String.join(", ",
+                    rule.choices()) + ", not " + chosen + " (each of those reads the values as they are written)",
+                    true, rule.choices());
+        }
+        return new Mapped(sourceType, wanted, wanted.equals(rule.target()) ? rule.note() : "", true, rule.choices());
+    }
+
+    /** A PostgreSQL type as {@code format_type} writes it: lower case, single spaces, common aliases spelled out. */
+    static String canonical(String type) {
+        String t = type.trim().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ").replaceAll(" ?\\( ?", "(")
+                .replaceAll(" ?, ?", ",").replaceAll(" ?\\)", ")");
+        for (String[] a : ALIASES) {
+            if (t.equals(a[0])) {
+                return a[1];
+            }
+        }
+        Matcher v = VARCHAR.matcher(t);
+        if (v.matches()) {
+            return "character varying(" + v.group(1) + ")";
+        }
+        Matcher c = CHAR.matcher(t);
+        if (c.matches()) {
+            return "character(" + c.group(1) + ")";
+        }
+        return t;
+    }
+
+    private static String substitute(String target, Matcher m) {
+        for (int g = m.groupCount(); g >= 1; g--) {
+            target = target.replace("$" + g, m.group(g) == null ? "" : m.group(g));
+        }
+        return target;
     }
 
     private static TypeMapping load(String resource) {
@@ -79,7 +142,8 @@ public final class TypeMapping {
                 if (f.length < 2) {
                     throw new IllegalStateException("type mapping " + resource + ": not a rule: " + line);
                 }
-                rules.add(new Rule(Pattern.compile(f[0]), f[1], f.length > 2 ? f[2] : ""));
+                List<String> alternatives = f.length > 3 && !f[3].isBlank() ? List.of(f[3].split("\\|")) : List.of();
+                rules.add(new Rule(Pattern.compile(f[0]), f[1], f.length > 2 ? f[2] : "", alternatives));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

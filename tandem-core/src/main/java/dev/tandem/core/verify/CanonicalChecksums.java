@@ -54,14 +54,16 @@ import java.util.stream.Stream;
  * spaces (PostgreSQL pads them, MySQL strips them), JSON on either side is compared parsed with its keys sorted,
  * a {@code uuid} on either side in lower case, a single-precision float on either side as a float (MySQL prints a
  * {@code FLOAT} with 6 digits only, so its reader selects it as a double, exact, which this rounds back), a MySQL
- * {@code TIME} or a PostgreSQL {@code interval} on either side as a signed span ({@link #duration}). The
+ * {@code TIME} or a PostgreSQL {@code interval} on either side as a signed span ({@link #duration}), a MySQL
+ * {@code tinyint(1)} (which its reader returns as a number) against a boolean as t/f — and against a smallint (a
+ * type chosen in {@code schema.columns}) as the number it is. The
  * encoded texts are also what a repair writes to the target, and
  * PostgreSQL reads each of them back as the same value.
  */
 public final class CanonicalChecksums implements Checksums {
     /** How a column pair's values are normalised beyond their JDBC type. */
     public enum Norm {
-        AS_READ, TRIM_PAD, JSON, LOWER, FLOAT4, DURATION
+        AS_READ, TRIM_PAD, JSON, LOWER, FLOAT4, DURATION, BOOLEAN
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -98,6 +100,9 @@ public final class CanonicalChecksums implements Checksums {
                 out.put(c, Norm.FLOAT4);
             } else if (types.stream().anyMatch(t -> t.equals("interval") || TIME.matcher(t).matches())) {
                 out.put(c, Norm.DURATION);
+            } else if (types.contains("tinyint(1)") && types.stream().anyMatch(t -> t.equals("boolean")
+                    || t.equals("bool"))) {
+                out.put(c, Norm.BOOLEAN);
             } else if (types.stream().anyMatch(t -> t.equals("bpchar") || t.startsWith("character(")
                     || t.startsWith("char(") || t.equals("character") || t.equals("char"))) {
                 out.put(c, Norm.TRIM_PAD);
@@ -245,6 +250,7 @@ public final class CanonicalChecksums implements Checksums {
                 case LOWER -> v.stripTrailing().toLowerCase(Locale.ROOT);
                 case FLOAT4 -> float4(v);
                 case DURATION -> duration(v);
+                case BOOLEAN -> v.equals("1") ? "t" : v.equals("0") ? "f" : v;
                 case AS_READ -> v;
             };
         }

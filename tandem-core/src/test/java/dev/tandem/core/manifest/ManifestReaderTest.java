@@ -294,6 +294,43 @@ class ManifestReaderTest {
     }
 
     @Test
+    void readsSchemaAsAModeOrAMapOfTypeChoices() {
+        assertThat(draft("\"schema\": \"existing\"").types()).isEqualTo(ColumnTypes.DEFAULT);
+        Manifest m = reader.read(String.join("\n", "id: t", "schema:", "  mode: existing", "  zero_dates: as_null",
+                "  columns:", "    - {table: shop.kinds, column: flag, type: smallint}",
+                "    - {table: kinds, column: j, type: ' json '}", ""), "test", ManifestReader.Purpose.DRAFT);
+        assertThat(m.schema()).isEqualTo(SchemaMode.EXISTING);
+        assertThat(m.types().zeroDates()).isEqualTo(ColumnTypes.ZeroDates.AS_NULL);
+        assertThat(m.types().columns()).containsExactly(new ColumnTypes.Column("shop.kinds", "flag", "smallint"),
+                new ColumnTypes.Column("kinds", "j", "json"));
+        assertThat(m.types().column("shop", "kinds", "flag")).map(ColumnTypes.Column::type).hasValue("smallint");
+        assertThat(m.types().column("shop", "kinds", "j")).map(ColumnTypes.Column::type).hasValue("json");
+        assertThat(m.types().column("other", "kinds", "flag")).isEmpty();
+        assertThat(draft("\"schema\": {\"zero_dates\": \"as_null\"}").schema()).isEqualTo(SchemaMode.CREATE);
+
+        assertThatThrownBy(() -> reader.read(String.join("\n", "id: t", "schema:", "  zero_dates: null",
+                "  columns:", "    - {table: a.b.c, column: x, type: int}", "    - {table: t, column: x}",
+                "    - {table: t, column: y, type: int, cast: x}", "    - {table: t, column: y, type: bigint}",
+                "  mod: create", ""), "test", ManifestReader.Purpose.DRAFT))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).containsExactly(
+                                "schema.zero_dates: null is YAML's empty value, not a choice; write zero_dates: "
+                                        + "as_null to write zero dates as NULL, or refuse (the default into "
+                                        + "PostgreSQL)",
+                                "schema.columns[0].table: 'a.b.c' is not a table name; write schema.table or table",
+                                "schema.columns[1].type: missing; write the PostgreSQL type to make the column as, "
+                                        + "such as smallint",
+                                "schema.columns[2].cast: is not a known key of schema.columns[2]; expected one of "
+                                        + "table, column, type",
+                                "schema.columns[3]: 't.y' is listed twice; keep one entry per column",
+                                "schema.mod: is not a known key of schema; did you mean mode?"));
+        assertThatThrownBy(() -> draft("\"schema\": {\"zero_dates\": \"null\"}"))
+                .isInstanceOfSatisfying(ManifestException.class, ex -> assertThat(ex.details())
+                        .extracting(Problem::message).singleElement().asString()
+                        .startsWith("schema.zero_dates: 'null' is unknown"));
+    }
+
+    @Test
     void readsSeed001sMigrationIdAndPhases() {
         ManifestDocument doc = reader.document("{\"migration_id\": \"orders\", \"phases\": [\"prepare\", "
                 + "\"backfill\", \"dual_write\", \"cutover\", \"cleanup\"]}", "seed001",

@@ -37,4 +37,26 @@ class TypeMappingTest {
         assertThat(odd.mapped()).isFalse();
         assertThat(odd.note()).contains("no rule maps vector(3)");
     }
+
+    @Test
+    void takesAChosenTypeOnlyFromTheRulesChoicesWhateverAliasIsWritten() {
+        TypeMapping.Mapped small = m.map("tinyint(1)", "int2");
+        assertThat(small.target()).isEqualTo("smallint");
+        assertThat(small.chosen()).isTrue();
+        assertThat(small.note()).isEmpty(); // a smallint holds every tinyint(1)
+        assertThat(m.map("tinyint(1)", "BOOL").target()).isEqualTo("boolean");
+        assertThat(m.map("tinyint(1)", "bool").note()).contains("does not fit a boolean");
+        assertThat(m.map("char(3)", "char(3)").target()).isEqualTo("character(3)");
+        assertThat(m.map("char(3)", "bpchar ( 3 )").target()).isEqualTo("character(3)");
+        assertThat(m.map("varchar(40)", "TEXT").target()).isEqualTo("text");
+        assertThat(m.map("json", "json").target()).isEqualTo("json");
+        assertThat(m.map("float", "float8").target()).isEqualTo("double precision");
+        assertThat(m.map("int(11)", null).target()).isEqualTo("integer");
+        TypeMapping.Mapped refused = m.map("tinyint(1)", "text");
+        assertThat(refused.mapped()).isFalse();
+        assertThat(refused.note()).isEqualTo("a tinyint(1) column may be made as boolean, smallint, integer, bigint, "
+                + "not text (each of those reads the values as they are written)");
+        assertThat(m.map("bigint(20)", "integer").mapped()).isFalse(); // narrower: values would not fit
+        assertThat(m.map("point", "bytea").note()).contains("spatial types are not mapped");
+    }
 }

@@ -31,8 +31,8 @@ import java.util.stream.Collectors;
 /**
  * What a MySQL or MariaDB endpoint needs. As a source: SELECT on the tables, and for binlog capture log_bin on,
  * binlog_format ROW, binlog_row_image FULL, a server_id, and REPLICATION SLAVE plus REPLICATION CLIENT (MariaDB:
- * BINLOG MONITOR); into PostgreSQL, no zero dates in the rows ({@link MySqlProfile}). As a target: CREATE, or the tables
- * with INSERT, UPDATE, DELETE and SELECT.
+ * BINLOG MONITOR); into PostgreSQL, no value in the rows PostgreSQL cannot take ({@link MySqlProfile}). As a
+ * target: CREATE, or the tables with INSERT, UPDATE, DELETE and SELECT.
  */
 final class MySqlPreflight implements Preflight {
     private final Flavor flavor;
@@ -86,7 +86,7 @@ final class MySqlPreflight implements Preflight {
             }
         }
         if (toPostgres && m.data().moves()) {
-            MySqlProfile.zeroDates(c, flavor, request.sourceTables(), m.types().zeroDatesOrRefuse(), out);
+            MySqlProfile.profile(c, flavor, request.sourceTables(), m.types(), out);
         }
         if (m.cdc().method() == Cdc.Method.TIMESTAMP_COLUMN) {
             for (TableInfo t : request.sourceTables()) {

@@ -25,8 +25,9 @@ import java.util.stream.Collectors;
 
 /**
  * {@code schema: create} from MySQL / MariaDB onto PostgreSQL: each table made in a schema named like the source
- * database, every column in the type {@link TypeMapping#MYSQL_TO_POSTGRESQL} gives it (or the one {@code schema.columns}
- * chose among the rule's), NOT NULL (but not on a date column whose zero dates become NULL), literal and
+ * database, every column in the type {@link TypeMapping#MYSQL_TO_POSTGRESQL} gives it (or the one
+ * {@code schema.columns} chose among the rule's), NOT NULL (but not on a date column whose zero dates become NULL),
+ * literal and
  * CURRENT_TIMESTAMP defaults, AUTO_INCREMENT as an identity column (set past the source's AUTO_INCREMENT after the
  * data); after the data the secondary and unique indexes and the foreign keys between tables in scope. What has no
  * PostgreSQL equivalent is said, never silently dropped: a column type no rule maps (or one a rule refuses) and a
@@ -120,12 +121,28 @@ final class MySqlToPostgresSchema implements SchemaCopier {
                         + "PostgreSQL reads the same way; set it on the target if it matters)");
             }
         }
+        if (mapped.target().equals("text") && col.nativeType().toLowerCase(Locale.ROOT).startsWith("enum(")) {
+            sql.append(' ').append(enumCheck(col));
+        }
         if (!col.nullable() && dated(col) && types.zeroDatesOrRefuse() == ColumnTypes.ZeroDates.AS_NULL) {
             done.add("made " + where + " without NOT NULL (schema.zero_dates: as_null writes its zero dates as NULL)");
         } else if (!col.nullable()) {
             sql.append(" NOT NULL");
         }
         return sql.toString();
+    }
+
+    /**
+     * An {@code enum}'s members as a CHECK on the text it is made as, so the target keeps the source's domain after a
+     * cutover; with {@code ''}, the value MySQL stores for one outside its members when not in strict mode.
+     */
+    static String enumCheck(ColumnInfo col) {
+        List<String> members = new ArrayList<>(BinlogValues.members(col.nativeType()));
+        if (!members.contains("")) {
+            members.add("");
+        }
+        return "CHECK (" + quote(col.name()) + " IN (" + members.stream().map(m -> "'" + m.replace("'", "''") + "'")
+                .collect(Collectors.joining(", ")) + "))";
     }
 
     /**

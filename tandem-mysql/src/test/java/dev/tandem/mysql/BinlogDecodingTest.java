@@ -106,14 +106,15 @@ class BinlogDecodingTest {
                 java.sql.Types.TIMESTAMP, true, null, false, false, false);
         long micros = BinlogDecoding.unixMillis(1000, 1, 9, 1, 2, 3, 456) * 1000 + 789;
         assertThat(BinlogValues.of("d", date, null, true, REFUSE).text(micros)).isEqualTo("1000-01-09");
-        assertThat(BinlogValues.of("t", datetime, null, true, REFUSE).text(micros)).isEqualTo("1000-01-09 01:02:03.456789");
+        assertThat(BinlogValues.of("t", datetime, null, true, REFUSE).text(micros))
+                .isEqualTo("1000-01-09 01:02:03.456789");
     }
 
     /** A zero date in the log is written as it was (a MySQL target), as NULL, or stops the stream naming the column. */
     @Test
     void writesAZeroDateByTheChosenPolicy() {
-        dev.tandem.core.spi.ColumnInfo ts = new dev.tandem.core.spi.ColumnInfo("ts", "timestamp", java.sql.Types.TIMESTAMP,
-                true, null, false, false, false);
+        dev.tandem.core.spi.ColumnInfo ts = new dev.tandem.core.spi.ColumnInfo("ts", "timestamp",
+                java.sql.Types.TIMESTAMP, true, null, false, false, false);
         BinlogDecoding.ZeroDate zero = new BinlogDecoding.ZeroDate("2024-00-10 00:00:00");
         assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.KEEP).text(zero))
                 .isEqualTo("2024-00-10 00:00:00");

@@ -26,6 +26,13 @@ class MySqlToPostgresSchemaTest {
     }
 
     @Test
+    void keepsAnEnumsMembersAsACheckWithMySqlsErrorValue() {
+        assertThat(MySqlToPostgresSchema.enumCheck(new dev.tandem.core.spi.ColumnInfo("size", "enum('s','it''s')",
+                java.sql.Types.VARCHAR, true, null, false, false, false)))
+                .isEqualTo("CHECK (\"size\" IN ('s', 'it''s', ''))");
+    }
+
+    @Test
     void leavesOutWhatPostgresWouldReadOtherwise() {
         assertThat(MySqlToPostgresSchema.defaultValue("'0000-00-00 00:00:00'", "timestamp(0) without time zone"))
                 .isEqualTo(Optional.empty());

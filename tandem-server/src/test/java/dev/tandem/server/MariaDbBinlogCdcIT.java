@@ -468,7 +468,8 @@ class MariaDbBinlogCdcIT {
             assertThat(single(t, "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN "
                     + "attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid "
                     + "= 'tandem.chosen'::regclass AND attname IN ('flag', 'd', 'js', 'c')"))
-                    .as("made as chosen; d without NOT NULL").isEqualTo("flag smallint, d date, js json, c character(4)");
+                    .as("made as chosen; d without NOT NULL")
+                    .isEqualTo("flag smallint, d date, js json, c character(4)");
         }
     }
 

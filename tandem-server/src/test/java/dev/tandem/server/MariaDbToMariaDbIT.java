@@ -318,11 +318,6 @@ class MariaDbToMariaDbIT {
         TARGET.server().execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'migrator'@'%'");
         try (InProcessServer server = RoutedCutover.server(dir.resolve("server-store"), PW)) {
             RoutedCutover.create(server, "maria-cut", SOURCE.server().jdbcUrl(), TARGET.server().jdbcUrl());
-            // what plan refuses does not come in by a PATCH either: repairs into MySQL/MariaDB are not built
-            Api.Response repair = server.api.call("PATCH", "/api/v1/migrations/maria-cut", RoutedCutover.ADMIN,
-                    "{\"validation\": {\"continuous\": true, \"repair\": true}}");
-            assertThat(repair.status()).as(repair.toString()).isEqualTo(400);
-            assertThat(repair.toString()).contains("validation.repair: true: repairing drift on mariadb is not built");
             try (com.zaxxer.hikari.HikariDataSource sourcePool = RoutedCutover.pool(SOURCE.server().jdbcUrl(), PW);
                  com.zaxxer.hikari.HikariDataSource targetPool = RoutedCutover.pool(TARGET.server().jdbcUrl(), PW)) {
                 // a rolled-back insert moves the source's AUTO_INCREMENT past every id it holds; after the cutover
@@ -431,12 +426,13 @@ class MariaDbToMariaDbIT {
 
     /**
      * Continuous verification on a MariaDB target: on a table of every type, a row changed in many columns, one
-     * deleted and one forged on the target behind the stream's back are found (nothing else), and every other row is
-     * equal column by column. Repairing them is refused by plan (validation.repair) and by tandem verify --repair: a
-     * repair wrote the comparison's normalised values (tinyint(1) 5 became 1, JSON re-serialised) when tried.
+     * deleted and one forged on the target behind the stream's back are found (nothing else) and repaired with the
+     * source's own values — a tinyint(1) holding 5, JSON text as written, a char's padding, a latin1 text, binary
+     * bytes, a time of -838 h, a date before 1582; then more, with {@code tandem verify --repair} running beside
+     * it. Ends with every row equal column by column, as the servers print them.
      */
     @Test
-    void findsDriftOfEveryTypeOnAMariaDbTargetAndRefusesToRepairIt() throws Exception {
+    void findsAndRepairsDriftOfEveryTypeOnAMariaDbTarget() throws Exception {
         SOURCE.server().execute("CREATE TABLE kinds3 LIKE kinds");
         try (Connection c = SOURCE.server().connect()) {
             fill(c, "kinds3", -50, 400);
@@ -447,36 +443,40 @@ class MariaDbToMariaDbIT {
                 "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
                 "scope: {tables: [kinds3]}", "schema: create", "data: {chunk_rows: 100, parallelism: 2}",
                 "cdc: {method: binlog, heartbeat_interval: 1s}", "continuous: {enabled: true, stop_when: manual}",
-                "validation: {continuous: true, repair: false, rows_per_second: 20000}", ""), StandardCharsets.UTF_8);
+                "validation: {continuous: true, repair: true, rows_per_second: 20000}", ""), StandardCharsets.UTF_8);
+        CliRun plan = CliRun.of(ENV, "plan", "-f", manifest.toString());
+        assertThat(plan.exitCode()).as(plan.all()).isZero();
         String store = dir.resolve("drift-store").toString();
         CompletableFuture<CliRun> migrate = CompletableFuture.supplyAsync(() ->
                 CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store));
         StoreWait.catchUp(store, ENV, "maria-drift", migrate);
         try (ControlStore cs = ControlStore.openExisting(store, ENV::get)) {
             long run = StoreWait.continuousRun(cs, "maria-drift");
-            TARGET.server().execute("UPDATE kinds3 SET u64 = 1, ok = 0, b12 = 5, dec1 = 1.5, f = 2, v = 'forged', "
-                            + "bin = UNHEX('00000000'), j = '{\"x\": 1}', s = 'c', dt = '2000-01-01', "
-                            + "dd = '2000-01-01', tm = '01:02:03', yr = 2000 WHERE id = 10",
-                    "DELETE FROM kinds3 WHERE id = 20",
+            TARGET.server().execute(forge(10), "DELETE FROM kinds3 WHERE id = 20",
                     "INSERT INTO kinds3 (id, v) VALUES (900000, 'forged')");
-            assertThat(StoreWait.drift(cs, run, 3, migrate, false)).containsExactlyInAnyOrder(
+            assertThat(StoreWait.repairedDrift(cs, run, 3, migrate)).containsExactlyInAnyOrder(
                     "[\"10\"] mismatch", "[\"20\"] missing_on_target", "[\"900000\"] extra_on_target");
             Thread.sleep(1000);
             assertThat(cs.drift().list(run)).as("nothing else").hasSize(3);
+            // more drift, and tandem verify --repair while the stream runs (continuous verification may take some)
+            TARGET.server().execute(forge(-6), forge(3), "DELETE FROM kinds3 WHERE id = 0");
+            CliRun repair = CliRun.of(ENV, "verify", "-f", manifest.toString(), "--store", store, "--repair");
+            assertThat(repair.exitCode()).as(repair.all()).isZero();
+            assertThat(repair.all()).containsAnyOf("differing rows, all repaired", "equal");
         }
         CliRun stop = CliRun.of(ENV, "stop", "maria-drift", "--store", store);
         assertThat(stop.exitCode()).as(stop.all()).isZero();
         CliRun stopped = migrate.get(2, TimeUnit.MINUTES);
         assertThat(stopped.exitCode()).as(stopped.all()).isZero();
-        assertSame("kinds3", "id NOT IN (10, 20, 900000)");
+        assertSame("kinds3");
+    }
 
-        CliRun repair = CliRun.of(ENV, "verify", "-f", manifest.toString(), "--store", store, "--repair");
-        assertThat(repair.exitCode()).as(repair.all()).isEqualTo(2);
-        assertThat(repair.all()).contains("--repair: repairing drift on mariadb is not built yet");
-        Files.writeString(manifest, Files.readString(manifest).replace("repair: false", "repair: true"));
-        CliRun plan = CliRun.of(ENV, "plan", "-f", manifest.toString());
-        assertThat(plan.exitCode()).as(plan.all()).isNotZero();
-        assertThat(plan.all()).contains("validation.repair: repairing drift on mariadb is not built yet");
+    /** An UPDATE on the target that changes row {@code id} in a column of each type. */
+    private static String forge(int id) {
+        return "UPDATE kinds3 SET u64 = 1, ok = 0, b1 = 1 - b1, b12 = 5, dec1 = 1.5, f = 2, d = 3, c = 'x', "
+                + "v = 'forged', lat = 'x', t = 'x', bin = UNHEX('00000000'), vb = NULL, j = '{\"x\": 1}', e = 'x', "
+                + "s = 'c', dt = '2000-01-01', ts = '2001-01-01', dd = '2000-01-01', tm = '01:02:03', yr = 2000 "
+                + "WHERE id = " + id;
     }
 
     /**

@@ -75,6 +75,8 @@ class MariaDbToPostgresIT {
                         + "PRIMARY KEY (region, n), CONSTRAINT order_lines_code FOREIGN KEY (code) REFERENCES codes (code) ON DELETE SET NULL)",
                 "CREATE TABLE counters (id int AUTO_INCREMENT PRIMARY KEY, v varchar(10))",
                 "CREATE TABLE zeros (id int PRIMARY KEY, day date)",
+                "CREATE TABLE unfit (id int PRIMARY KEY, flag tinyint(1), born date, lat text CHARACTER SET latin1, "
+                        + "u varchar(20) CHARACTER SET utf8mb4)",
                 "CREATE USER 'migrator'@'%' IDENTIFIED BY '" + PW + "'",
                 "GRANT SELECT ON tandem.* TO 'migrator'@'%'");
         TARGET.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + PW + "'");
@@ -137,6 +139,9 @@ class MariaDbToPostgresIT {
                 // the counter runs ahead of the largest key: the target's identity must continue past it
                 st.execute("DELETE FROM counters WHERE id > 1000");
                 st.execute("INSERT INTO zeros VALUES (1, '2024-01-01'), (2, '0000-00-00'), (3, NULL)");
+                st.execute("INSERT INTO unfit VALUES (1, 1, '2024-01-01', 'fine', 'fine'), (2, 5, '0000-03-04', "
+                        + "CONCAT('a', CHAR(0), 'b'), 'ok'), (3, -1, '0000-00-00', 'x', CONCAT('ü', CHAR(0))), "
+                        + "(4, 0, NULL, NULL, NULL)");
             }
             s.commit();
         }
@@ -219,6 +224,9 @@ class MariaDbToPostgresIT {
                     + "FROM information_schema.columns WHERE table_schema = 'tandem' AND table_name = 'everything' "
                     + "AND column_name IN ('flag', 'big_u', 'tm', 'js', 'ts', 'st')")).isEqualTo("flag boolean, "
                     + "big_u numeric, js jsonb, ts timestamp with time zone, tm interval, st text");
+            assertThat(single(t, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                    + "'tandem.everything'::regclass AND contype = 'c'")).as("the enum's members kept")
+                    .contains("'small'::text", "'medium'::text", "'large'::text", "''::text");
             assertThat(single(t, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'tandem' "
                     + "AND indexname IN ('everything_by_dt', 'everything_by_vc_id')")).isEqualTo("2");
             assertThat(single(t, "SELECT count(*) FROM pg_constraint WHERE conname = 'order_lines_code' "
@@ -232,21 +240,38 @@ class MariaDbToPostgresIT {
         }
     }
 
+    /**
+     * What PostgreSQL cannot take — zero dates, a date in year 0, a tinyint(1) holding 5 made as a boolean, NUL in
+     * text of either character set — is counted by plan from the rows and refused by plan and migrate alike before
+     * anything is made; the manifest's choices turn the zero dates into NULL and keep the flag's numbers.
+     */
     @Test
-    void zeroDatesAreCountedByPlanAndRefusedBeforeAnythingIsCopied() throws Exception {
-        Path manifest = manifest("zero-dates", "scope: {tables: [zeros]}");
-        String finding = "column day holds 1 zero date ('0000-00-00', or a zero month or day), which PostgreSQL has "
-                + "no value for";
+    void valuesPostgresCannotTakeAreCountedByPlanAndRefusedBeforeAnythingIsCopied() throws Exception {
+        Path manifest = manifest("zero-dates", "scope: {tables: [zeros, unfit]}");
+        List<String> findings = List.of("column day holds 1 zero date ('0000-00-00', or a zero month or day), which "
+                        + "PostgreSQL has no value for",
+                "UPDATE `tandem`.`zeros` SET `day` = NULL WHERE MONTH(`day`) = 0 OR DAYOFMONTH(`day`) = 0;",
+                "column born holds 1 date in year 0, which PostgreSQL has no value for",
+                "column born holds 1 zero date", "column flag holds 2 values other than 0 and 1, which the boolean it "
+                        + "maps to cannot hold", "{table: tandem.unfit, column: flag, type: smallint}",
+                "column lat holds 1 value with a NUL character, which PostgreSQL text cannot hold",
+                "column u holds 1 value with a NUL character");
         CliRun plan = CliRun.of(ENV, "plan", "-f", manifest.toString());
         assertThat(plan.exitCode()).as(plan.all()).isEqualTo(4);
-        assertThat(plan.all()).contains(finding, "UPDATE `tandem`.`zeros` SET `day` = NULL WHERE MONTH(`day`) = 0 OR "
-                + "DAYOFMONTH(`day`) = 0;");
+        assertThat(plan.all()).contains(findings);
         CliRun run = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", store());
         assertThat(run.exitCode()).as(run.all()).isEqualTo(4);
-        assertThat(run.all()).contains(finding);
+        assertThat(run.all()).contains(findings.get(0), findings.get(2), findings.get(4), findings.get(6));
         try (Connection t = TARGET.server().connect()) {
             assertThat(single(t, "SELECT to_regclass('tandem.zeros')")).as("nothing created").isNull();
         }
+        Files.writeString(manifest, Files.readString(manifest).replace("schema: create", "schema: {mode: create, "
+                + "zero_dates: as_null, columns: [{table: unfit, column: flag, type: smallint}]}"));
+        CliRun chosen = CliRun.of(ENV, "plan", "-f", manifest.toString());
+        assertThat(chosen.exitCode()).as(chosen.all()).isEqualTo(4);
+        assertThat(chosen.all()).contains("column day holds 1 zero date ('0000-00-00', or a zero month or day), "
+                + "copied and streamed as NULL (schema.zero_dates: as_null)", findings.get(2), findings.get(6))
+                .doesNotContain("values other than 0 and 1");
     }
 
     /**

@@ -15,7 +15,6 @@ import dev.tandem.core.plan.PlanReport;
 import dev.tandem.core.spi.Connector;
 import dev.tandem.core.spi.Finding;
 import dev.tandem.core.spi.Role;
-import dev.tandem.core.verify.Repairs;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -157,10 +156,6 @@ final class Built {
 
     private static void targetSide(Manifest m, Connector source, Connector target, List<Gap> out) {
         String engine = target.name();
-        if (m.validation().repair()) {
-            Repairs.whyNot(Engine.of(engine).orElse(null)).ifPresent(why -> gap(out, Role.TARGET, "validation.repair",
-                    why, Repairs.FIX));
-        }
         if (m.data().moves() && target.chunkWriter().isEmpty()) {
             gap(out, Role.TARGET, "target", "loading rows into " + engine + " is not built yet", "migrate into "
                     + "PostgreSQL (tandem verify compares " + engine + " with another database already)");

@@ -45,8 +45,18 @@ public interface Checksums {
     record RangeChecksum(long rows, String checksum) {
     }
 
-    /** One row: its hash and values, parallel to the columns asked for. */
-    record Row(long hash, List<String> values) {
+    /**
+     * One row: its hash and values, parallel to the columns asked for.
+     *
+     * @param values  as compared (normalised where the two sides print one value differently)
+     * @param written as read, before that normalisation: what a repair writes, so the target gets the source's own
+     *                value (a MySQL JSON text as it was, not re-serialised with its keys sorted)
+     */
+    record Row(long hash, List<String> values, List<String> written) {
+        /** A row whose values are compared as they are read. */
+        public Row(long hash, List<String> values) {
+            this(hash, values, values);
+        }
     }
 
     /** Receives row hashes. */

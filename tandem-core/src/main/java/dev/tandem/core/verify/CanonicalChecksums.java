@@ -149,8 +149,9 @@ public final class CanonicalChecksums implements Checksums {
         Encoder e = new Encoder(table, List.of(), columns);
         Row[] out = {null};
         reader.rowsByKey(c, table, columns, List.of(key), rs -> {
-            List<String> values = e.values(rs);
-            out[0] = new Row(e.hash(values), values);
+            List<String> read = e.read(rs);
+            List<String> values = e.normalised(read);
+            out[0] = new Row(e.hash(values), values, read);
         });
         return Optional.ofNullable(out[0]);
     }
@@ -204,6 +205,24 @@ public final class CanonicalChecksums implements Checksums {
             return out;
         }
 
+        /** The columns' values in their canonical text, not normalised for the other side. */
+        List<String> read(ResultSet rs) throws SQLException {
+            List<String> out = new ArrayList<>(columns.size());
+            for (int i = 0; i < columns.size(); i++) {
+                out.add(canonical(rs, keys.size() + i + 1));
+            }
+            return out;
+        }
+
+        /** {@link #read} values normalised for the comparison. */
+        List<String> normalised(List<String> read) {
+            List<String> out = new ArrayList<>(read.size());
+            for (int i = 0; i < read.size(); i++) {
+                out.add(normalise(read.get(i), columns.get(i)));
+            }
+            return out;
+        }
+
         long hash(ResultSet rs) throws SQLException {
             return hash(values(rs));
         }
@@ -231,6 +250,10 @@ public final class CanonicalChecksums implements Checksums {
         }
 
         private String value(ResultSet rs, int i, String column) throws SQLException {
+            return normalise(canonical(rs, i), column);
+        }
+
+        private String canonical(ResultSet rs, int i) throws SQLException {
             if (types == null) {
                 ResultSetMetaData md = rs.getMetaData();
                 types = new int[md.getColumnCount() + 1];
@@ -240,7 +263,10 @@ public final class CanonicalChecksums implements Checksums {
                     typeNames[k] = String.valueOf(md.getColumnTypeName(k)).toLowerCase(Locale.ROOT);
                 }
             }
-            String v = canonical(rs, i, types[i], typeNames[i]);
+            return CanonicalChecksums.canonical(rs, i, types[i], typeNames[i]);
+        }
+
+        private String normalise(String v, String column) {
             if (v == null) {
                 return null;
             }

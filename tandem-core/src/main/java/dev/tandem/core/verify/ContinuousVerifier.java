@@ -2,7 +2,6 @@ package dev.tandem.core.verify;
 
 import dev.tandem.core.backfill.ChunkPlanner;
 import dev.tandem.core.cdc.StreamApplier;
-import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.plan.TableJob;
 import dev.tandem.core.plan.Tables;
@@ -113,9 +112,7 @@ public final class ContinuousVerifier implements StreamApplier.AppliedListener, 
         PairChecksums sums = PairChecksums.of(source, target, this.jobs.values());
         this.sourceSums = sums.source();
         this.targetSums = sums.target();
-        // Repairs refused by plan, migrate and PATCH alike; not taken here either, whatever reached the manifest
-        this.repairer = m.validation().repair() && Repairs.whyNot(Engine.of(target.name()).orElse(null))
-                .isEmpty() ? target.changeApplier() : Optional.empty();
+        this.repairer = m.validation().repair() ? target.changeApplier() : Optional.empty();
         this.applied = new AppliedRows(this.jobs.keySet());
         this.pass = new FullPass(this.jobs, new ChunkPlanner(source.keySampler().orElseThrow(), m.data().chunkRows()),
                 rowsPerSecond);

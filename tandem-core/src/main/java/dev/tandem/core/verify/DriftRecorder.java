@@ -127,7 +127,7 @@ final class DriftRecorder {
                 ConflictResolution.Strategy.SOURCE_WINS, null);
         Change fix = now.isEmpty()
                 ? new Change(Change.Kind.DELETE, table, d.key(), List.of(), List.of(), null, null, null)
-                : new Change(Change.Kind.UPSERT, table, d.key(), source.columns(), now.get().values(), null, null,
+                : new Change(Change.Kind.UPSERT, table, d.key(), source.columns(), now.get().written(), null, null,
                 null);
         try {
             try {

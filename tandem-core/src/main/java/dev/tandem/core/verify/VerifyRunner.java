@@ -2,7 +2,6 @@ package dev.tandem.core.verify;
 
 import dev.tandem.core.error.ErrorCode;
 import dev.tandem.core.error.TandemException;
-import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.plan.TableJob;
 import dev.tandem.core.plan.Tables;
@@ -158,11 +157,6 @@ public final class VerifyRunner {
     private static ChangeApplier repairer(Connector target, Options opts) {
         if (!opts.repair()) {
             return null;
-        }
-        Optional<String> why = Repairs.whyNot(Engine.of(target.name()).orElse(null));
-        if (why.isPresent()) {
-            throw TandemException.badInput("--repair: " + why.get() + "; run tandem verify without --repair: it "
-                    + "lists the differing rows by key");
         }
         return target.changeApplier().orElseThrow(() -> TandemException.badInput("--repair needs a target that can "
                 + "apply rows; " + target.name() + " cannot yet"));

@@ -33,6 +33,18 @@ class CanonicalChecksumsTest {
     }
 
     /**
+     * A tinyint(1), which the MySQL reader returns as its number, compares as t/f with a boolean and as the number it
+     * is with a smallint chosen for it (schema.columns).
+     */
+    @Test
+    void aTinyint1ComparesAsABooleanOnlyWithABoolean() {
+        TableInfo mysql = table("id bigint", "ok tinyint(1)", "flag tinyint(1)");
+        TableInfo pg = table("id bigint", "ok boolean", "flag smallint");
+        assertThat(CanonicalChecksums.norms(mysql, pg, List.of("ok", "flag")))
+                .containsExactly(java.util.Map.entry("ok", Norm.BOOLEAN));
+    }
+
+    /**
      * A MySQL TIME and the PostgreSQL interval it maps to print the same span differently (found by continuous
      * verification of a MariaDB → PostgreSQL stream: every row with a TIME column reported as drift).
      */

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.core.error.TandemException;
 import dev.tandem.core.lifecycle.LifecycleEvent;
 import dev.tandem.core.lifecycle.MigrationState;
-import dev.tandem.core.manifest.Engine;
 import dev.tandem.core.manifest.Manifest;
 import dev.tandem.core.manifest.ManifestDocument;
 import dev.tandem.core.manifest.ManifestException;
@@ -20,7 +19,6 @@ import dev.tandem.core.migrate.Planner;
 import dev.tandem.core.spi.ConnectorRegistry;
 import dev.tandem.core.store.ControlStore;
 import dev.tandem.core.store.MigrationRecord;
-import dev.tandem.core.verify.Repairs;
 import dev.tandem.server.wire.Json;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -130,12 +128,6 @@ final class MigrationsApi {
         }
         ManifestDocument checked = reader().document(doc, "the patched manifest", ManifestReader.Purpose.DRAFT);
         Manifest patched = checked.manifest();
-        if (changed.contains("validation") && patched.validation().repair() && patched.target() != null) {
-            // what plan and migrate refuse (Built) must not come in by a PATCH of a running migration either
-            Repairs.whyNot(Engine.ofUrl(patched.target().url()).orElse(null)).ifPresent(why -> {
-                throw TandemException.badInput("validation.repair: true: " + why + "; fix: " + Repairs.FIX);
-            });
-        }
         if (state == MigrationState.READY && !checked.manifest().isRunnable()) {
             throw TandemException.badInput("source and target: a ready migration keeps both; give a new value "
                     + "instead of removing one");

@@ -39,13 +39,13 @@ final class BinlogChangeCapture implements ChangeCapture {
     private final Flavor flavor;
     private final BinlogChangeLog log = new BinlogChangeLog();
     private final BinlogFences fences = new BinlogFences();
-    private final ColumnTypes.ZeroDates zeroDates;
+    private final ColumnTypes types;
 
-    /** @param zeroDates what a zero date in the log becomes for the target ({@link BinlogValues}) */
-    BinlogChangeCapture(Endpoint endpoint, Flavor flavor, ColumnTypes.ZeroDates zeroDates) {
+    /** @param types the manifest's choices for the values the stream writes ({@link BinlogValues}) */
+    BinlogChangeCapture(Endpoint endpoint, Flavor flavor, ColumnTypes types) {
         this.endpoint = endpoint;
         this.flavor = flavor;
-        this.zeroDates = zeroDates;
+        this.types = types;
     }
 
     @Override
@@ -141,7 +141,7 @@ final class BinlogChangeCapture implements ChangeCapture {
                     e.getMessage()), e);
         }
         try {
-            return BinlogStream.start(endpoint, spec, from, charsets, flavor == Flavor.MARIADB, zeroDates, fences);
+            return BinlogStream.start(endpoint, spec, from, charsets, flavor == Flavor.MARIADB, types, fences);
         } catch (IOException e) {
             throw new TandemException(ErrorCode.SOURCE, "cannot read the binary log from " + from + ": "
                     + endpoint.scrub(String.valueOf(e.getMessage())), e);

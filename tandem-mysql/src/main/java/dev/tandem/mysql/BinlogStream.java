@@ -70,7 +70,7 @@ final class BinlogStream implements ChangeStream {
     private final Map<String, List<BinlogValues.Cell>> cells = new HashMap<>();
     private final Map<String, Charset> charsets;
     private final boolean mariaDb;
-    private final ColumnTypes.ZeroDates zeroDates;
+    private final ColumnTypes types;
     private final Map<Long, String> tableIds = new HashMap<>();
     private final java.util.Set<String> announced = new java.util.HashSet<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -82,12 +82,12 @@ final class BinlogStream implements ChangeStream {
     private Instant committedAt;
 
     private BinlogStream(Endpoint endpoint, StreamSpec spec, BinlogPosition from, Map<String, Charset> charsets,
-                         boolean mariaDb, ColumnTypes.ZeroDates zeroDates, BinlogFences fences) {
+                         boolean mariaDb, ColumnTypes types, BinlogFences fences) {
         this.spec = spec;
         this.fences = fences;
         this.charsets = charsets;
         this.mariaDb = mariaDb;
-        this.zeroDates = zeroDates;
+        this.types = types;
         this.queue = new ArrayBlockingQueue<>(Math.max(64, spec.maxBatch() * 2));
         spec.tables().forEach(t -> tables.put(t.ref().qualified(), t));
         URI uri = URI.create(endpoint.url().substring(endpoint.url().indexOf(':') + 1));
@@ -128,9 +128,9 @@ final class BinlogStream implements ChangeStream {
     }
 
     static BinlogStream start(Endpoint endpoint, StreamSpec spec, BinlogPosition from, Map<String, Charset> charsets,
-                              boolean mariaDb, ColumnTypes.ZeroDates zeroDates, BinlogFences fences)
+                              boolean mariaDb, ColumnTypes types, BinlogFences fences)
             throws IOException {
-        BinlogStream s = new BinlogStream(endpoint, spec, from, charsets, mariaDb, zeroDates, fences);
+        BinlogStream s = new BinlogStream(endpoint, spec, from, charsets, mariaDb, types, fences);
         s.delivery.start();
         // the start is a transaction's end the target holds: fences up to it are passed (an idle source sends no
         // event before its first heartbeat), and a fence the previous stream of this capture passed is not taken
@@ -334,8 +334,10 @@ final class BinlogStream implements ChangeStream {
         return cells.computeIfAbsent(table, k -> {
             List<BinlogValues.Cell> out = new ArrayList<>();
             for (ColumnInfo col : t.columns()) {
+                boolean array = "text[]".equals(types.postgresType(t.ref().schema(), t.ref().name(), col.name(),
+                        col.nativeType()).orElse(null));
                 out.add(BinlogValues.of(table + "." + col.name(), col, charsets.get(table + "." + col.name()),
-                        mariaDb, zeroDates));
+                        mariaDb, types.zeroDatesOrRefuse(), array));
             }
             return out;
         });

@@ -3,6 +3,7 @@ package dev.tandem.mysql;
 import com.github.shyiko.mysql.binlog.event.deserialization.json.JsonBinary;
 import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.ColumnInfo;
+import dev.tandem.core.types.PgArrays;
 import java.io.IOException;
 import java.io.Serializable;
 import java.math.BigDecimal;
@@ -45,9 +46,10 @@ final class BinlogValues {
      * @param mariaDb   MariaDB writes JSON as text (a checked LONGTEXT), MySQL in its binary form
      * @param zeroDates what a zero date becomes: its text (a MySQL target), NULL, or the stream's stop, naming the
      *                  column
+     * @param setAsArray a {@code set} goes to a PostgreSQL {@code text[]}: written as an array
      */
     static Cell of(String where, ColumnInfo column, Charset charset, boolean mariaDb,
-                   ColumnTypes.ZeroDates zeroDates) {
+                   ColumnTypes.ZeroDates zeroDates, boolean setAsArray) {
         String type = column.nativeType().toLowerCase(Locale.ROOT);
         String base = type.replaceAll("[ (].*", "");
         boolean unsigned = type.contains("unsigned");
@@ -109,7 +111,8 @@ final class BinlogValues {
                     int i = ((Number) v).intValue();
                     yield i <= 0 || i > members.size() ? "" : members.get(i - 1); // 0: MySQL's error value ''
                 }
-                case SET -> set(((Number) v).longValue(), members);
+                case SET -> setAsArray ? PgArrays.format(set(((Number) v).longValue(), members))
+                        : String.join(",", set(((Number) v).longValue(), members));
                 case DATE -> wallClock(micros(v, where)).toLocalDate().toString();
                 case DATETIME -> DATETIME.format(wallClock(micros(v, where)));
                 case TIMESTAMP -> DATETIME.format(wallClock(micros(v, where))) + "+00";
@@ -174,14 +177,14 @@ final class BinlogValues {
         }
     }
 
-    private static String set(long bits, List<String> members) {
+    private static List<String> set(long bits, List<String> members) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
             if ((bits >>> i & 1) != 0) {
                 out.add(members.get(i));
             }
         }
-        return String.join(",", out);
+        return out;
     }
 
     private static int bitWidth(String type) {

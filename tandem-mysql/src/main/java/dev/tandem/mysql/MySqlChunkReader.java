@@ -28,11 +28,11 @@ final class MySqlChunkReader implements ChunkReader {
     static final int FETCH = 2_000;
     static final int BLOCK = 256 * 1024;
 
-    private final ColumnTypes.ZeroDates zeroDates;
+    private final ColumnTypes types;
 
-    /** @param zeroDates what a zero date becomes in PostgreSQL's form ({@code schema.zero_dates}) */
-    MySqlChunkReader(ColumnTypes.ZeroDates zeroDates) {
-        this.zeroDates = zeroDates;
+    /** @param types the manifest's choices for values written in PostgreSQL's form ({@link MySqlValues#of}) */
+    MySqlChunkReader(ColumnTypes types) {
+        this.types = types;
     }
 
     @Override
@@ -52,7 +52,7 @@ final class MySqlChunkReader implements ChunkReader {
             ColumnInfo col = table.column(name).orElseThrow(() -> new SQLException("no column " + name + " in "
                     + table.ref()));
             values.add(format == CopyFormat.MYSQL_TEXT ? MySqlValues.loadData(table.ref(), col)
-                    : MySqlValues.of(table.ref(), col, zeroDates));
+                    : MySqlValues.of(table.ref(), col, types));
         }
         List<String> params = new ArrayList<>();
         String sql = "SELECT " + values.stream().map(MySqlValues.Value::select).collect(Collectors.joining(", "))

@@ -81,7 +81,7 @@ final class MySqlConnector implements Connector {
 
     @Override
     public Optional<ChangeCapture> changeCapture() {
-        return Optional.of(new BinlogChangeCapture(endpoint, flavor, types.zeroDatesOrRefuse()));
+        return Optional.of(new BinlogChangeCapture(endpoint, flavor, types));
     }
 
     @Override
@@ -91,7 +91,7 @@ final class MySqlConnector implements Connector {
 
     @Override
     public Optional<ChunkReader> chunkReader() {
-        return Optional.of(new MySqlChunkReader(types.zeroDatesOrRefuse()));
+        return Optional.of(new MySqlChunkReader(types));
     }
 
     /**

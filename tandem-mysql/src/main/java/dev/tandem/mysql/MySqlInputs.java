@@ -2,6 +2,7 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.spi.ColumnInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.types.PgArrays;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.LocalDateTime;
@@ -48,6 +49,8 @@ final class MySqlInputs {
         DATE,
         DATETIME,
         TIME,
+        /** A SET: PostgreSQL's {@code text[]} it was made as becomes MySQL's comma-separated members. */
+        SET,
         TEXT;
 
         static Kind of(String nativeType) {
@@ -61,6 +64,7 @@ final class MySqlInputs {
                 case "date" -> DATE;
                 case "datetime", "timestamp" -> DATETIME;
                 case "time" -> TIME;
+                case "set" -> SET;
                 default -> TEXT;
             };
         }
@@ -117,8 +121,21 @@ final class MySqlInputs {
                 case BYTES -> HexFormat.of().formatHex(bytes(text));
                 case DATE, DATETIME -> dateTime(text);
                 case TIME -> time(text);
+                case SET -> set(text);
                 case TEXT -> text;
             };
+        }
+
+        private String set(String text) throws SQLException {
+            if (!text.startsWith("{")) {
+                return text;
+            }
+            try {
+                return String.join(",", PgArrays.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw refused(text, "a SET takes a list of its members (" + e.getMessage() + ")",
+                        "set it to a list of the column's members on the source");
+            }
         }
 
         private byte[] bytes(String text) {

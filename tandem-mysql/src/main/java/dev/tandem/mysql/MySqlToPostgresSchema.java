@@ -6,6 +6,7 @@ import dev.tandem.core.spi.KeyColumn;
 import dev.tandem.core.spi.SchemaCopier;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.types.PgArrays;
 import dev.tandem.core.types.TypeMapping;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -169,6 +170,9 @@ final class MySqlToPostgresSchema implements SchemaCopier {
         }
         if (!quoted.matches() && (d.contains("(") || d.equalsIgnoreCase("null"))) {
             return Optional.empty(); // an expression (MySQL 8 writes those bare too)
+        }
+        if (pgType.equals("text[]")) { // a SET's members
+            literal = PgArrays.format(MySqlValues.setMembers(literal));
         }
         return Optional.of("'" + literal.replace("'", "''") + "'");
     }

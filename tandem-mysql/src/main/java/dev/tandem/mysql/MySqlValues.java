@@ -2,9 +2,11 @@ package dev.tandem.mysql;
 
 import dev.tandem.core.manifest.ColumnTypes;
 import dev.tandem.core.spi.ColumnInfo;
+import dev.tandem.core.types.PgArrays;
 import dev.tandem.core.spi.TableRef;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -29,12 +31,18 @@ final class MySqlValues {
         void append(ResultSet rs, int index, StringBuilder out) throws SQLException;
     }
 
-    private enum Kind { RAW, TEXT, DOUBLE, FLOAT, BYTES, BIT, DATE, DATETIME, TIMESTAMP }
+    private enum Kind { RAW, TEXT, DOUBLE, FLOAT, BYTES, BIT, DATE, DATETIME, TIMESTAMP, ARRAY }
 
-    /** @param zeroDates what a zero date becomes ({@code schema.zero_dates}): NULL, or the chunk's failure */
-    static Value of(TableRef table, ColumnInfo column, ColumnTypes.ZeroDates zeroDates) throws SQLException {
+    /**
+     * @param types the manifest's choices towards PostgreSQL: what a zero date becomes ({@code schema.zero_dates}:
+     *              NULL, or the chunk's failure), and whether a {@code set} is made as a {@code text[]}
+     */
+    static Value of(TableRef table, ColumnInfo column, ColumnTypes types) throws SQLException {
+        ColumnTypes.ZeroDates zeroDates = types.zeroDatesOrRefuse();
         String type = column.nativeType().toLowerCase(Locale.ROOT);
         String base = type.replaceAll("[ (].*", "");
+        boolean array = base.equals("set") && "text[]".equals(types.postgresType(table.schema(), table.name(),
+                column.name(), column.nativeType()).orElse(null));
         Kind kind = switch (base) {
             case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "year", "time" ->
                     Kind.RAW;
@@ -48,7 +56,7 @@ final class MySqlValues {
             case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
                  "geometrycollection" -> throw new SQLException(table.qualified() + "." + column.name() + " is "
                     + column.nativeType() + ": spatial types are not copied; leave the table out (scope.exclude)");
-            default -> Kind.TEXT; // char, varchar, text, enum, set, json, and what else reads as text
+            default -> array ? Kind.ARRAY : Kind.TEXT; // char, varchar, text, enum, set, json, and the like
         };
         int bits = kind == Kind.BIT ? bitWidth(type) : 0;
         String quoted = MySqlSql.quote(column.name());
@@ -66,6 +74,10 @@ final class MySqlValues {
                 switch (kind) {
                     case RAW -> raw(rs.getString(i), out);
                     case TEXT -> text(rs.getString(i), out);
+                    case ARRAY -> {
+                        String s = rs.getString(i);
+                        text(s == null ? null : PgArrays.format(setMembers(s)), out);
+                    }
                     case FLOAT, DOUBLE -> floating(rs, i, out);
                     case BYTES -> bytes(rs.getBytes(i), out);
                     case BIT -> bit(rs.getBytes(i), bits, out);
@@ -130,6 +142,11 @@ final class MySqlValues {
                 }
             }
         };
+    }
+
+    /** A SET's value as MySQL prints it ({@code a,c}; {@code ''} when empty) as its members. */
+    static List<String> setMembers(String value) {
+        return value.isEmpty() ? List.of() : List.of(value.split(",", -1));
     }
 
     /** {@code LOAD DATA}'s escaping: COPY's, and NUL (which a MySQL string may hold) as {@code \0}. */

@@ -105,8 +105,8 @@ class BinlogDecodingTest {
         dev.tandem.core.spi.ColumnInfo datetime = new dev.tandem.core.spi.ColumnInfo("t", "datetime(6)",
                 java.sql.Types.TIMESTAMP, true, null, false, false, false);
         long micros = BinlogDecoding.unixMillis(1000, 1, 9, 1, 2, 3, 456) * 1000 + 789;
-        assertThat(BinlogValues.of("d", date, null, true, REFUSE).text(micros)).isEqualTo("1000-01-09");
-        assertThat(BinlogValues.of("t", datetime, null, true, REFUSE).text(micros))
+        assertThat(BinlogValues.of("d", date, null, true, REFUSE, false).text(micros)).isEqualTo("1000-01-09");
+        assertThat(BinlogValues.of("t", datetime, null, true, REFUSE, false).text(micros))
                 .isEqualTo("1000-01-09 01:02:03.456789");
     }
 
@@ -116,14 +116,14 @@ class BinlogDecodingTest {
         dev.tandem.core.spi.ColumnInfo ts = new dev.tandem.core.spi.ColumnInfo("ts", "timestamp",
                 java.sql.Types.TIMESTAMP, true, null, false, false, false);
         BinlogDecoding.ZeroDate zero = new BinlogDecoding.ZeroDate("2024-00-10 00:00:00");
-        assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.KEEP).text(zero))
+        assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.KEEP, false).text(zero))
                 .isEqualTo("2024-00-10 00:00:00");
-        assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.AS_NULL).text(zero)).isNull();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BinlogValues.of("k.ts", ts, null, true, REFUSE)
+        assertThat(BinlogValues.of("k.ts", ts, null, true, ColumnTypes.ZeroDates.AS_NULL, false).text(zero)).isNull();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BinlogValues.of("k.ts", ts, null, true, REFUSE, false)
                 .text(BinlogDecoding.ZeroDate.TIMESTAMP)).hasMessage("k.ts was written with the zero date "
                 + "'0000-00-00 00:00:00', which PostgreSQL has no value for; set it to NULL or a real date on the "
                 + "source, or write schema.zero_dates: as_null to stream zero dates as NULL");
-        assertThat(BinlogValues.of("k.ts", ts, null, true, REFUSE).text(1_000_000L))
+        assertThat(BinlogValues.of("k.ts", ts, null, true, REFUSE, false).text(1_000_000L))
                 .isEqualTo("1970-01-01 00:00:01.000000+00");
     }
 }

@@ -42,11 +42,15 @@ class MySqlInputsTest {
         assertThat(input("time").text("-2 days -01:00:00")).isEqualTo("-49:00:00");
         assertThat(input("varchar(10)").text("tab\there")).isEqualTo("tab\there");
         assertThat(input("int").bind(null)).isNull();
+        assertThat(input("set('a','b c')").text("{a,\"b c\"}")).as("the text[] a SET was made as").isEqualTo("a,b c");
+        assertThat(input("set('a','b')").text("{}")).isEmpty();
+        assertThat(input("set('a','b')").text("a,b")).isEqualTo("a,b");
     }
 
     @Test
     void refusesWhatAMySqlColumnCannotHoldNamingTheColumn() {
         assertThatThrownBy(() -> input("double").text("NaN")).hasMessageContaining("shop.orders.c: the value 'NaN'");
+        assertThatThrownBy(() -> input("set('a')").text("{a,NULL}")).hasMessageContaining("holds a NULL element");
         assertThatThrownBy(() -> input("float").text("-Infinity")).hasMessageContaining("no NaN or infinity");
         assertThatThrownBy(() -> input("datetime").text("infinity")).hasMessageContaining("year 1 to 9999");
         assertThatThrownBy(() -> input("date").text("0044-03-15 BC")).hasMessageContaining("year 1 to 9999");

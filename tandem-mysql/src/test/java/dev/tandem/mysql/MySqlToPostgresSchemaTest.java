@@ -19,6 +19,8 @@ class MySqlToPostgresSchemaTest {
         assertThat(MySqlToPostgresSchema.defaultValue("'007'", "character varying(3)")).contains("'007'");
         assertThat(MySqlToPostgresSchema.defaultValue("1", "boolean")).contains("true");
         assertThat(MySqlToPostgresSchema.defaultValue("0", "boolean")).contains("false");
+        assertThat(MySqlToPostgresSchema.defaultValue("''", "text[]")).as("an empty SET").contains("'{}'");
+        assertThat(MySqlToPostgresSchema.defaultValue("'new,eco'", "text[]")).contains("'{new,eco}'");
         assertThat(MySqlToPostgresSchema.defaultValue("current_timestamp()", "timestamp(0) without time zone"))
                 .contains("CURRENT_TIMESTAMP");
         assertThat(MySqlToPostgresSchema.defaultValue("CURRENT_TIMESTAMP(6)", "timestamp(6) with time zone"))

@@ -61,6 +61,8 @@ class CrossEngineVerifyIT {
                         + "small float, ok tinyint(1), created datetime(6), seen timestamp(3) NULL DEFAULT NULL, "
                         + "day date, at time, payload blob, doc json, code char(8), uid char(36))",
                 "CREATE TABLE codes (code varchar(40) NOT NULL PRIMARY KEY, n int)",
+                "CREATE TABLE labels (id int PRIMARY KEY, tg set('two words','x','y') NOT NULL)",
+                "INSERT INTO labels VALUES (1, ''), (2, 'x'), (3, 'two words,x'), (4, 'two words,x,y')",
                 "CREATE USER 'migrator'@'%' IDENTIFIED BY '" + PW + "'",
                 "GRANT SELECT ON tandem.* TO 'migrator'@'%'");
         TARGET.server().execute("CREATE ROLE migrator LOGIN SUPERUSER PASSWORD '" + PW + "'",
@@ -68,7 +70,11 @@ class CrossEngineVerifyIT {
                 "CREATE TABLE tandem.items (id bigint PRIMARY KEY, name text, amount numeric(14,4), "
                         + "ratio double precision, small real, ok boolean, created timestamp(6), seen timestamptz(3), "
                         + "day date, at time, payload bytea, doc jsonb, code char(8), uid uuid)",
-                "CREATE TABLE tandem.codes (code text PRIMARY KEY, n int)");
+                "CREATE TABLE tandem.codes (code text PRIMARY KEY, n int)",
+                // a SET as the text[] the type mapping makes it
+                "CREATE TABLE tandem.labels (id int PRIMARY KEY, tg text[] NOT NULL)",
+                "INSERT INTO tandem.labels VALUES (1, '{}'), (2, '{x}'), (3, '{\"two words\",x}'), "
+                        + "(4, '{\"two words\",x,y}')");
         Random r = new Random(42);
         try (Connection s = SOURCE.server().connect(); Connection t = TARGET.server().connect()) {
             s.createStatement().execute("SET time_zone = '+00:00'");
@@ -154,7 +160,7 @@ class CrossEngineVerifyIT {
         Files.writeString(manifest, String.join("\n", "id: cross-verify",
                 "source: {url: '" + SOURCE.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
                 "target: {url: '" + TARGET.server().jdbcUrl() + "', user: migrator, password: ${env:PW}}",
-                "scope: {tables: [items, codes]}",
+                "scope: {tables: [items, codes, labels]}",
                 "data: {chunk_rows: 1000}", ""));
         JsonNode clean = verify(manifest, 0);
         assertThat(clean.path("equal").asBoolean()).as(clean.toString()).isTrue();
@@ -168,7 +174,8 @@ class CrossEngineVerifyIT {
                 "INSERT INTO tandem.items (id, name) VALUES (20000, 'only on the target')",
                 "UPDATE tandem.codes SET n = -1 WHERE code = '" + code(1500) + "'",
                 "DELETE FROM tandem.codes WHERE code = '" + code(2222) + "'",
-                "INSERT INTO tandem.codes VALUES ('A-extra', 1)");
+                "INSERT INTO tandem.codes VALUES ('A-extra', 1)",
+                "UPDATE tandem.labels SET tg = '{y}' WHERE id = 3");
         JsonNode drift = verify(manifest, 1);
         assertThat(found(drift)).containsExactlyInAnyOrder(
                 "tandem.items mismatch [777] [amount]",
@@ -178,16 +185,22 @@ class CrossEngineVerifyIT {
                 "tandem.items extra_on_target [20000] []",
                 "tandem.codes mismatch [" + code(1500) + "] [n]",
                 "tandem.codes missing_on_target [" + code(2222) + "] []",
-                "tandem.codes extra_on_target [A-extra] []");
-        assertThat(drift.path("differing_rows").asLong()).isEqualTo(8);
+                "tandem.codes extra_on_target [A-extra] []",
+                "tandem.labels mismatch [3] [tg]");
+        assertThat(drift.path("differing_rows").asLong()).isEqualTo(9);
         assertThat(table(drift, "tandem.items").path("matching_rows").asLong()).isEqualTo(ITEMS - 4);
         assertThat(table(drift, "tandem.codes").path("matching_rows").asLong()).isEqualTo(CODES - 2);
 
         JsonNode repaired = verify(manifest, 0, "--repair");
-        assertThat(repaired.path("differing_rows").asLong()).isEqualTo(8);
+        assertThat(repaired.path("differing_rows").asLong()).isEqualTo(9);
         assertThat(repaired.path("unrepaired_rows").asLong()).isZero();
         JsonNode last = verify(manifest, 0);
         assertThat(last.path("equal").asBoolean()).as(last.toString()).isTrue();
+        try (Connection t = TARGET.server().connect(); var st = t.createStatement();
+             var rs = st.executeQuery("SELECT tg::text FROM tandem.labels WHERE id = 3")) {
+            rs.next();
+            assertThat(rs.getString(1)).as("the SET repaired as the array it maps to").isEqualTo("{\"two words\",x}");
+        }
     }
 
     private JsonNode verify(Path manifest, int exit, String... more) throws Exception {

@@ -53,7 +53,8 @@ class MariaDbBinlogCdcIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<Col> ORDER_COLUMNS = List.of(Col.same("id"), Col.same("customer"), Col.same("amount"),
             Col.same("status"), Col.same("note"), new Col("DATE_FORMAT(updated, '%Y-%m-%d %H:%i:%s.%f')",
-                    "to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')", As.TEXT), Col.same("flags"), Col.same("kind"),
+                    "to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')", As.TEXT),
+            new Col("CONCAT('{', flags, '}')", "flags::text", As.TEXT), Col.same("kind"),
             new Col("HEX(payload)", "upper(encode(payload, 'hex'))", As.TEXT), Col.same("big_u"),
             new Col("CAST(ROUND(UNIX_TIMESTAMP(ts) * 1000000) AS SIGNED)",
                     "round(extract(epoch FROM ts) * 1000000)::bigint", As.TEXT),
@@ -350,15 +351,15 @@ class MariaDbBinlogCdcIT {
      * The manifest's type choices ({@code schema.zero_dates: as_null}, {@code schema.columns}) hold alike for the
      * schema made, the copy, the binlog stream, plan's profile and Tandem's own comparison of the two sides: a
      * {@code tinyint(1)} holding 5 and -3 kept as a smallint, JSON kept as json (its text exactly), a char(4) as
-     * character(4), and every zero date — a zero month or day, and a zero TIMESTAMP, which the binlog client read as
+     * character(4), a SET as the text[] its rule makes (a member with a space quoted), and every zero date — a zero month or day, and a zero TIMESTAMP, which the binlog client read as
      * 1970-01-01 — written as NULL by the copy and by the stream under a concurrent writer that writes them. Ends with
      * {@code tandem verify} (no drift) and the test's own row-by-row comparison.
      */
     @Test
     void theManifestsTypeChoicesHoldForTheCopyTheStreamAndVerification() throws Exception {
         SOURCE.server().execute("CREATE TABLE chosen (id int PRIMARY KEY, flag tinyint(1), d date NOT NULL, "
-                + "dt datetime(3), ts timestamp NULL DEFAULT NULL, js json, c char(4), n int)");
-        String insert = "INSERT INTO chosen VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+                + "dt datetime(3), ts timestamp NULL DEFAULT NULL, js json, c char(4), n int, tg set('two words','x'))");
+        String insert = "INSERT INTO chosen VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
         try (Connection c = SOURCE.server().connect(); PreparedStatement ps = c.prepareStatement(insert)) {
             c.createStatement().execute("SET SESSION sql_mode = '', time_zone = '+00:00'");
             for (int i = 0; i < 3_000; i++) {
@@ -411,7 +412,7 @@ class MariaDbBinlogCdcIT {
                             ps.executeUpdate();
                         }
                         case 2 -> st.executeUpdate("UPDATE chosen SET d = '0000-00-00', ts = '0000-00-00 00:00:00', "
-                                + "flag = 7, js = '{\"u\":  " + i + "}' WHERE id = " + k);
+                                + "flag = 7, js = '{\"u\":  " + i + "}', tg = 'x,two words' WHERE id = " + k);
                         case 3 -> st.executeUpdate("UPDATE chosen SET d = '2024-06-0" + (1 + i % 9) + "', dt = "
                                 + "'2024-00-05 10:00:00', ts = '2024-06-01 10:00:00', flag = -1 WHERE id = " + k);
                         default -> st.executeUpdate("DELETE FROM chosen WHERE id = " + k);
@@ -458,7 +459,7 @@ class MariaDbBinlogCdcIT {
                             "to_char(dt, 'YYYY-MM-DD HH24:MI:SS.US')", As.TEXT),
                     new Col("CAST(UNIX_TIMESTAMP(" + tsNull + ") AS SIGNED)", "extract(epoch FROM ts)::bigint",
                             As.TEXT), new Col("js", "js::text", As.TEXT), new Col("c", "c::text", As.TEXT),
-                    Col.same("n")));
+                    Col.same("n"), new Col("tg", "array_to_string(tg, ',')", As.TEXT)));
             assertThat(Long.parseLong(single(t, "SELECT count(*) FROM tandem.chosen WHERE d IS NULL")))
                     .as("zero dates arrived, as NULL").isGreaterThan(100);
             assertThat(Long.parseLong(single(t, "SELECT count(*) FROM tandem.chosen WHERE ts IS NULL AND flag = 7")))
@@ -467,9 +468,9 @@ class MariaDbBinlogCdcIT {
                     .as("tinyint(1) values a boolean could not hold").isGreaterThan(100);
             assertThat(single(t, "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN "
                     + "attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid "
-                    + "= 'tandem.chosen'::regclass AND attname IN ('flag', 'd', 'js', 'c')"))
-                    .as("made as chosen; d without NOT NULL")
-                    .isEqualTo("flag smallint, d date, js json, c character(4)");
+                    + "= 'tandem.chosen'::regclass AND attname IN ('flag', 'd', 'js', 'c', 'tg')"))
+                    .as("made as chosen; d without NOT NULL; a SET as an array")
+                    .isEqualTo("flag smallint, d date, js json, c character(4), tg text[]");
         }
     }
 
@@ -484,6 +485,7 @@ class MariaDbBinlogCdcIT {
         ps.setString(6, "{\"b\": " + i + ",  \"a\": [1, 2]}");
         ps.setString(7, "c" + i % 37);
         ps.setInt(8, i);
+        ps.setString(9, List.of("", "x", "two words", "two words,x").get(i % 4));
     }
 
     private static String single(Connection c, String sql) throws SQLException {

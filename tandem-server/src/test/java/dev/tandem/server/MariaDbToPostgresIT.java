@@ -204,7 +204,7 @@ class MariaDbToPostgresIT {
                     new Col("CAST(ROUND(UNIX_TIMESTAMP(ts) * 1000) AS SIGNED)",
                             "round(extract(epoch FROM ts) * 1000)::bigint", As.TEXT),
                     new Col("TIME_TO_SEC(tm)", "extract(epoch FROM tm)::bigint", As.TEXT),
-                    new Col("CAST(yr AS SIGNED)", "yr", As.TEXT), Col.same("en"), Col.same("st"), Col.same("note"),
+                    new Col("CAST(yr AS SIGNED)", "yr", As.TEXT), Col.same("en"), new Col("CONCAT('{', st, '}')", "st::text", As.TEXT), Col.same("note"),
                     new Col("DATE_FORMAT(made, '%Y-%m-%d %H:%i:%s')", "to_char(made, 'YYYY-MM-DD HH24:MI:SS')",
                             As.TEXT));
             CrossEngineRows.assertEqual(s, t, "everything", "id", "id", cols, ROWS);
@@ -223,7 +223,7 @@ class MariaDbToPostgresIT {
             assertThat(single(t, "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
                     + "FROM information_schema.columns WHERE table_schema = 'tandem' AND table_name = 'everything' "
                     + "AND column_name IN ('flag', 'big_u', 'tm', 'js', 'ts', 'st')")).isEqualTo("flag boolean, "
-                    + "big_u numeric, js jsonb, ts timestamp with time zone, tm interval, st text");
+                    + "big_u numeric, js jsonb, ts timestamp with time zone, tm interval, st ARRAY");
             assertThat(single(t, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
                     + "'tandem.everything'::regclass AND contype = 'c'")).as("the enum's members kept")
                     .contains("'small'::text", "'medium'::text", "'large'::text", "''::text");

@@ -1,5 +1,6 @@
 package dev.tandem.core.manifest;
 
+import dev.tandem.core.types.TypeMapping;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,8 +14,9 @@ import java.util.Optional;
  *                  does not say, which means {@link ZeroDates#REFUSE} into PostgreSQL and {@link ZeroDates#KEEP} into
  *                  MySQL / MariaDB
  * @param columns   per column, the PostgreSQL type it is made as instead of the rule's
+ * @param peer      the engine the values go to, once resolved ({@link #towards}); null in the manifest
  */
-public record ColumnTypes(ZeroDates zeroDates, List<Column> columns) {
+public record ColumnTypes(ZeroDates zeroDates, List<Column> columns, Engine peer) {
     /** Nothing chosen: the rules of the type mapping as they are. */
     public static final ColumnTypes DEFAULT = new ColumnTypes(null, List.of());
 
@@ -42,6 +44,11 @@ public record ColumnTypes(ZeroDates zeroDates, List<Column> columns) {
         columns = List.copyOf(columns);
     }
 
+    /** The manifest's choices, not yet resolved for a peer. */
+    public ColumnTypes(ZeroDates zeroDates, List<Column> columns) {
+        this(zeroDates, columns, null);
+    }
+
     /** Whether the manifest chose anything here. */
     public boolean chosen() {
         return zeroDates != null || !columns.isEmpty();
@@ -60,9 +67,22 @@ public record ColumnTypes(ZeroDates zeroDates, List<Column> columns) {
      */
     public ColumnTypes towards(Engine peer) {
         if (peer != null && peer.mysqlFamily()) {
-            return new ColumnTypes(ZeroDates.KEEP, List.of());
+            return new ColumnTypes(ZeroDates.KEEP, List.of(), peer);
         }
-        return new ColumnTypes(zeroDates == null ? ZeroDates.REFUSE : zeroDates, columns);
+        return new ColumnTypes(zeroDates == null ? ZeroDates.REFUSE : zeroDates, columns, peer);
+    }
+
+    /**
+     * The PostgreSQL type a MySQL / MariaDB column of {@code nativeType} is made as (the type mapping's rule, or the
+     * type chosen for it), when these choices are resolved towards PostgreSQL; empty otherwise, and for a type no
+     * rule maps.
+     */
+    public Optional<String> postgresType(String schema, String table, String column, String nativeType) {
+        if (peer != Engine.POSTGRESQL) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(TypeMapping.MYSQL_TO_POSTGRESQL.map(nativeType, column(schema, table, column)
+                .map(Column::type).orElse(null)).target());
     }
 
     /** The zero-date policy, resolved as for a PostgreSQL peer when the manifest left it open. */

@@ -17,10 +17,10 @@ import java.util.regex.Pattern;
  * regular expression over the source's type, the target's type, and what is lossy or risky about it), read once.
  * The first rule whose expression matches the whole type wins. A rule may refuse a type (target {@code -}); a type
  * no rule matches is unknown. Both are said as such, never guessed.
- * <p>A rule may also list the other types a user may choose for such a column ({@code schema.columns}): each takes the
- * very text the copy and the stream write for the rule's own type (a {@code tinyint(1)} is written as its digits,
- * which a boolean and a smallint both read), so a choice changes the column's definition and how the two sides are
- * compared, never the values written. A type outside that list is refused, naming the list.
+ * <p>A rule may also list the other types a user may choose for such a column ({@code schema.columns}): each reads
+ * the text the copy and the stream write (a {@code tinyint(1)} is written as its digits, which a boolean and a
+ * smallint both read; a {@code set} as an array only into a {@code text[]}, else as MySQL prints it). A type outside
+ * that list is refused, naming the list.
  */
 public final class TypeMapping {
     /** MySQL and MariaDB ({@code COLUMN_TYPE}) to PostgreSQL ({@code format_type}). */

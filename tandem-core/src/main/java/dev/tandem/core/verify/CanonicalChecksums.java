@@ -10,6 +10,7 @@ import dev.tandem.core.spi.KeyRange;
 import dev.tandem.core.spi.RowReader;
 import dev.tandem.core.spi.TableInfo;
 import dev.tandem.core.spi.TableRef;
+import dev.tandem.core.types.PgArrays;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -63,7 +64,9 @@ import java.util.stream.Stream;
 public final class CanonicalChecksums implements Checksums {
     /** How a column pair's values are normalised beyond their JDBC type. */
     public enum Norm {
-        AS_READ, TRIM_PAD, JSON, LOWER, FLOAT4, DURATION, BOOLEAN
+        AS_READ, TRIM_PAD, JSON, LOWER, FLOAT4, DURATION, BOOLEAN,
+        /** A MySQL SET against a PostgreSQL {@code text[]}: the members as PostgreSQL prints the array. */
+        SET_ARRAY
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -100,6 +103,8 @@ public final class CanonicalChecksums implements Checksums {
                 out.put(c, Norm.FLOAT4);
             } else if (types.stream().anyMatch(t -> t.equals("interval") || TIME.matcher(t).matches())) {
                 out.put(c, Norm.DURATION);
+            } else if (types.stream().anyMatch(t -> t.startsWith("set(")) && types.contains("text[]")) {
+                out.put(c, Norm.SET_ARRAY);
             } else if (types.contains("tinyint(1)") && types.stream().anyMatch(t -> t.equals("boolean")
                     || t.equals("bool"))) {
                 out.put(c, Norm.BOOLEAN);
@@ -151,7 +156,7 @@ public final class CanonicalChecksums implements Checksums {
         reader.rowsByKey(c, table, columns, List.of(key), rs -> {
             List<String> read = e.read(rs);
             List<String> values = e.normalised(read);
-            out[0] = new Row(e.hash(values), values, read);
+            out[0] = new Row(e.hash(values), values, e.written(read, values));
         });
         return Optional.ofNullable(out[0]);
     }
@@ -210,6 +215,20 @@ public final class CanonicalChecksums implements Checksums {
             List<String> out = new ArrayList<>(columns.size());
             for (int i = 0; i < columns.size(); i++) {
                 out.add(canonical(rs, keys.size() + i + 1));
+            }
+            return out;
+        }
+
+        /**
+         * What a repair writes: the values as read, but a SET's members as the array the other side holds (the one
+         * normalisation that is a form both sides read, not a loss).
+         */
+        List<String> written(List<String> read, List<String> normalised) {
+            List<String> out = new ArrayList<>(read);
+            for (int i = 0; i < out.size(); i++) {
+                if (norm.get(columns.get(i)) == Norm.SET_ARRAY) {
+                    out.set(i, normalised.get(i));
+                }
             }
             return out;
         }
@@ -277,6 +296,8 @@ public final class CanonicalChecksums implements Checksums {
                 case FLOAT4 -> float4(v);
                 case DURATION -> duration(v);
                 case BOOLEAN -> v.equals("1") ? "t" : v.equals("0") ? "f" : v;
+                case SET_ARRAY -> v.startsWith("{") && v.endsWith("}") ? v
+                        : PgArrays.format(v.isEmpty() ? List.of() : List.of(v.split(",", -1)));
                 case AS_READ -> v;
             };
         }

@@ -19,7 +19,7 @@ class TypeMappingTest {
             "char(3)|character varying(3)", "longtext|text", "mediumblob|bytea", "varbinary(16)|bytea",
             "json|jsonb", "date|date", "datetime|timestamp(0) without time zone",
             "datetime(6)|timestamp(6) without time zone", "timestamp(3)|timestamp(3) with time zone",
-            "time|interval", "year(4)|smallint", "enum('a','b')|text", "set('x','y')|text"})
+            "time|interval", "year(4)|smallint", "enum('a','b')|text", "set('x','y')|text[]"})
     void mapsEachMySqlTypeByItsRule(String mysql, String postgres) {
         assertThat(m.map(mysql).target()).isEqualTo(postgres);
     }

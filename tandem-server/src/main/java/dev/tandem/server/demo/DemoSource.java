@@ -159,7 +159,7 @@ sealed interface DemoSource extends AutoCloseable {
                 "customers", List.of(Col.same("id"), Col.same("email"), Col.same("name"), Col.same("country"),
                         new Col("preferences", "preferences::text", As.JSON), at("created_at"), at("updated_at")),
                 "products", List.of(Col.same("id"), Col.same("sku"), Col.same("title"), Col.same("price"),
-                        Col.same("tags"), new Col("HEX(image)", "upper(encode(image, 'hex'))", As.TEXT),
+                        new Col("CONCAT('{', tags, '}')", "tags::text", As.TEXT), new Col("HEX(image)", "upper(encode(image, 'hex'))", As.TEXT),
                         at("updated_at")),
                 "orders", List.of(Col.same("id"), Col.same("customer_id"), Col.same("status"), Col.same("total"),
                         at("placed_at"), at("updated_at")),

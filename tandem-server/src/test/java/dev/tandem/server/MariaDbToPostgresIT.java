@@ -275,6 +275,36 @@ class MariaDbToPostgresIT {
     }
 
     /**
+     * With {@code schema: existing} the target's columns are held against the type the mapping makes — or the one
+     * {@code schema.columns} chose: a smallint made for a tinyint(1) and a text for a SET are refused until chosen,
+     * then loaded as the source holds them.
+     */
+    @Test
+    void anExistingTargetIsHeldAgainstTheChosenType() throws Exception {
+        SOURCE.server().execute("CREATE TABLE picked (id int PRIMARY KEY, flag tinyint(1), st set('a','b c'))",
+                "INSERT INTO picked VALUES (1, 5, 'a,b c'), (2, -1, ''), (3, NULL, NULL)");
+        TARGET.server().execute("CREATE SCHEMA IF NOT EXISTS tandem",
+                "CREATE TABLE tandem.picked (id int PRIMARY KEY, flag smallint, st text)");
+        Path manifest = manifest("picked", "scope: {tables: [picked]}");
+        Files.writeString(manifest, Files.readString(manifest).replace("schema: create", "schema: existing"));
+        CliRun plan = CliRun.of(ENV, "plan", "-f", manifest.toString());
+        assertThat(plan.exitCode()).as(plan.all()).isNotZero();
+        assertThat(plan.all()).contains("column flag is tinyint(1) on the source (boolean in PostgreSQL) but smallint",
+                "column st is set('a','b c') on the source (text[] in PostgreSQL) but text");
+        Files.writeString(manifest, Files.readString(manifest).replace("schema: existing", "schema: {mode: existing, "
+                + "columns: [{table: picked, column: flag, type: smallint}, {table: picked, column: st, type: text}]}"));
+        CliRun chosen = CliRun.of(ENV, "plan", "-f", manifest.toString());
+        assertThat(chosen.exitCode()).as(chosen.all()).isZero();
+        CliRun run = CliRun.of(ENV, "migrate", "-f", manifest.toString(), "--store", dir.resolve("picked-store")
+                .toString());
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        try (Connection t = TARGET.server().connect()) {
+            assertThat(single(t, "SELECT string_agg(id || ':' || coalesce(flag::text, '-') || ':' || coalesce(st, '-'), "
+                    + "' ' ORDER BY id) FROM tandem.picked")).isEqualTo("1:5:a,b c 2:-1: 3:-:-");
+        }
+    }
+
+    /**
      * kill -9 of the migrating process (the runnable jar) during the copy of a table keyed by text under MariaDB's
      * case-insensitive collation; a rerun with --prev-run copies the rest (chunks redone are replaced row by row, as
      * their key ranges mean other rows in PostgreSQL's order) and the tables end equal.

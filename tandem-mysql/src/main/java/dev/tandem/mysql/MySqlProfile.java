@@ -33,7 +33,6 @@ final class MySqlProfile {
     static final Duration BUDGET = Duration.ofSeconds(5);
     /** MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT. */
     private static final Set<Integer> TIMED_OUT = Set.of(1969, 3024);
-    private static final Set<String> DATES = Set.of("date", "datetime", "timestamp");
     private static final Set<String> TEXTS = Set.of("char", "varchar", "tinytext", "text", "mediumtext", "longtext");
 
     private MySqlProfile() {
@@ -113,7 +112,7 @@ final class MySqlProfile {
             String type = col.nativeType().toLowerCase(Locale.ROOT);
             String base = type.replaceAll("[ (].*", "");
             String q = MySqlSql.quote(col.name());
-            if (DATES.contains(base)) {
+            if (MySqlToPostgresSchema.dated(col)) {
                 out.add(new Count(col.name(), Kind.ZERO_DATE, zero(col.name())));
                 out.add(new Count(col.name(), Kind.YEAR_ZERO, "YEAR(" + q + ") = 0 AND MONTH(" + q + ") <> 0 AND "
                         + "DAYOFMONTH(" + q + ") <> 0"));

@@ -27,7 +27,6 @@ final class MySqlRowReader implements RowReader {
 
     private static final Pattern BITS = Pattern.compile("bit\\((\\d+)\\)");
     private static final Pattern TIME = Pattern.compile("time(\\(\\d\\))?");
-    private static final Pattern DATED = Pattern.compile("(date|datetime|timestamp)(\\(\\d\\))?");
 
     private final ColumnTypes.ZeroDates zeroDates;
 
@@ -76,9 +75,10 @@ final class MySqlRowReader implements RowReader {
                 return "(" + col + " + 0) AS " + col;
             } else if (TIME.matcher(type).matches()) {
                 return "CAST(" + col + " AS CHAR) AS " + col;
-            } else if (type.equals("tinyint(1)")) {
+            } else if (type.startsWith("tinyint(1)")) {
                 return "(" + col + " + 0) AS " + col;
-            } else if (DATED.matcher(type).matches() && zeroDates == ColumnTypes.ZeroDates.AS_NULL) {
+            } else if (zeroDates == ColumnTypes.ZeroDates.AS_NULL
+                    && table.column(c).map(MySqlToPostgresSchema::dated).orElse(false)) {
                 return "IF(MONTH(" + col + ") = 0 OR DAYOFMONTH(" + col + ") = 0, NULL, " + col + ") AS " + col;
             }
             return col;

@@ -49,11 +49,6 @@ public record ColumnTypes(ZeroDates zeroDates, List<Column> columns, Engine peer
         this(zeroDates, columns, null);
     }
 
-    /** Whether the manifest chose anything here. */
-    public boolean chosen() {
-        return zeroDates != null || !columns.isEmpty();
-    }
-
     /** The entry naming {@code column} of the table {@code schema.name}, if any. */
     public Optional<Column> column(String schema, String name, String column) {
         return columns.stream().filter(c -> c.column.equals(column)

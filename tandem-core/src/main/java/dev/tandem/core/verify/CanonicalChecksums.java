@@ -57,9 +57,9 @@ import java.util.stream.Stream;
  * {@code FLOAT} with 6 digits only, so its reader selects it as a double, exact, which this rounds back), a MySQL
  * {@code TIME} or a PostgreSQL {@code interval} on either side as a signed span ({@link #duration}), a MySQL
  * {@code tinyint(1)} (which its reader returns as a number) against a boolean as t/f — and against a smallint (a
- * type chosen in {@code schema.columns}) as the number it is. The
- * encoded texts are also what a repair writes to the target, and
- * PostgreSQL reads each of them back as the same value.
+ * type chosen in {@code schema.columns}) as the number it is, a MySQL {@code SET} against a {@code text[]} as the
+ * array. A repair writes the values as read, before this normalisation ({@link Row#written}): the target then gets
+ * the source's own text (JSON as written), which either engine reads back as the same value.
  */
 public final class CanonicalChecksums implements Checksums {
     /** How a column pair's values are normalised beyond their JDBC type. */

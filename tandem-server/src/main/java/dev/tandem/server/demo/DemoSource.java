@@ -104,8 +104,6 @@ sealed interface DemoSource extends AutoCloseable {
             return "PostgreSQL";
         }
 
-
-
         @Override
         public void populate(int scale, String migratorPassword) {
             DemoShop.populateSource(db, scale, migratorPassword);
@@ -178,8 +176,6 @@ sealed interface DemoSource extends AutoCloseable {
         public String engine() {
             return "MariaDB";
         }
-
-
 
         @Override
         public void populate(int scale, String migratorPassword) {
